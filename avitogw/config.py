@@ -1,0 +1,84 @@
+"""Typed, validated reading of the environment (and the optional `.env` file).
+
+Every variable of the contract is read through one `env = environ.Env(...)` object, but
+django-environ quietly turns an unknown boolean word into False and lets a bad number
+surface as a bare ValueError. Start-up must instead stop with a message naming the
+variable, so each typed read here wraps django-environ and re-raises with the name.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BOOL_WORDS = {
+    "true": True, "1": True, "yes": True, "on": True, "y": True,
+    "false": False, "0": False, "no": False, "off": False, "n": False, "": False,
+}
+
+env = environ.Env()
+
+
+def load_env_file(path: Path) -> None:
+    """Read `.env` if it exists; real environment variables win over the file."""
+    if path.is_file():
+        environ.Env.read_env(str(path), overwrite=False)
+
+
+def _fail(name: str, raw: str, expected: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name}={raw!r} is not valid: expected {expected}.")
+
+
+def read_str(name: str, default: str = "") -> str:
+    return env.str(name, default=default).strip()
+
+
+def read_bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        return BOOL_WORDS[raw.lower()]
+    except KeyError:
+        raise _fail(name, raw, "a boolean (true/false, 1/0, yes/no, on/off)") from None
+
+
+def read_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _fail(name, raw, "a whole number") from None
+    if minimum is not None and value < minimum:
+        raise _fail(name, raw, f"a whole number of at least {minimum}")
+    return value
+
+
+def read_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _fail(name, raw, "a number") from None
+    if minimum is not None and value < minimum:
+        raise _fail(name, raw, f"a number of at least {minimum}")
+    return value
+
+
+def read_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in read_str(name, default).split(",") if part.strip()]
+
+
+def read_url(name: str, default: str = "") -> str:
+    raw = read_str(name, default)
+    if raw and not raw.startswith(("http://", "https://")):
+        raise _fail(name, raw, "an http:// or https:// URL")
+    return raw.rstrip("/") if raw else raw
+
+
+def read_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate such as `600/m`, checked here so a typo stops start-up."""
+    raw = read_str(name, default)
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or not period or period[-1] not in "smhd":
+        raise _fail(name, raw, "a rate such as 600/m (count/s, m, h or d)")
+    return raw

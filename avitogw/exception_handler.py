@@ -1,0 +1,115 @@
+"""One JSON error envelope for every error of the API (contract §2).
+
+`{"error": {"code": "<snake_case>", "message": "<sentence>", "details": <object|null>}}`:
+DRF's exceptions, Avito's errors and django-ratelimit's refusal all pass through
+`api_exception_handler`; the `json_error_*` views cover what never reaches DRF (unknown
+paths, crashes), so no client ever sees an HTML page or a stack trace.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+from django.http import Http404, JsonResponse
+from django_ratelimit.exceptions import Ratelimited
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from messenger.avito import errors as avito
+
+logger = logging.getLogger(__name__)
+
+AVITO_ERRORS = [  # most specific first
+    (avito.AvitoNotFound, status.HTTP_404_NOT_FOUND, "not_found"),
+    (avito.AvitoRejected, status.HTTP_400_BAD_REQUEST, "upstream_rejected"),
+    (avito.AvitoRateLimited, status.HTTP_429_TOO_MANY_REQUESTS, "rate_limited"),
+    (avito.AvitoTimeout, status.HTTP_504_GATEWAY_TIMEOUT, "upstream_timeout"),
+    (avito.AvitoAuthError, status.HTTP_502_BAD_GATEWAY, "upstream_auth_error"),
+    (avito.AvitoError, status.HTTP_502_BAD_GATEWAY, "upstream_error"),
+]
+
+DRF_CODES = {
+    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: "unauthorized",
+    exceptions.AuthenticationFailed: "unauthorized",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(status_code: int, code: str, message: str, details=None, headers=None) -> Response:
+    return Response(error_body(code, message, details), status=status_code, headers=headers)
+
+
+class ApiError(exceptions.APIException):
+    """An error a service raises on purpose, with its own code and details."""
+
+    def __init__(self, status_code: int, code: str, message: str, details=None, headers=None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+def _retry_after(seconds: float | None) -> dict:
+    return {"Retry-After": str(max(1, math.ceil(seconds)))} if seconds else {}
+
+
+def _validation_message(details) -> str:
+    if isinstance(details, dict) and details:
+        return "Invalid input: " + ", ".join(str(name) for name in details) + "."
+    return "Invalid input."
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApiError):
+        return error_response(exc.status_code, exc.error_code, exc.message, exc.details, exc.headers)
+    if isinstance(exc, avito.AvitoError):
+        for kind, status_code, code in AVITO_ERRORS:
+            if isinstance(exc, kind):
+                headers = _retry_after(getattr(exc, "retry_after", None)) if code == "rate_limited" else None
+                return error_response(status_code, code, exc.message, exc.details, headers)
+    if isinstance(exc, Ratelimited):
+        return error_response(429, "rate_limited", "Too many requests to the gateway's API; slow down.",
+                              None, {"Retry-After": "60"})
+    if isinstance(exc, Http404):
+        return error_response(404, "not_found", str(exc) or "Not found.")
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return error_response(400, "validation_error", _validation_message(details), details)
+    if isinstance(exc, exceptions.APIException):
+        code = next((c for kind, c in DRF_CODES.items() if isinstance(exc, kind)), "error")
+        headers = _retry_after(exc.wait) if isinstance(exc, exceptions.Throttled) else None
+        return error_response(exc.status_code, code, str(exc.detail), None, headers)
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    return error_response(500, "internal_error", "The gateway failed to handle this request.")
+
+
+def json_error_404(request, exception=None):
+    return JsonResponse(error_body("not_found", f"No such path: {request.path}"), status=404)
+
+
+def json_error_500(request):
+    return JsonResponse(error_body("internal_error", "The gateway failed to handle this request."), status=500)
+
+
+def json_error_400(request, exception=None):
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def json_error_403(request, exception=None):
+    if isinstance(exception, Ratelimited):
+        response = JsonResponse(error_body("rate_limited", "Too many requests; slow down."), status=429)
+        response["Retry-After"] = "60"
+        return response
+    return JsonResponse(error_body("forbidden", "Forbidden."), status=403)

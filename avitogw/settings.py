@@ -1,0 +1,202 @@
+"""Django settings for avitogw: everything comes from the environment (see `.env.example`).
+
+Each contract variable is declared once here with its type and default. A bad value stops
+start-up with a message naming it (avitogw.config). With no REDIS_URL and no DATABASE_URL
+the gateway runs on SQLite and embedded fallbacks, with no services at all.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from avitogw import config
+from avitogw.config import env, read_bool, read_float, read_int, read_list, read_rate, read_str, read_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+config.load_env_file(BASE_DIR / ".env")
+
+DATA_DIR = Path(read_str("DATA_DIR", str(BASE_DIR / "data")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+VERSION = "0.1.0"
+
+# --- Django's own -------------------------------------------------------------------------
+DEBUG = read_bool("DEBUG", False)
+TESTING = "pytest" in sys.modules or read_bool("AVITOGW_TESTING", False)
+INSECURE_KEYS = {"", "change-me", "changeme", "secret"}
+SECRET_KEY = read_str("SECRET_KEY")
+if SECRET_KEY in INSECURE_KEYS:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is missing or a placeholder. Set a long random value in the environment or "
+            ".env (the README's run command writes one for you)."
+        )
+    SECRET_KEY = "insecure-development-key-not-for-production"
+ALLOWED_HOSTS = read_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if not DEBUG else "*")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "messenger",
+    "webhooks",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "avitogw.urls"
+WSGI_APPLICATION = "avitogw.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'avitogw.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take SQLite's write lock up front, so the processes of one
+    # machine serialize on it instead of failing with "database is locked" on upgrade;
+    # the database-backed rate limiter and token lease rely on that.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Avito ----------------------------------------------------------------------------------
+AVITO_CLIENT_ID = read_str("AVITO_CLIENT_ID")
+AVITO_CLIENT_SECRET = read_str("AVITO_CLIENT_SECRET")
+AVITO_USER_ID = read_int("AVITO_USER_ID", 0, minimum=0)
+AVITO_API_BASE_URL = read_url("AVITO_API_BASE_URL", "https://api.avito.ru")
+RATE_LIMIT_REQUESTS = read_int("RATE_LIMIT_REQUESTS", 100, minimum=1)
+RATE_LIMIT_WINDOW = read_float("RATE_LIMIT_WINDOW", 60, minimum=0.001)
+MAX_CONNECTIONS = read_int("MAX_CONNECTIONS", 20, minimum=1)
+MAX_RETRIES = read_int("MAX_RETRIES", 3, minimum=0)
+RETRY_BACKOFF_BASE = read_float("RETRY_BACKOFF_BASE", 1.0, minimum=0)
+CONNECTION_TIMEOUT = read_float("CONNECTION_TIMEOUT", 30, minimum=0.001)
+AVITO_WEBHOOK_SECRET = read_str("AVITO_WEBHOOK_SECRET")
+PUBLIC_BASE_URL = read_url("PUBLIC_BASE_URL")
+IMAGE_URL_ALLOW_PRIVATE = read_bool("IMAGE_URL_ALLOW_PRIVATE", False)
+
+# --- n8n delivery ---------------------------------------------------------------------------
+N8N_WEBHOOK_URL = read_url("N8N_WEBHOOK_URL")
+N8N_WEBHOOK_SECRET = read_str("N8N_WEBHOOK_SECRET")
+N8N_FORWARD_MAX_ATTEMPTS = read_int("N8N_FORWARD_MAX_ATTEMPTS", 12, minimum=1)
+N8N_FORWARD_BACKOFF_BASE = read_float("N8N_FORWARD_BACKOFF_BASE", 10, minimum=0)
+N8N_FORWARD_BACKOFF_MAX = read_float("N8N_FORWARD_BACKOFF_MAX", 3600, minimum=0)
+FORWARD_OWN_MESSAGES = read_bool("FORWARD_OWN_MESSAGES", False)
+
+# --- The gateway's own API ------------------------------------------------------------------
+API_KEY = read_str("API_KEY")
+API_RATE_LIMIT = read_rate("API_RATE_LIMIT", "600/m")
+SERVER_HOST = read_str("SERVER_HOST", "0.0.0.0")
+SERVER_PORT = read_int("SERVER_PORT", 8765, minimum=1)
+
+# --- Redis, cache, Celery -------------------------------------------------------------------
+REDIS_URL = read_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "avitogw",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 5, "SOCKET_TIMEOUT": 5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = read_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL == "filesystem://":
+    # kombu's filesystem transport: a folder of message files shared by web, worker and
+    # beat on one machine, so the default run needs no broker server at all.
+    BROKER_DIR = DATA_DIR / "broker"
+    for sub in ("out", "processed"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "out"),
+        "data_folder_out": str(BROKER_DIR / "out"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
+}
+
+# --- REST framework and docs ----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "avitogw.exception_handler.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "avitogw",
+    "DESCRIPTION": "Gateway between Avito Messenger and n8n.",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- The rest of Django ---------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024  # one Avito image (24 MB) plus the form around it
+FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": read_str("LOG_LEVEL", "INFO").upper()},
+}

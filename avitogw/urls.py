@@ -1,0 +1,19 @@
+"""Top-level routes: admin, docs, the REST API, the incoming webhook; JSON errors everywhere."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("openapi.json", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("messenger.api.urls")),
+    path("", include("messenger.bulk.urls")),
+    path("", include("webhooks.urls")),
+]
+
+handler400 = "avitogw.exception_handler.json_error_400"
+handler403 = "avitogw.exception_handler.json_error_403"
+handler404 = "avitogw.exception_handler.json_error_404"
+handler500 = "avitogw.exception_handler.json_error_500"

@@ -1,0 +1,1 @@
+"""The gateway's REST API for chats, messages, token, webhook subscriptions and blacklist."""

@@ -1,0 +1,2 @@
+"""Routes of the messenger REST API."""
+urlpatterns = []

@@ -1,0 +1,66 @@
+"""The Avito client of this process, built once from settings.
+
+`get_client()` returns the process's one AvitoClient (one pooled Session, one in-flight
+cap). It is rebuilt in a forked child, since a Session must not cross a fork. The token
+store and rate limiter live in Redis when REDIS_URL is set, else in the database.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from django.conf import settings
+
+from messenger.avito.client import AvitoClient
+from messenger.avito.rate_limiter import DatabaseWindowStore, RateLimiter, RedisWindowStore
+from messenger.avito.token_store import DatabaseTokenBackend, RedisTokenBackend, TokenStore
+from messenger.avito.transport import AvitoTransport, pooled_session
+
+_lock = threading.Lock()
+_client: tuple[int, AvitoClient] | None = None
+_redis = None
+
+
+def redis_connection():
+    """The process's Redis connection (None without REDIS_URL)."""
+    if not settings.REDIS_URL:
+        return None
+    import redis
+
+    global _redis
+    if _redis is None or _redis[0] != os.getpid():
+        _redis = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5))
+    return _redis[1]
+
+
+
+def build_client() -> AvitoClient:
+    connection = redis_connection()
+    window_store = RedisWindowStore(connection) if connection else DatabaseWindowStore()
+    token_backend = RedisTokenBackend(connection) if connection else DatabaseTokenBackend()
+    limiter = RateLimiter(window_store, limit=settings.RATE_LIMIT_REQUESTS, window=settings.RATE_LIMIT_WINDOW)
+    transport = AvitoTransport(
+        base_url=settings.AVITO_API_BASE_URL, session=pooled_session(settings.MAX_CONNECTIONS),
+        token_store=None, rate_limiter=limiter, max_connections=settings.MAX_CONNECTIONS,
+        timeout=settings.CONNECTION_TIMEOUT, max_retries=settings.MAX_RETRIES,
+        backoff_base=settings.RETRY_BACKOFF_BASE,
+    )
+    client = AvitoClient(transport, user_id=settings.AVITO_USER_ID, client_id=settings.AVITO_CLIENT_ID,
+                         client_secret=settings.AVITO_CLIENT_SECRET)
+    transport.token_store = TokenStore(token_backend, client.fetch_token, wait_timeout=settings.CONNECTION_TIMEOUT)
+    return client
+
+
+def get_client() -> AvitoClient:
+    global _client
+    with _lock:
+        if _client is None or _client[0] != os.getpid():
+            _client = (os.getpid(), build_client())
+        return _client[1]
+
+
+def reset_client() -> None:
+    """Forget the process's client (tests change settings between cases)."""
+    global _client, _redis
+    with _lock:
+        _client, _redis = None, None

@@ -1,0 +1,146 @@
+"""Avito Messenger's API as Python calls: every path and body exactly as in Avito's OpenAPI files.
+
+Chats are v2, the message list v3 (with its trailing slash), subscribe v3, the rest v1;
+every write is a POST; the token request is form-encoded. All of it goes through
+`AvitoTransport.request`. Sends pass a `verify` that looks for the message among the
+chat's newest ones, so an ambiguous failure never leads to a second copy.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from messenger.avito.errors import AvitoAuthError, AvitoRejected
+from messenger.avito.token_store import Token
+from messenger.avito.transport import AvitoTransport
+
+# Avito stamps `created` in whole seconds with its own clock: look this far back when
+# checking whether a send we are unsure of arrived.
+SEND_CLOCK_SKEW = 5.0
+VERIFY_WINDOW = 20  # newest messages examined when verifying a send
+
+
+def _comma(values) -> str | None:
+    return ",".join(str(v) for v in values) if values else None
+
+
+class AvitoClient:
+    def __init__(self, transport: AvitoTransport, *, user_id: int, client_id: str, client_secret: str,
+                 clock: Callable[[], float] = time.time):
+        self.transport, self.user_id = transport, user_id
+        self.client_id, self.client_secret = client_id, client_secret
+        self.clock = clock
+
+    @property
+    def _account(self) -> str:
+        return f"/accounts/{self.user_id}"
+
+    # --- auth ---------------------------------------------------------------------------------
+    def fetch_token(self) -> Token:
+        """POST /token (client_credentials, form-encoded): a new access token from Avito."""
+        if not (self.client_id and self.client_secret):
+            raise AvitoAuthError("AVITO_CLIENT_ID and AVITO_CLIENT_SECRET are not configured.")
+        started = self.clock()
+        body = self.transport.request(
+            "POST", "/token", auth=False, limited=False,
+            data={"grant_type": "client_credentials", "client_id": self.client_id,
+                  "client_secret": self.client_secret},
+        )
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise AvitoAuthError("Avito's token answer had no access_token.")
+        return Token(access_token=body["access_token"], expires_at=started + float(body.get("expires_in", 86400)))
+
+    # --- chats --------------------------------------------------------------------------------
+    def list_chats(self, *, item_ids=None, unread_only: bool = False, chat_types=None,
+                   limit: int = 100, offset: int = 0) -> dict:
+        """GET /messenger/v2/accounts/{user_id}/chats -> {"chats": [...], "meta": {"has_more": bool}}."""
+        params = {"item_ids": _comma(item_ids), "unread_only": "true" if unread_only else None,
+                  "chat_types": _comma(chat_types), "limit": limit, "offset": offset}
+        body = self.transport.request("GET", f"/messenger/v2{self._account}/chats",
+                                      params={k: v for k, v in params.items() if v is not None})
+        chats = body.get("chats") or [] if isinstance(body, dict) else []
+        meta = body.get("meta") if isinstance(body, dict) and isinstance(body.get("meta"), dict) else {}
+        has_more = meta.get("has_more") if "has_more" in meta else len(chats) >= limit
+        return {"chats": chats, "meta": {"has_more": bool(has_more)}}
+
+    def get_chat(self, chat_id: str) -> dict:
+        return self.transport.request("GET", f"/messenger/v2{self._account}/chats/{chat_id}")
+
+    def mark_read(self, chat_id: str) -> dict:
+        return self.transport.request("POST", f"/messenger/v1{self._account}/chats/{chat_id}/read")
+
+    # --- messages -----------------------------------------------------------------------------
+    def list_messages(self, chat_id: str, *, limit: int = 100, offset: int = 0) -> dict:
+        """GET .../v3/.../messages/ (newest first). Avito may answer a bare array or {"messages": [...]}."""
+        body = self.transport.request("GET", f"/messenger/v3{self._account}/chats/{chat_id}/messages/",
+                                      params={"limit": limit, "offset": offset})
+        if isinstance(body, list):
+            return {"messages": body, "meta": {"has_more": len(body) >= limit}}
+        messages = body.get("messages") or []
+        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        has_more = meta.get("has_more") if "has_more" in meta else len(messages) >= limit
+        return {"messages": messages, "meta": {"has_more": bool(has_more)}}
+
+    def send_text(self, chat_id: str, text: str) -> dict:
+        started = self.clock()
+        return self.transport.request(
+            "POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages",
+            json={"message": {"text": text}, "type": "text"}, idempotent=False,
+            verify=lambda: self.find_recent_outgoing(chat_id, since=started, text=text),
+        )
+
+    def upload_image(self, content: bytes, *, filename: str = "image.jpg",
+                     content_type: str = "image/jpeg") -> tuple[str, dict]:
+        """POST .../uploadImages with one file in `uploadfile[]` -> (image_id, {"WxH": url})."""
+        body = self.transport.request(
+            "POST", f"/messenger/v1{self._account}/uploadImages",
+            files={"uploadfile[]": (filename, content, content_type)},
+        )
+        if not isinstance(body, dict) or not body:
+            raise AvitoRejected("Avito's upload answer named no image.")
+        image_id, sizes = next(iter(body.items()))
+        return image_id, sizes if isinstance(sizes, dict) else {}
+
+    def send_image(self, chat_id: str, image_id: str) -> dict:
+        started = self.clock()
+        return self.transport.request(
+            "POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages/image",
+            json={"image_id": image_id}, idempotent=False,
+            verify=lambda: self.find_recent_outgoing(chat_id, since=started, kind="image"),
+        )
+
+    def delete_message(self, chat_id: str, message_id: str) -> dict:
+        return self.transport.request("POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages/{message_id}")
+
+    def voice_urls(self, voice_ids: list[str]) -> dict[str, str]:
+        body = self.transport.request("GET", f"/messenger/v1{self._account}/getVoiceFiles",
+                                      params={"voice_ids": _comma(voice_ids)})
+        return (body or {}).get("voices_urls") or {}
+
+    def find_recent_outgoing(self, chat_id: str, *, since: float, text: str | None = None,
+                             kind: str = "text") -> dict | None:
+        """Our own message of this kind (and text) sent to the chat since `since`, if Avito has one."""
+        newest = self.list_messages(chat_id, limit=VERIFY_WINDOW)["messages"]
+        for message in newest:
+            if message.get("direction") != "out" or message.get("type") != kind:
+                continue
+            if (message.get("created") or 0) < since - SEND_CLOCK_SKEW:
+                continue
+            if text is None or (message.get("content") or {}).get("text") == text:
+                return message
+        return None
+
+    # --- webhooks and blacklist ------------------------------------------------------------------
+    def subscribe(self, url: str) -> dict:
+        return self.transport.request("POST", "/messenger/v3/webhook", json={"url": url})
+
+    def unsubscribe(self, url: str) -> dict:
+        return self.transport.request("POST", "/messenger/v1/webhook/unsubscribe", json={"url": url})
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        body = self.transport.request("POST", "/messenger/v1/subscriptions")
+        return (body or {}).get("subscriptions") or []
+
+    def blacklist(self, users: list[dict]) -> dict:
+        """POST /messenger/v2/.../blacklist {"users": [{"user_id", "context"?: {"item_id", "reason_id"}}]}."""
+        return self.transport.request("POST", f"/messenger/v2{self._account}/blacklist", json={"users": users})

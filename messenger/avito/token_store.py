@@ -1,0 +1,142 @@
+"""The Avito access token, shared by every process through Redis or, without Redis, the database.
+
+Many processes may find the token missing at once (a fresh start, an expiry, a 403 from
+Avito); only the one holding the fetch lease asks Avito, the others wait for the token it
+writes. The lease is a conditional write (Redis `SET NX PX`, or an `UPDATE ... WHERE` on the
+token row) with a time limit, so a process that dies while fetching cannot block the rest.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from django.db.models import Q
+
+from messenger.avito.errors import AvitoUnavailable
+
+EXPIRY_MARGIN = 60.0  # seconds: a token this close to expiry is treated as expired
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    expires_at: float  # Unix time
+
+    def seconds_left(self, now: float) -> float:
+        return self.expires_at - now
+
+    def usable(self, now: float) -> bool:
+        return bool(self.access_token) and self.seconds_left(now) > EXPIRY_MARGIN
+
+
+class TokenBackend(Protocol):
+    def read(self) -> Token | None: ...
+    def write(self, token: Token) -> None: ...
+    def try_lease(self, owner: str, seconds: float) -> bool: ...
+    def release(self, owner: str) -> None: ...
+
+
+RELEASE_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+class RedisTokenBackend:
+    def __init__(self, redis_client, prefix: str = "avitogw:avito:token"):
+        self.redis, self.key, self.lease_key = redis_client, prefix, prefix + ":lease"
+        self._release = redis_client.register_script(RELEASE_LUA)
+
+    def read(self) -> Token | None:
+        raw = self.redis.get(self.key)
+        return Token(**json.loads(raw)) if raw else None
+
+    def write(self, token: Token) -> None:
+        ttl = max(1, int(token.expires_at - time.time()))
+        self.redis.set(self.key, json.dumps(token.__dict__), ex=ttl)
+
+    def try_lease(self, owner: str, seconds: float) -> bool:
+        return bool(self.redis.set(self.lease_key, owner, nx=True, px=int(seconds * 1000)))
+
+    def release(self, owner: str) -> None:
+        self._release(keys=[self.lease_key], args=[owner])
+
+
+class DatabaseTokenBackend:
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self.clock = clock
+
+    def _rows(self):
+        from messenger.models import AvitoToken
+
+        AvitoToken.objects.get_or_create(id=1)
+        return AvitoToken.objects.filter(id=1)
+
+    def read(self) -> Token | None:
+        row = self._rows().values("access_token", "expires_at").first()
+        return Token(**row) if row and row["access_token"] else None
+
+    def write(self, token: Token) -> None:
+        self._rows().update(access_token=token.access_token, expires_at=token.expires_at)
+
+    def try_lease(self, owner: str, seconds: float) -> bool:
+        now = self.clock()
+        free = Q(lease_until__lt=now) | Q(lease_owner=owner)
+        return self._rows().filter(free).update(lease_owner=owner, lease_until=now + seconds) == 1
+
+    def release(self, owner: str) -> None:
+        self._rows().filter(lease_owner=owner).update(lease_owner="", lease_until=0)
+
+
+class TokenStore:
+    def __init__(self, backend: TokenBackend, fetch: Callable[[], Token], *, wait_timeout: float,
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+        self.backend, self.fetch, self.wait_timeout = backend, fetch, wait_timeout
+        self.clock, self.sleep = clock, sleep
+        self.owner = uuid.uuid4().hex
+
+    def current(self) -> Token | None:
+        """The stored token, usable or not, without asking Avito."""
+        return self.backend.read()
+
+    def get(self) -> Token:
+        """A usable token: the shared one, or a new one fetched by one process for all."""
+        token = self.backend.read()
+        if token and token.usable(self.clock()):
+            return token
+        return self._obtain(replace=None)
+
+    def refresh(self, stale: str | None = None) -> Token:
+        """A new token from Avito, unless another process already replaced `stale`.
+
+        With `stale=None` the token in the store now is the one to replace.
+        """
+        if stale is None:
+            current = self.backend.read()
+            stale = current.access_token if current else ""
+        return self._obtain(replace=stale)
+
+    def _acceptable(self, token: Token | None, replace: str | None) -> bool:
+        if not token or not token.usable(self.clock()):
+            return False
+        return replace is None or token.access_token != replace
+
+    def _obtain(self, replace: str | None) -> Token:
+        deadline = self.clock() + self.wait_timeout
+        while True:
+            if self.backend.try_lease(self.owner, self.wait_timeout + 5):
+                try:
+                    token = self.backend.read()  # someone may have finished just before our lease
+                    if self._acceptable(token, replace):
+                        return token
+                    token = self.fetch()
+                    self.backend.write(token)
+                    return token
+                finally:
+                    self.backend.release(self.owner)
+            self.sleep(0.05)
+            token = self.backend.read()
+            if self._acceptable(token, replace):
+                return token
+            if self.clock() > deadline:
+                raise AvitoUnavailable("Timed out waiting for another process to fetch the Avito token.")

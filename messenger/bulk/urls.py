@@ -1,0 +1,2 @@
+"""Routes of the bulk send API."""
+urlpatterns = []

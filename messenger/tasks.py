@@ -1,0 +1,10 @@
+"""Celery tasks of the messenger app (thin: each calls one service)."""
+from celery import shared_task
+
+from messenger.token_service import token_refresh_ahead
+
+
+@shared_task(name="messenger.tasks.token_refresh", ignore_result=True)
+def token_refresh() -> None:
+    """Beat: renew the shared Avito token before it expires, so no caller waits for one."""
+    token_refresh_ahead()

@@ -1,0 +1,1 @@
+"""Incoming Avito notifications and their durable, signed delivery to n8n."""

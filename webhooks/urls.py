@@ -1,0 +1,2 @@
+"""Routes of the incoming webhook and the deliveries API."""
+urlpatterns = []

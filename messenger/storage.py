@@ -1,0 +1,88 @@
+"""Upserts of what Avito shows us, keyed by Avito's ids, so the admin mirrors every chat and message.
+
+Both the REST API (chats and messages it reads or sends) and the incoming webhook
+(messages Avito notifies) store through these functions, so a row looks the same
+whichever way it arrived.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from messenger.models import Chat, Message
+from messenger.normalizer import message_direction, message_text
+
+
+def _when(unix_seconds) -> datetime | None:
+    return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc) if unix_seconds else None
+
+
+def chat_client(chat: Mapping[str, Any], account_user_id: int) -> tuple[int | None, str]:
+    """The other party of a chat object: (user id, name)."""
+    for user in chat.get("users") or []:
+        if str(user.get("id")) != str(account_user_id):
+            return user.get("id"), user.get("name") or ""
+    return None, ""
+
+
+def chat_upsert(chat: Mapping[str, Any], *, account_user_id: int, unread: bool | None = None) -> Chat:
+    """Store Avito's chat object (from v2 chats), returning the row."""
+    chat_id = chat["id"]
+    context = chat.get("context") or {}
+    item = context.get("value") if context.get("type") == "item" else None
+    client_id, client_name = chat_client(chat, account_user_id)
+    last = chat.get("last_message") or {}
+    fields: dict[str, Any] = {
+        "chat_type": chat_id.split("-", 1)[0] if "-" in chat_id else "",
+        "item_id": (item or {}).get("id"),
+        "item_title": ((item or {}).get("title") or "")[:512],
+        "client_user_id": client_id,
+        "client_name": client_name[:255],
+        "avito_created": _when(chat.get("created")),
+        "avito_updated": _when(chat.get("updated")),
+        "raw": dict(chat),
+    }
+    if last:
+        fields["last_message_text"] = message_text(last.get("type") or "", last.get("content"))
+        fields["last_message_at"] = _when(last.get("created"))
+    if unread is not None:
+        fields["is_unread"] = unread
+    row, _ = Chat.objects.update_or_create(id=chat_id, defaults=fields)
+    return row
+
+
+def chat_stub(chat_id: str, **fields) -> Chat:
+    """The chat row for an id we have not fetched yet (kept minimal until Avito tells us more)."""
+    chat_type = chat_id.split("-", 1)[0] if "-" in chat_id else ""
+    row, created = Chat.objects.get_or_create(id=chat_id, defaults={"chat_type": chat_type, **fields})
+    if not created and fields:
+        Chat.objects.filter(id=chat_id).update(**fields)
+    return row
+
+
+def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id: int) -> Message:
+    """Store one Avito message (a v3 list entry, a send answer or a webhook value)."""
+    message_type = message.get("type") or "text"
+    content = message.get("content") or {}
+    chat_stub(chat_id)
+    row, _ = Message.objects.update_or_create(
+        id=message["id"],
+        defaults={
+            "chat_id": chat_id,
+            "author_id": message.get("author_id"),
+            "direction": message_direction(message, account_user_id),
+            "type": message_type,
+            "text": message_text(message_type, content),
+            "content": dict(content),
+            "created": _when(message.get("created")),
+            "is_read": bool(message.get("is_read")),
+            "raw": dict(message),
+        },
+    )
+    return row
+
+
+def messages_upsert(messages, *, chat_id: str, account_user_id: int) -> None:
+    for message in messages:
+        if message.get("id"):
+            message_upsert(message, chat_id=chat_id, account_user_id=account_user_id)

@@ -1,0 +1,61 @@
+"""Fixtures shared by the whole suite.
+
+Every test runs with Avito credentials for a fake account, no Redis (unless a test asks
+for it), no retry pauses, and a fresh Avito client, so no test leaks a token, a Session or
+a limiter into the next. `avito` mocks Avito's API at the one HTTP seam (`responses`) with
+the token endpoint already answering.
+"""
+from __future__ import annotations
+
+import pytest
+import responses
+
+from messenger.avito import reset_client
+
+AVITO = "https://api.avito.ru"
+USER_ID = 1234567
+
+
+@pytest.fixture(autouse=True)
+def gateway_settings(settings):
+    settings.AVITO_API_BASE_URL = AVITO
+    settings.AVITO_CLIENT_ID = "test-client"
+    settings.AVITO_CLIENT_SECRET = "test-secret"
+    settings.AVITO_USER_ID = USER_ID
+    settings.REDIS_URL = ""
+    settings.RATE_LIMIT_REQUESTS = 1000
+    settings.RATE_LIMIT_WINDOW = 60
+    settings.RETRY_BACKOFF_BASE = 0
+    settings.MAX_RETRIES = 3
+    settings.CONNECTION_TIMEOUT = 5
+    settings.API_KEY = ""
+    settings.N8N_WEBHOOK_URL = ""
+    settings.N8N_WEBHOOK_SECRET = ""
+    settings.AVITO_WEBHOOK_SECRET = ""
+    reset_client()
+    yield settings
+    reset_client()
+
+
+@pytest.fixture
+def avito():
+    """Avito's API, mocked: the token endpoint answers; register the calls a test expects."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(f"{AVITO}/token", json={"access_token": "tok-1", "expires_in": 86400, "token_type": "Bearer"})
+        yield mock
+
+
+@pytest.fixture
+def redis_url():
+    """The real Redis on this machine (database 15, emptied before and after)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    connection = redis.Redis.from_url(url)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (the README says how to start it)")
+    connection.flushdb()
+    yield url
+    connection.flushdb()

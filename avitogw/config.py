@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BOOL_WORDS = {
     "true": True, "1": True, "yes": True, "on": True, "y": True,
-    "false": False, "0": False, "no": False, "off": False, "n": False, "": False,
+    "false": False, "0": False, "no": False, "off": False, "n": False,
 }
 
 env = environ.Env()
@@ -31,11 +31,18 @@ def _fail(name: str, raw: str, expected: str) -> ImproperlyConfigured:
 
 
 def read_str(name: str, default: str = "") -> str:
-    return env.str(name, default=default).strip()
+    return _raw(name) or default
+
+
+def _raw(name: str) -> str:
+    """The variable's text; empty (as `.env.example` leaves most lines) means "use the default"."""
+    return env.str(name, default="").strip()
 
 
 def read_bool(name: str, default: bool) -> bool:
-    raw = env.str(name, default=str(default)).strip()
+    raw = _raw(name)
+    if not raw:
+        return default
     try:
         return BOOL_WORDS[raw.lower()]
     except KeyError:
@@ -43,7 +50,9 @@ def read_bool(name: str, default: bool) -> bool:
 
 
 def read_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = env.str(name, default=str(default)).strip()
+    raw = _raw(name)
+    if not raw:
+        return default
     try:
         value = int(raw)
     except ValueError:
@@ -54,7 +63,9 @@ def read_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def read_float(name: str, default: float, *, minimum: float | None = None) -> float:
-    raw = env.str(name, default=str(default)).strip()
+    raw = _raw(name)
+    if not raw:
+        return default
     try:
         value = float(raw)
     except ValueError:

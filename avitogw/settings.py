@@ -17,7 +17,7 @@ from avitogw.config import env, read_bool, read_float, read_int, read_list, read
 BASE_DIR = Path(__file__).resolve().parent.parent
 config.load_env_file(BASE_DIR / ".env")
 
-DATA_DIR = Path(read_str("DATA_DIR", str(BASE_DIR / "data")))
+DATA_DIR = Path(read_str("DATA_DIR") or BASE_DIR / "data")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 VERSION = "0.1.0"
@@ -34,7 +34,7 @@ if SECRET_KEY in INSECURE_KEYS:
             ".env (the README's run command writes one for you)."
         )
     SECRET_KEY = "insecure-development-key-not-for-production"
-ALLOWED_HOSTS = read_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if not DEBUG else "*")
+ALLOWED_HOSTS = read_list("ALLOWED_HOSTS") or (["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,7 +79,8 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'avitogw.sqlite3'}")}
+DATABASE_URL = read_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'avitogw.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take SQLite's write lock up front, so the processes of one
     # machine serialize on it instead of failing with "database is locked" on upgrade;

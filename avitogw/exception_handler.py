@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
@@ -84,6 +85,10 @@ def api_exception_handler(exc, context):
                               None, {"Retry-After": "60"})
     if isinstance(exc, Http404):
         return error_response(404, "not_found", str(exc) or "Not found.")
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413, "payload_too_large", "The request body is too large.")
+    if isinstance(exc, SuspiciousOperation):  # e.g. a form with more fields than Django accepts
+        return error_response(400, "bad_request", str(exc) or "Bad request.")
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return error_response(400, "validation_error", _validation_message(details), details)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_ratelimit",
     "messenger",
     "webhooks",
     "sandbox",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "avitogw.api_guard.ApiGuardMiddleware",  # X-API-Key and API_RATE_LIMIT on every /api/* path
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -135,6 +137,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-ratelimit (API_RATE_LIMIT) wants a shared atomic cache. Without Redis it counts in
+    # each process's memory on purpose (atomic within the process): every web process enforces
+    # the limit on its own, and no extra service is needed. See avitogw/api_guard.py.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 CELERY_BROKER_URL = read_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -142,13 +148,16 @@ if CELERY_BROKER_URL == "filesystem://":
     # kombu's filesystem transport: a folder of message files shared by web, worker and
     # beat on one machine, so the default run needs no broker server at all.
     BROKER_DIR = DATA_DIR / "broker"
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Broadcast bindings (`celery inspect ping`, remote control); kombu's default is a
+        # `control` folder in whatever directory the process started in.
+        "control_folder": str(BROKER_DIR / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -160,7 +169,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
+    # Re-queues incoming events and n8n deliveries whose wake-up was lost or whose worker died.
+    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": 30.0},
+    # Resumes stalled bulk jobs: lost wake-ups, items orphaned by a killed worker, unsent callbacks.
+    "bulk-sweep": {"task": "messenger.bulk.tasks.bulk_sweep", "schedule": 15.0},
 }
+# Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
+CELERY_IMPORTS = ("messenger.bulk.tasks",)
 
 # --- REST framework and docs ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -182,6 +197,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # avitogw.api_guard checks X-API-Key on /api/* (when API_KEY is set); /health, /info, the docs
+    # and the incoming webhook are open and say so with `auth=[]`.
+    "APPEND_COMPONENTS": {"securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+    "SECURITY": [{"ApiKeyAuth": []}],
+    # Several serializers have a `status` field with different choices; name this one.
+    "ENUM_NAME_OVERRIDES": {"DeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
 }
 
 # --- The rest of Django ---------------------------------------------------------------------

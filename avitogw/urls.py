@@ -1,11 +1,15 @@
 """Top-level routes: admin, docs, the REST API, the incoming webhook; JSON errors everywhere."""
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from avitogw.health import HealthView, InfoView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("openapi.json", SpectacularAPIView.as_view(), name="schema"),
+    path("health", HealthView.as_view(), name="health"),
+    path("info", InfoView.as_view(), name="info"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="schema"),  # JSON whatever the Accept header
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("messenger.api.urls")),

@@ -46,3 +46,6 @@ class BlacklistEntryAdmin(admin.ModelAdmin):
     list_display = ("user_id", "item_id", "reason_id", "created_at")
     list_filter = ("reason_id",)
     search_fields = ("=user_id", "=item_id")
+
+
+from messenger.bulk import admin as bulk_admin  # noqa: E402,F401 - registers BulkJob's admin pages

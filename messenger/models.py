@@ -153,6 +153,8 @@ class BulkItem(models.Model):
                               db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="when a worker took it for sending")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True,
+                                           help_text="a pending item is not sent before this; its wake-up was due then")
     message_id = models.CharField(max_length=128, blank=True)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -1,16 +1,31 @@
 """Avito messages in the one shape n8n receives (contract §4), table-driven per message type.
 
 Used for webhook deliveries and for `/api/messages/unread/all`, so both look the same.
-Each Avito type has a row in TEXT_OF (what `text` holds) and MEDIA_KIND (which media
-flag it sets); a type missing from the tables is delivered with empty text rather than
-dropped. The function is pure: the caller resolves the client's name and the voice URL.
+Each Avito message type has one pure function in BY_TYPE turning its `content` into
+Parts (the text and which media it carries); a type missing from the table (Avito may add
+one) is delivered with empty text rather than dropped, and `meta.original_media_type`
+still names it. Nothing here does I/O: the caller resolves the client's name and the
+voice URL. Avito documents every content member as nullable, so each function copes with
+missing or null members.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 Content = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What one message carries, whatever its Avito type."""
+
+    text: str = ""
+    image_url: str | None = None
+    voice: bool = False
+    video: bool = False
+    document: bool = False
 
 
 def _part(content: Content, key: str) -> Mapping[str, Any]:
@@ -18,27 +33,10 @@ def _part(content: Content, key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _item_text(content: Content) -> str:
-    item = _part(content, "item")
-    return " ".join(part for part in (item.get("title"), item.get("item_url")) if part)
-
-
-TEXT_OF: dict[str, Callable[[Content], str]] = {
-    "text": lambda c: c.get("text") or "",
-    "system": lambda c: c.get("text") or "",
-    "link": lambda c: _part(c, "link").get("url") or _part(c, "link").get("text") or "",
-    "item": _item_text,
-    "location": lambda c: _part(c, "location").get("text") or _part(c, "location").get("title") or "",
-}
-# image, voice, call, deleted, file, video and appCall carry no text.
-
-MEDIA_KIND = {"image": "image", "voice": "voice", "video": "video", "file": "document"}
-
-
-def message_text(message_type: str, content: Content | None) -> str:
-    """The readable text of a message of any type ("" when the type has none)."""
-    extract = TEXT_OF.get(message_type)
-    return extract(content or {}) if extract else ""
+def _string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
 
 def largest_image_url(content: Content | None) -> str | None:
@@ -49,15 +47,84 @@ def largest_image_url(content: Content | None) -> str | None:
         width, _, height = size.partition("x")
         return int(width) * int(height) if width.isdigit() and height.isdigit() else 0
 
-    return sizes[max(sizes, key=area)] if sizes else None
+    urls = {size: url for size, url in sizes.items() if isinstance(url, str) and url}
+    return urls[max(urls, key=area)] if urls else None
+
+
+def _text(content: Content) -> Parts:
+    return Parts(text=_string(content.get("text")))
+
+
+def _image(content: Content) -> Parts:
+    return Parts(image_url=largest_image_url(content))
+
+
+def _voice(content: Content) -> Parts:
+    return Parts(voice=True)
+
+
+def _link(content: Content) -> Parts:
+    link = _part(content, "link")
+    return Parts(text=_string(link.get("url")) or _string(link.get("text")))
+
+
+def _item(content: Content) -> Parts:
+    item = _part(content, "item")
+    return Parts(text=" ".join(part for part in (_string(item.get("title")), _string(item.get("item_url"))) if part))
+
+
+def _location(content: Content) -> Parts:
+    location = _part(content, "location")
+    return Parts(text=_string(location.get("text")) or _string(location.get("title")))
+
+
+def _nothing(content: Content) -> Parts:
+    return Parts()
+
+
+def _file(content: Content) -> Parts:
+    return Parts(document=True)
+
+
+def _video(content: Content) -> Parts:
+    return Parts(video=True)
+
+
+# Avito's webhook `type` enum, one function each. call, deleted and appCall carry nothing
+# n8n can use beyond their type; Avito sends file, video and appCall with empty content.
+BY_TYPE: dict[str, Callable[[Content], Parts]] = {
+    "text": _text,
+    "system": _text,  # Avito's own bot messages keep their words in `text`
+    "image": _image,
+    "voice": _voice,
+    "link": _link,
+    "item": _item,
+    "location": _location,
+    "call": _nothing,
+    "deleted": _nothing,
+    "appCall": _nothing,
+    "file": _file,
+    "video": _video,
+}
+
+
+def message_parts(message_type: str, content: Content | None) -> Parts:
+    content = content if isinstance(content, Mapping) else {}
+    return BY_TYPE.get(message_type, _nothing)(content)
+
+
+def message_text(message_type: str, content: Content | None) -> str:
+    """The readable text of a message of any type ("" when the type has none)."""
+    return message_parts(message_type, content).text
 
 
 def voice_id(content: Content | None) -> str | None:
-    return _part(content or {}, "voice").get("voice_id")
+    value = _part(content if isinstance(content, Mapping) else {}, "voice").get("voice_id")
+    return _string(value) or None
 
 
 def iso_time(unix_seconds: int | float | None) -> str | None:
-    if unix_seconds is None:
+    if unix_seconds is None or isinstance(unix_seconds, bool) or not isinstance(unix_seconds, (int, float)):
         return None
     return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc).isoformat()
 
@@ -79,9 +146,7 @@ def normalize_message(message: Mapping[str, Any], *, account_user_id: int, chat_
                       voice_url: str | None = None) -> dict:
     """One Avito message (a v3 list entry or a webhook `payload.value`) in n8n's shape."""
     message_type = message.get("type") or "text"
-    content = message.get("content") or {}
-    image_url = largest_image_url(content) if message_type == "image" else None
-    kind = MEDIA_KIND.get(message_type)
+    parts = message_parts(message_type, message.get("content"))
     direction = message_direction(message, account_user_id)
     other_user = message.get("author_id") if direction == "in" else client_user_id
     return {
@@ -89,16 +154,16 @@ def normalize_message(message: Mapping[str, Any], *, account_user_id: int, chat_
         "event_id": event_id_for(message["id"]),
         "external_user_id": str(other_user) if other_user is not None else None,
         "external_chat_id": chat_id,
-        "text": message_text(message_type, content),
+        "text": parts.text,
         "timestamp": iso_time(message.get("created")),
         "client_name": client_name or None,
         "media": {
-            "has_voice": kind == "voice",
-            "voice_url": voice_url if kind == "voice" else None,
-            "has_images": bool(image_url),
-            "images": [{"url": image_url}] if image_url else [],
-            "has_video": kind == "video",
-            "has_document": kind == "document",
+            "has_voice": parts.voice,
+            "voice_url": (voice_url or None) if parts.voice else None,
+            "has_images": parts.image_url is not None,
+            "images": [{"url": parts.image_url}] if parts.image_url else [],
+            "has_video": parts.video,
+            "has_document": parts.document,
         },
         "meta": {
             "external_message_id": message["id"],

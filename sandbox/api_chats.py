@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sandbox.http import Request, Response, json_response
-from sandbox.query import bool_param, enum_list_param, int_list_param, int_param
+from sandbox.query import bool_param, enum_list_param, int_list_param, int_param, read_params
 from sandbox.render import chat_json, message_json
 
 if TYPE_CHECKING:
@@ -18,21 +18,22 @@ if TYPE_CHECKING:
 CHAT_TYPES = ("u2i", "u2u", "a2u")
 
 
-def _page(request: Request) -> tuple[int, int]:
-    limit = int_param(request.query, "limit", default=100, minimum=1, maximum=100)
-    offset = int_param(request.query, "offset", default=0, minimum=0, maximum=1000)
-    return limit, offset
+def _paging(request: Request) -> dict:
+    return {"limit": lambda: int_param(request.query, "limit", default=100, minimum=1, maximum=100),
+            "offset": lambda: int_param(request.query, "offset", default=0, minimum=0, maximum=1000)}
 
 
 def get_chats(app: SandboxApp, request: Request) -> Response:
-    limit, offset = _page(request)
-    unread_only = bool_param(request.query, "unread_only", default=False)
-    chat_types = enum_list_param(request.query, "chat_types", allowed=CHAT_TYPES, default=["u2i"])
-    item_ids = int_list_param(request.query, "item_ids")
+    query = request.query
+    params = read_params(
+        **_paging(request),
+        unread_only=lambda: bool_param(query, "unread_only", default=False),
+        chat_types=lambda: enum_list_param(query, "chat_types", allowed=CHAT_TYPES, default=["u2i"]),
+        item_ids=lambda: int_list_param(query, "item_ids"),
+    )
     state = app.state
     with state.lock:
-        chats, has_more = state.list_chats(chat_types=chat_types, item_ids=item_ids,
-                                           unread_only=unread_only, limit=limit, offset=offset)
+        chats, has_more = state.list_chats(**params)
         body = {"chats": [chat_json(state, chat) for chat in chats], "meta": {"has_more": has_more}}
     return json_response(body)
 
@@ -44,11 +45,11 @@ def get_chat(app: SandboxApp, request: Request) -> Response:
 
 
 def get_messages(app: SandboxApp, request: Request) -> Response:
-    limit, offset = _page(request)
+    page = read_params(**_paging(request))
     state = app.state
     with state.lock:
         chat = state.get_chat(request.path_params["chat_id"])
-        messages, has_more = state.list_messages(chat, limit=limit, offset=offset)
+        messages, has_more = state.list_messages(chat, **page)
         rendered = [message_json(state, chat, message) for message in messages]
     # Avito's spec says a bare array; clients read {"messages": [...]}. Which one is configurable.
     if app.options.messages_wrapper == "array":

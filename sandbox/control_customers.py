@@ -12,9 +12,9 @@ from sandbox import seed_data
 from sandbox.content import WEBHOOK_TYPES, format_price, make_content
 from sandbox.errors import validation_error
 from sandbox.http import Request, Response, json_response
-from sandbox.records import Chat, Item, User
+from sandbox.records import Chat, Item
 from sandbox.render import chat_json, message_json
-from sandbox.seed import new_item, new_person
+from sandbox.seed import avito_user, new_item, new_person
 
 if TYPE_CHECKING:
     from sandbox.app import SandboxApp
@@ -59,7 +59,7 @@ def customer_message(app: SandboxApp, request: Request) -> Response:
     with app.state.lock:
         chat = app.state.get_chat(chat_id)
     message, notified = _write(app, chat, body, {})
-    return json_response({"message": message, "notified": notified}, status=201)
+    return json_response({"message": message, "notified": notified})
 
 
 def create_chat(app: SandboxApp, request: Request) -> Response:
@@ -75,12 +75,14 @@ def create_chat(app: SandboxApp, request: Request) -> Response:
     item_title = _optional(body, "item_title", str, problems)
     price = _optional(body, "price", int, problems)
     text = _optional(body, "text", str, problems)
+    if user_id == app.state.account_id:
+        problems["user_id"] = "must be the customer's id, not the account's own"
     if problems:
         raise validation_error(problems)
     state = app.state
     with state.lock:
         if chat_type == "a2u":
-            peer = User(seed_data.AVITO_USER[0], seed_data.AVITO_USER[1], "avito", 1)
+            peer = avito_user()
         else:
             peer = new_person(state)
             peer.id, peer.name = user_id or peer.id, user_name or peer.name
@@ -88,11 +90,11 @@ def create_chat(app: SandboxApp, request: Request) -> Response:
         now = state.now()
         chat = state.add_chat(Chat(state.new_chat_id(chat_type), chat_type, now, now, peer.id, item), peer)
     first = {"type": "system" if chat_type == "a2u" else "text",
-             "text": text or state.rng.choice(seed_data.CUSTOMER_OPENERS).format(price="10 000")}
+             "text": text or state.rng.choice(seed_data.CUSTOMER_OPENERS)}
     message, notified = _write(app, chat, first, {})
     with state.lock:
         rendered = chat_json(state, chat)
-    return json_response({"chat": rendered, "message": message, "notified": notified}, status=201)
+    return json_response({"chat": rendered, "message": message, "notified": notified})
 
 
 def _chat_item(app: SandboxApp, item_id: int | None, title: str | None, price: int | None) -> Item:

@@ -65,7 +65,15 @@ class Request:
             if length > MAX_BODY_BYTES:
                 raise ApiError(413, "Request Entity Too Large: the body exceeds 25 MB")
             stream = self.environ.get("wsgi.input")
-            self._body = stream.read(length) if (stream is not None and length > 0) else b""
+            if stream is None:
+                self._body = b""
+            elif "chunked" in self.header("Transfer-Encoding").lower():
+                # No Content-Length to go by: read to the end, but never more than the cap.
+                self._body = stream.read(MAX_BODY_BYTES + 1)
+                if len(self._body) > MAX_BODY_BYTES:
+                    raise ApiError(413, "Request Entity Too Large: the body exceeds 25 MB")
+            else:
+                self._body = stream.read(length) if length > 0 else b""
         return self._body
 
     def json(self, *, required: bool = True) -> dict | list | None:

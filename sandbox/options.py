@@ -61,9 +61,14 @@ def _rate_arg(text: str) -> tuple[int, float] | None:
         raise argparse.ArgumentTypeError(str(exc))
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    env_user = os.environ.get("AVITO_USER_ID", "")
-    default_user = int(env_user) if env_user.isdigit() else DEFAULT_ACCOUNT_ID
+def default_account_id() -> int:
+    """The gateway's AVITO_USER_ID when the environment has one, so both agree without flags."""
+    env_user = os.environ.get("AVITO_USER_ID", "").strip()
+    return int(env_user) if env_user.isdigit() else DEFAULT_ACCOUNT_ID
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, default_user: int | None = None) -> None:
+    default_user = default_account_id() if default_user is None else default_user
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8766, help="port to listen on (default 8766)")
     parser.add_argument("--chats", type=int, default=30, help="how many chats to seed (default 30)")
@@ -75,7 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="messages v3 body: {\"messages\":[...],\"meta\":...} (object) or a bare array")
     parser.add_argument("--user-id", type=int, default=default_user,
                         help="the Avito account id served; other ids in paths get 403 "
-                             f"(default: $AVITO_USER_ID when set, else {DEFAULT_ACCOUNT_ID})")
+                             f"(default: the gateway's AVITO_USER_ID when set, else {DEFAULT_ACCOUNT_ID}; "
+                             f"now {default_user})")
     parser.add_argument("--client-id", default=None, help="accept only this client_id (default: any)")
     parser.add_argument("--client-secret", default=None, help="accept only this client_secret (default: any)")
     parser.add_argument("--probe-webhooks", action="store_true",

@@ -8,7 +8,9 @@ some clients send the latter (avito-api.md §3.1).
 
 from __future__ import annotations
 
-from sandbox.errors import validation_error
+from typing import Callable
+
+from sandbox.errors import ApiError, validation_error
 
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off"}
@@ -70,4 +72,17 @@ def enum_list_param(query: dict[str, list[str]], name: str, *, allowed: tuple[st
     unknown = [value for value in values if value not in allowed]
     if unknown:
         raise validation_error({name: f"unknown value {unknown[0]!r}; allowed: {', '.join(allowed)}"})
+    return values
+
+
+def read_params(**readers: Callable[[], object]) -> dict[str, object]:
+    """Run every reader; one 400 then names every bad parameter, not just the first."""
+    values, problems = {}, {}
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except ApiError as exc:
+            problems.update(exc.body["error"].get("fields") or {name: exc.body["error"]["message"]})
+    if problems:
+        raise validation_error(problems)
     return values

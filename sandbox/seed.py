@@ -23,7 +23,7 @@ def seed_state(state: SandboxState, *, chats: int, seed: int) -> None:
     state.rng.seed(seed)
     rng, now = state.rng, state.now()
     account = User(state.account_id, seed_data.ACCOUNT_NAME, f"{rng.getrandbits(128):032x}", 7)
-    avito = User(seed_data.AVITO_USER[0], seed_data.AVITO_USER[1], "avito", 1)
+    avito = avito_user()
     state.users[account.id] = account
     items = _account_items(state, count=max(1, min(len(seed_data.ITEMS), chats // 3 + 1)))
     built = []
@@ -52,6 +52,11 @@ def _chat_types(count: int) -> list[str]:
     a2u = 0 if count < 6 else (1 if count < 20 else 2)
     u2u = round(count * 0.2) if count >= 3 else 0
     return ["u2i"] * (count - a2u - u2u) + ["u2u"] * u2u + ["a2u"] * a2u
+
+
+def avito_user() -> User:
+    """Avito itself, the other side of every a2u chat."""
+    return User(seed_data.AVITO_USER[0], seed_data.AVITO_USER[1], "avito", 1)
 
 
 def new_person(state: SandboxState) -> User:
@@ -95,18 +100,23 @@ def _conversation(state: SandboxState, chat: Chat, now: int, *, unread: bool) ->
     first, second = (chat.peer_id, account) if customer_first else (account, chat.peer_id)
     count = rng.randint(2, 8)
     times = _timeline(state, chat, now, count)
-    price = chat.item.price_string if chat.item else ""
+    used: set[str] = set()
+
+    def pick(pool: list[str]) -> str:  # no phrase twice in one chat
+        phrase = rng.choice([p for p in pool if p not in used] or pool)
+        used.add(phrase)
+        return phrase
+
     for i, created in enumerate(times):
         author = first if i % 2 == 0 else second
         if unread and i == count - 1:
             author = chat.peer_id  # the customer wrote last and nobody has read it yet
         if chat.chat_type == "u2u":
-            text = rng.choice(seed_data.U2U_PHRASES)
-        elif author == chat.peer_id:
-            pool = seed_data.CUSTOMER_OPENERS if i == 0 else seed_data.CUSTOMER_FOLLOWUPS
-            text = rng.choice(pool).format(price=price.replace(" ₽", "").strip() or "10 000")
+            text = pick(seed_data.U2U_PHRASES)
+        elif author == first:  # the buyer, whoever it is, opens and asks
+            text = pick(seed_data.CUSTOMER_OPENERS if i == 0 else seed_data.CUSTOMER_FOLLOWUPS)
         else:
-            text = rng.choice(seed_data.SELLER_REPLIES)
+            text = pick(seed_data.SELLER_REPLIES)
         # Read when the next message came, or, for the last one, soon after -- unless left unread.
         read_at = times[i + 1] if i + 1 < count else min(now, created + rng.randint(60, 3600))
         quote = chat.messages[-1].id if chat.messages and rng.random() < 0.15 else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import responses
+from django.core.cache import cache
 
 from messenger.avito import reset_client
 
@@ -32,6 +33,8 @@ def gateway_settings(settings):
     settings.N8N_WEBHOOK_URL = ""
     settings.N8N_WEBHOOK_SECRET = ""
     settings.AVITO_WEBHOOK_SECRET = ""
+    settings.API_RATE_LIMIT = "600/m"
+    cache.clear()  # the API rate limit counts in the cache: no test inherits another's calls
     reset_client()
     yield settings
     reset_client()

@@ -33,8 +33,8 @@ def redis_connection():
     return _redis[1]
 
 
-
 def build_client() -> AvitoClient:
+    """A new client wired to this process's settings: one Session, the shared token and limit."""
     connection = redis_connection()
     window_store = RedisWindowStore(connection) if connection else DatabaseWindowStore()
     token_backend = RedisTokenBackend(connection) if connection else DatabaseTokenBackend()
@@ -52,6 +52,7 @@ def build_client() -> AvitoClient:
 
 
 def get_client() -> AvitoClient:
+    """The process's client, built on first use (and again in a forked child)."""
     global _client
     with _lock:
         if _client is None or _client[0] != os.getpid():
@@ -64,3 +65,12 @@ def reset_client() -> None:
     global _client, _redis
     with _lock:
         _client, _redis = None, None
+
+
+def _forget_in_child() -> None:
+    # A fork copies the lock in whatever state another thread left it; a new one cannot be held.
+    global _lock, _client, _redis
+    _lock, _client, _redis = threading.Lock(), None, None
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

@@ -8,9 +8,9 @@ chat's newest ones, so an ambiguous failure never leads to a second copy.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
-from messenger.avito.errors import AvitoAuthError, AvitoRejected
+from messenger.avito.errors import AvitoAuthError, AvitoNotFound, AvitoRejected
 from messenger.avito.token_store import Token
 from messenger.avito.transport import AvitoTransport
 
@@ -18,6 +18,7 @@ from messenger.avito.transport import AvitoTransport
 # checking whether a send we are unsure of arrived.
 SEND_CLOCK_SKEW = 5.0
 VERIFY_WINDOW = 20  # newest messages examined when verifying a send
+DEFAULT_TOKEN_LIFETIME = 86400.0  # Avito's documented token life, if its answer omits expires_in
 
 
 def _comma(values) -> str | None:
@@ -41,14 +42,23 @@ class AvitoClient:
         if not (self.client_id and self.client_secret):
             raise AvitoAuthError("AVITO_CLIENT_ID and AVITO_CLIENT_SECRET are not configured.")
         started = self.clock()
-        body = self.transport.request(
-            "POST", "/token", auth=False, limited=False,
-            data={"grant_type": "client_credentials", "client_id": self.client_id,
-                  "client_secret": self.client_secret},
-        )
+        try:
+            body = self.transport.request(
+                "POST", "/token", auth=False,
+                data={"grant_type": "client_credentials", "client_id": self.client_id,
+                      "client_secret": self.client_secret},
+            )
+        except (AvitoRejected, AvitoNotFound) as exc:
+            # Avito answers bad credentials with a 400 (invalid_client): that is our configuration's
+            # fault, not the API caller's request, so it must not surface as a 400 to them.
+            raise AvitoAuthError(f"Avito refused the credentials: {exc.message}", status=exc.status) from exc
         if not isinstance(body, dict) or not body.get("access_token"):
             raise AvitoAuthError("Avito's token answer had no access_token.")
-        return Token(access_token=body["access_token"], expires_at=started + float(body.get("expires_in", 86400)))
+        try:
+            lifetime = float(body.get("expires_in", DEFAULT_TOKEN_LIFETIME))
+        except (TypeError, ValueError):
+            lifetime = DEFAULT_TOKEN_LIFETIME
+        return Token(access_token=str(body["access_token"]), expires_at=started + lifetime)
 
     # --- chats --------------------------------------------------------------------------------
     def list_chats(self, *, item_ids=None, unread_only: bool = False, chat_types=None,
@@ -113,16 +123,26 @@ class AvitoClient:
         return self.transport.request("POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages/{message_id}")
 
     def voice_urls(self, voice_ids: list[str]) -> dict[str, str]:
+        """GET .../getVoiceFiles?voice_ids=a,b -> {voice_id: url} (each link lives an hour)."""
+        if not voice_ids:
+            return {}
         body = self.transport.request("GET", f"/messenger/v1{self._account}/getVoiceFiles",
                                       params={"voice_ids": _comma(voice_ids)})
-        return (body or {}).get("voices_urls") or {}
+        urls = body.get("voices_urls") if isinstance(body, dict) else None
+        return urls if isinstance(urls, dict) else {}
 
     def find_recent_outgoing(self, chat_id: str, *, since: float, text: str | None = None,
-                             kind: str = "text") -> dict | None:
-        """Our own message of this kind (and text) sent to the chat since `since`, if Avito has one."""
+                             kind: str = "text", exclude: Collection[str] = ()) -> dict | None:
+        """Our own message of this kind (and text) sent to the chat since `since`, if Avito has one.
+
+        `exclude` names messages already accounted for (a bulk job sending the same text to
+        one chat twice must not take the first copy for the second).
+        """
         newest = self.list_messages(chat_id, limit=VERIFY_WINDOW)["messages"]
         for message in newest:
             if message.get("direction") != "out" or message.get("type") != kind:
+                continue
+            if message.get("id") in exclude:
                 continue
             if (message.get("created") or 0) < since - SEND_CLOCK_SKEW:
                 continue
@@ -139,7 +159,8 @@ class AvitoClient:
 
     def subscriptions(self) -> list[dict[str, Any]]:
         body = self.transport.request("POST", "/messenger/v1/subscriptions")
-        return (body or {}).get("subscriptions") or []
+        subscriptions = body.get("subscriptions") if isinstance(body, dict) else None
+        return subscriptions if isinstance(subscriptions, list) else []
 
     def blacklist(self, users: list[dict]) -> dict:
         """POST /messenger/v2/.../blacklist {"users": [{"user_id", "context"?: {"item_id", "reason_id"}}]}."""

@@ -3,21 +3,28 @@
 Many processes may find the token missing at once (a fresh start, an expiry, a 403 from
 Avito); only the one holding the fetch lease asks Avito, the others wait for the token it
 writes. The lease is a conditional write (Redis `SET NX PX`, or an `UPDATE ... WHERE` on the
-token row) with a time limit, so a process that dies while fetching cannot block the rest.
+token row) owned by one fetch, not by a process, so two threads of one process also take
+turns. It is short and renewed by a heartbeat while the fetch runs: a fetch may take long
+(retries, rate-limit waits), but a process that dies while fetching blocks the rest for
+only LEASE_SECONDS.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from django.db.models import Q
+from django.db import IntegrityError, connections, transaction
 
 from messenger.avito.errors import AvitoUnavailable
 
 EXPIRY_MARGIN = 60.0  # seconds: a token this close to expiry is treated as expired
+LEASE_SECONDS = 10.0  # life of a fetch lease between heartbeats
+POLL_SECONDS = 0.05  # how often a waiting process looks for the token another one fetches
 
 
 @dataclass(frozen=True)
@@ -36,16 +43,20 @@ class TokenBackend(Protocol):
     def read(self) -> Token | None: ...
     def write(self, token: Token) -> None: ...
     def try_lease(self, owner: str, seconds: float) -> bool: ...
+    def renew(self, owner: str, seconds: float) -> bool: ...
     def release(self, owner: str) -> None: ...
 
 
 RELEASE_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+RENEW_LUA = ("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
+             "return 0")
 
 
 class RedisTokenBackend:
     def __init__(self, redis_client, prefix: str = "avitogw:avito:token"):
         self.redis, self.key, self.lease_key = redis_client, prefix, prefix + ":lease"
         self._release = redis_client.register_script(RELEASE_LUA)
+        self._renew = redis_client.register_script(RENEW_LUA)
 
     def read(self) -> Token | None:
         raw = self.redis.get(self.key)
@@ -53,47 +64,91 @@ class RedisTokenBackend:
 
     def write(self, token: Token) -> None:
         ttl = max(1, int(token.expires_at - time.time()))
-        self.redis.set(self.key, json.dumps(token.__dict__), ex=ttl)
+        self.redis.set(self.key, json.dumps(dataclasses.asdict(token)), ex=ttl)
 
     def try_lease(self, owner: str, seconds: float) -> bool:
         return bool(self.redis.set(self.lease_key, owner, nx=True, px=int(seconds * 1000)))
+
+    def renew(self, owner: str, seconds: float) -> bool:
+        return bool(self._renew(keys=[self.lease_key], args=[owner, int(seconds * 1000)]))
 
     def release(self, owner: str) -> None:
         self._release(keys=[self.lease_key], args=[owner])
 
 
 class DatabaseTokenBackend:
+    """One AvitoToken row (id=1), created by whoever first needs it."""
+
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
 
-    def _rows(self):
+    @staticmethod
+    def _row():
         from messenger.models import AvitoToken
 
-        AvitoToken.objects.get_or_create(id=1)
         return AvitoToken.objects.filter(id=1)
 
     def read(self) -> Token | None:
-        row = self._rows().values("access_token", "expires_at").first()
+        row = self._row().values("access_token", "expires_at").first()
         return Token(**row) if row and row["access_token"] else None
 
     def write(self, token: Token) -> None:
-        self._rows().update(access_token=token.access_token, expires_at=token.expires_at)
+        from messenger.models import AvitoToken
+
+        AvitoToken.objects.update_or_create(
+            id=1, defaults={"access_token": token.access_token, "expires_at": token.expires_at})
 
     def try_lease(self, owner: str, seconds: float) -> bool:
+        from messenger.models import AvitoToken
+
         now = self.clock()
-        free = Q(lease_until__lt=now) | Q(lease_owner=owner)
-        return self._rows().filter(free).update(lease_owner=owner, lease_until=now + seconds) == 1
+        if self._row().filter(lease_until__lt=now).update(lease_owner=owner, lease_until=now + seconds):
+            return True
+        try:  # no row yet: the one process whose insert succeeds holds the lease
+            with transaction.atomic():
+                AvitoToken.objects.create(id=1, lease_owner=owner, lease_until=now + seconds)
+            return True
+        except IntegrityError:
+            return False
+
+    def renew(self, owner: str, seconds: float) -> bool:
+        return self._row().filter(lease_owner=owner).update(lease_until=self.clock() + seconds) == 1
 
     def release(self, owner: str) -> None:
-        self._rows().filter(lease_owner=owner).update(lease_owner="", lease_until=0)
+        self._row().filter(lease_owner=owner).update(lease_owner="", lease_until=0)
+
+
+class LeaseHeartbeat:
+    """Renews a fetch lease in a background thread until the fetch ends."""
+
+    def __init__(self, backend: TokenBackend, owner: str, seconds: float):
+        self.backend, self.owner, self.seconds = backend, owner, seconds
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="avito-token-lease", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.done.wait(self.seconds / 3):
+                self.backend.renew(self.owner, self.seconds)
+        finally:
+            connections.close_all()  # this thread's own database connection, if it opened one
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.done.set()
+        self.thread.join()
+        self.backend.release(self.owner)
 
 
 class TokenStore:
     def __init__(self, backend: TokenBackend, fetch: Callable[[], Token], *, wait_timeout: float,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+                 lease_seconds: float = LEASE_SECONDS, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
         self.backend, self.fetch, self.wait_timeout = backend, fetch, wait_timeout
-        self.clock, self.sleep = clock, sleep
-        self.owner = uuid.uuid4().hex
+        self.lease_seconds, self.clock, self.sleep = lease_seconds, clock, sleep
 
     def current(self) -> Token | None:
         """The stored token, usable or not, without asking Avito."""
@@ -124,17 +179,16 @@ class TokenStore:
     def _obtain(self, replace: str | None) -> Token:
         deadline = self.clock() + self.wait_timeout
         while True:
-            if self.backend.try_lease(self.owner, self.wait_timeout + 5):
-                try:
+            owner = uuid.uuid4().hex
+            if self.backend.try_lease(owner, self.lease_seconds):
+                with LeaseHeartbeat(self.backend, owner, self.lease_seconds):
                     token = self.backend.read()  # someone may have finished just before our lease
                     if self._acceptable(token, replace):
                         return token
                     token = self.fetch()
                     self.backend.write(token)
                     return token
-                finally:
-                    self.backend.release(self.owner)
-            self.sleep(0.05)
+            self.sleep(POLL_SECONDS)
             token = self.backend.read()
             if self._acceptable(token, replace):
                 return token

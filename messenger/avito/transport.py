@@ -1,18 +1,21 @@
 """The one chokepoint for every call to Avito: `AvitoTransport.request`.
 
 It applies the base URL, the bearer token (refreshed once on 401/403: Avito answers 403
-to an expired token), the per-process concurrency cap, the shared rate limit, the timeout,
-retries with exponential backoff and jitter (honouring Retry-After), and the mapping of
-Avito's answers to typed errors. This is the only module that imports `requests`.
+to an expired token), the per-process cap on calls in flight, the shared rate limit, the
+timeout, retries with exponential backoff and jitter (honouring Retry-After), and the
+mapping of Avito's answers to typed errors. This package is the only code that imports
+`requests`. The retry and dedupe decisions are explained in docs/avito-client.md.
 
 A call that is not idempotent (a send) is never repeated blindly: when a failure leaves
 it unknown whether Avito stored the message (a read timeout, a dropped connection, a
-5xx), the caller's `verify` looks at the chat first and its finding is the answer.
+5xx), the caller's `verify` looks at the chat (after the backoff pause, so Avito has had
+time to show the message) and, if the message is there, that is the answer.
 """
 from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -20,6 +23,7 @@ from typing import Any, Callable
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from messenger.avito import errors
 from messenger.avito.rate_limiter import RateLimiter
@@ -27,8 +31,9 @@ from messenger.avito.token_store import TokenStore
 
 logger = logging.getLogger(__name__)
 
-# Failures that happen before a request reaches Avito: always safe to repeat.
-NEVER_SENT = (requests.exceptions.ConnectTimeout,)
+# Mistakes in our own configuration: repeating them cannot help.
+CONFIG_ERRORS = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                 requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)
 
 
 def pooled_session(max_connections: int) -> requests.Session:
@@ -56,21 +61,26 @@ def avito_message(response: requests.Response) -> tuple[str, dict | None]:
     return response.reason or f"HTTP {response.status_code}", None
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date; None when absent or unreadable."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - now()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
-def _was_never_sent(exc: requests.exceptions.ConnectionError) -> bool:
-    """A refused or unresolvable connection never carried our request."""
-    text = repr(exc)
-    return any(mark in text for mark in ("NewConnectionError", "NameResolutionError", "Connection refused"))
+def never_sent(exc: requests.exceptions.RequestException) -> bool:
+    """True when the failure proves the request never reached Avito (no connection was made)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    return isinstance(getattr(cause, "reason", cause), NewConnectionError)
 
 
 class AvitoTransport:
@@ -80,16 +90,20 @@ class AvitoTransport:
                  jitter: Callable[[], float] = random.random):
         self.base_url = base_url.rstrip("/")
         self.session, self.token_store, self.rate_limiter = session, token_store, rate_limiter
+        self.max_connections = max_connections
         self.in_flight = threading.BoundedSemaphore(max_connections)
         self.timeout, self.max_retries, self.backoff_base = timeout, max_retries, backoff_base
         self.sleep, self.jitter = sleep, jitter
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        """Exponential backoff with jitter; Avito's Retry-After, when given, wins."""
+        """Pause before retry `attempt + 1`: Avito's Retry-After when given, else base * 2^attempt ± 50%.
+
+        Exponential pauses stop growing at one call's timeout; a longer Retry-After makes the
+        caller give up (with Avito's Retry-After) rather than hold a request that long.
+        """
         if retry_after is not None:
-            return retry_after + self.jitter() * 0.1
-        delay = self.backoff_base * (2 ** attempt)
-        return delay / 2 + self.jitter() * delay / 2
+            return retry_after + self.jitter() * 0.1  # a little spread so processes do not return together
+        return min(self.backoff_base * 2.0 ** min(attempt, 60) * (0.5 + self.jitter()), self.timeout)
 
     def request(self, method: str, path: str, *, auth: bool = True, limited: bool = True,
                 idempotent: bool = True, verify: Callable[[], Any] | None = None, **kwargs) -> Any:
@@ -101,53 +115,39 @@ class AvitoTransport:
             token = self.token_store.get().access_token if auth else None
             try:
                 response = self._send_once(method, url, token, limited, **kwargs)
-            except requests.exceptions.Timeout as exc:
-                failure: errors.AvitoError = errors.AvitoTimeout(f"Avito did not answer in {self.timeout:g} s.")
-                unsure = not isinstance(exc, NEVER_SENT)
-                retry_after = None
-            except requests.exceptions.ConnectionError as exc:
-                failure = errors.AvitoUnavailable(f"Could not reach Avito: {exc.__class__.__name__}.")
-                unsure = not _was_never_sent(exc)
-                retry_after = None
+            except requests.exceptions.RequestException as exc:
+                failure, unsure, retry_after = self._unreachable(exc), not never_sent(exc), None
             else:
-                status = response.status_code
-                if status < 300:
-                    return response.json() if response.content.strip() else {}
-                message, details = avito_message(response)
-                if status in (401, 403) and auth and not refreshed:
-                    logger.info("Avito answered %s; refreshing the token once", status)
+                if response.status_code < 300:
+                    return self._decode(response)
+                if response.status_code in (401, 403) and auth and not refreshed:
+                    logger.info("Avito answered %s; refreshing the token once", response.status_code)
                     self.token_store.refresh(stale=token)
                     refreshed = True
                     continue
-                retry_after = retry_after_seconds(response) if status == 429 else None
-                if status == 429:
-                    failure, unsure = errors.AvitoRateLimited(message, status=status, retry_after=retry_after), False
-                elif status >= 500:
-                    failure, unsure = errors.AvitoUnavailable(message, status=status, details=details), True
-                else:
-                    raise self._permanent(status, message, details)
+                failure = self._failure(response)  # raises at once for a permanent refusal
+                unsure = response.status_code >= 500
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            if unsure and not idempotent and verify is None:
+                raise failure  # Avito may have it and we cannot look: repeating could duplicate it
+            delay = self.backoff(attempt, retry_after)
+            retrying = attempt < self.max_retries and delay <= self.timeout
+            if retrying:
+                logger.info("%s %s failed (%s); retry %d in %.2f s", method, path, failure.message, attempt + 1, delay)
+                self.sleep(delay)
             if unsure and not idempotent:
                 found = self._verify(verify, failure)
                 if found is not None:
                     logger.warning("%s %s failed (%s) but Avito has the message; not sending again",
                                    method, path, failure.message)
                     return found
-                if verify is None:
-                    raise failure
-            if attempt >= self.max_retries:
+            if not retrying:
                 raise failure
-            delay = self.backoff(attempt, retry_after)
-            if delay > self.timeout * 2:
-                raise failure  # Avito asks for a longer pause than a caller should wait
-            logger.info("%s %s failed (%s); retry %d in %.2f s", method, path, failure.message, attempt + 1, delay)
-            self.sleep(delay)
             attempt += 1
 
     @staticmethod
-    def _verify(verify: Callable[[], Any] | None, failure: errors.AvitoError) -> Any:
+    def _verify(verify: Callable[[], Any], failure: errors.AvitoError) -> Any:
         """Ask the caller whether Avito has the message; if even that fails, we cannot know: give up."""
-        if verify is None:
-            return None
         try:
             return verify()
         except errors.AvitoError as exc:
@@ -158,15 +158,47 @@ class AvitoTransport:
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        if limited:
-            self.rate_limiter.acquire(self.timeout)
-        with self.in_flight:
+        # The in-flight slot comes first: a rate-limit slot taken while queueing here could be
+        # spent later, bunching calls into the next window.
+        if not self.in_flight.acquire(timeout=self.timeout):
+            raise errors.AvitoRateLimited(
+                f"{self.max_connections} Avito calls already in flight in this process; none ended "
+                f"within {self.timeout:g} s.", retry_after=1)
+        try:
+            if limited:
+                self.rate_limiter.acquire(self.timeout)
             return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+        finally:
+            self.in_flight.release()
+
+    def _unreachable(self, exc: requests.exceptions.RequestException) -> errors.AvitoError:
+        if isinstance(exc, CONFIG_ERRORS):
+            raise errors.AvitoUnavailable(f"Cannot call Avito at {self.base_url}: {exc}") from exc
+        if isinstance(exc, requests.exceptions.Timeout):
+            return errors.AvitoTimeout(f"Avito did not answer in {self.timeout:g} s.")
+        return errors.AvitoUnavailable(f"Could not reach Avito: {exc.__class__.__name__}.")
 
     @staticmethod
-    def _permanent(status: int, message: str, details: dict | None) -> errors.AvitoError:
+    def _failure(response: requests.Response) -> errors.AvitoError:
+        status = response.status_code
+        message, details = avito_message(response)
+        if status == 429:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            return errors.AvitoRateLimited(message, status=status, details=details, retry_after=retry_after)
+        if status >= 500:
+            return errors.AvitoUnavailable(message, status=status, details=details)
         if status in (401, 403):
-            return errors.AvitoAuthError(message, status=status, details=details)
+            raise errors.AvitoAuthError(message, status=status, details=details)
         if status == 404:
-            return errors.AvitoNotFound(message, status=status, details=details)
-        return errors.AvitoRejected(message, status=status, details=details)
+            raise errors.AvitoNotFound(message, status=status, details=details)
+        raise errors.AvitoRejected(message, status=status, details=details)
+
+    @staticmethod
+    def _decode(response: requests.Response) -> Any:
+        if not response.content.strip():
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise errors.AvitoUnavailable(f"Avito answered {response.status_code} with a body that is not JSON.",
+                                          status=response.status_code) from None

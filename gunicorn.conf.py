@@ -1,0 +1,37 @@
+"""gunicorn settings of the web process: `gunicorn -c gunicorn.conf.py avitogw.wsgi:application`.
+
+Where it listens comes from SERVER_HOST / SERVER_PORT (environment or `.env`, read the
+same way as Django's settings, so a bad value stops start-up with its name). Workers
+follow the CPU count; each runs threads (gthread), because a request spends most of its
+time waiting on Avito (a rate-limit slot, the call itself) rather than on the CPU.
+"""
+import multiprocessing
+from pathlib import Path
+
+from avitogw import config as settings_env  # not `config`: that name is a gunicorn setting
+
+settings_env.load_env_file(Path(__file__).resolve().parent / ".env")
+
+bind = f"{settings_env.read_str('SERVER_HOST', '0.0.0.0')}:{settings_env.read_int('SERVER_PORT', 8765, minimum=1)}"
+
+# (2 x cores) + 1 is gunicorn's own rule of thumb; capped, since every worker holds its
+# own Avito connection pool and database connections.
+workers = settings_env.read_int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12), minimum=1)
+worker_class = "gthread"
+threads = 4
+
+# A send may wait CONNECTION_TIMEOUT for a rate-limit slot and as long for each of its
+# tries; the worker timeout must sit above that or gunicorn kills healthy workers.
+_avito_call = settings_env.read_float("CONNECTION_TIMEOUT", 30, minimum=0.001)
+timeout = int(max(60, 2 * _avito_call * (settings_env.read_int("MAX_RETRIES", 3, minimum=0) + 1)))
+graceful_timeout = 30
+keepalive = 5
+
+# Recycle workers now and then so slow leaks never accumulate; jitter keeps them from restarting together.
+max_requests = 2000
+max_requests_jitter = 200
+
+accesslog = "-"
+errorlog = "-"
+loglevel = settings_env.read_str("LOG_LEVEL", "INFO").lower()
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'

@@ -1,0 +1,55 @@
+"""What every viewset action shares: validating input with a serializer, and Idempotency-Key for sends.
+
+`idempotent_response` is the one way a send endpoint (here or in the bulk API) honours
+`Idempotency-Key`: same key and body within 24 h replays the stored answer.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from django.http import QueryDict
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from messenger.services.idempotency import HEADER, idempotency_scope, idempotent_call, request_body_hash
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="Any unique string (e.g. a UUID). The same key with the same body within 24 h returns the "
+                "first answer again without sending (header `Idempotent-Replayed: true`); the same key "
+                "with another body, or while the first request is still running, gets 409.",
+)
+
+
+def validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    """The serializer's validated data, or a ValidationError (400 naming each bad field)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _body_fields(request: Request) -> object:
+    if isinstance(request.data, QueryDict):  # form or multipart: every value of every non-file field
+        return {name: request.data.getlist(name) for name in request.data if name not in request.FILES}
+    return request.data
+
+
+def idempotent_response(request: Request, perform: Callable[[], dict], *, status: int = 200,
+                        files: dict[str, bytes] | None = None) -> Response:
+    """Run the send once per Idempotency-Key (when the request has one) and answer with its result."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return Response(perform(), status=status)
+    answer, replayed = idempotent_call(
+        key=key,
+        scope=idempotency_scope(path=request.path, api_key=request.headers.get("X-API-Key", "")),
+        body_hash=request_body_hash(fields=_body_fields(request), files=files),
+        perform=perform,
+        status_code=status,
+    )
+    response = Response(answer, status=status)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,83 @@
+"""Request fields stricter than DRF's defaults, so wrong types and unknown fields get a 400 naming them.
+
+DRF quietly turns `123` into `"123"` for a CharField and ignores keys it does not know;
+for a send, either usually means the caller made a mistake that would otherwise send
+the wrong thing, so both are refused here.
+"""
+from __future__ import annotations
+
+from django.core.validators import RegexValidator, URLValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from messenger.services.limits import AVITO_ID_RE
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string (no numbers or booleans turned into text)."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AvitoIdField(StrictCharField):
+    """A chat, message or image id as Avito writes it; nothing that could alter Avito's URL path."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 128)
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(AVITO_ID_RE, "Must be an Avito id: letters, digits, '-', '_', '.', '~'."))
+
+
+class HttpUrlField(StrictCharField):
+    """An absolute http:// or https:// URL (no ftp, file, javascript...)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 2048)
+        super().__init__(**kwargs)
+        self.validators.append(URLValidator(schemes=["http", "https"], message="Must be an http:// or https:// URL."))
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CommaListField(serializers.Field):
+    """A query parameter holding a comma-separated list, each part checked by `child`."""
+
+    default_error_messages = {"invalid": "Must be a comma-separated list."}
+
+    def __init__(self, *, child: serializers.Field, **kwargs):
+        self.child = child
+        super().__init__(**kwargs)
+        self.child.bind(field_name="", parent=self)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        parts = [part.strip() for part in data.split(",") if part.strip()]
+        values, errors = [], {}
+        for index, part in enumerate(parts):
+            try:
+                values.append(self.child.run_validation(part))
+            except serializers.ValidationError as exc:
+                errors[index] = f"{part!r}: {' '.join(str(e) for e in exc.detail)}"
+        if errors:
+            raise serializers.ValidationError(list(errors.values()))
+        return list(dict.fromkeys(values))  # drop repeats, keep order
+
+    def to_representation(self, value):
+        return ",".join(str(v) for v in value)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not declare: `{"chat_id", "txt"}` is a typo, not a message with no text."""
+
+    def validate(self, attrs):
+        if hasattr(self.initial_data, "keys"):
+            unknown = sorted(set(self.initial_data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().validate(attrs)

@@ -1,0 +1,97 @@
+"""MessageViewSet: a chat's history, sends (text, link, image), delete, and every unread message."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from messenger.api.chats import CHAT_ID
+from messenger.api.common import IDEMPOTENCY_PARAMETER, idempotent_response, validated
+from messenger.api.responses import MessagesPage, OkAnswer, SendAnswer, SendImageAnswer, UnreadMessagesAnswer, errors
+from messenger.api.serializers import (
+    PageQuery, SendImageJsonRequest, SendImageUploadRequest, SendLinkRequest, SendTextRequest, UnreadAllQuery,
+)
+from messenger.services.messages import (
+    message_delete, message_list, message_send_image, message_send_link, message_send_text,
+)
+from messenger.services.unread import unread_messages_collect
+
+MESSAGE_ID = OpenApiParameter("message_id", str, OpenApiParameter.PATH, description="Avito message id")
+SEND_ERRORS = errors(400, 401, 404, 409, 415, 429, 502, 504)
+CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
+
+
+def _example(name: str, value: dict) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
+
+
+class MessageViewSet(viewsets.ViewSet):
+    @extend_schema(
+        operation_id="messages_list", tags=["messages"], summary="A chat's messages (one page, newest first)",
+        parameters=[CHAT_ID, PageQuery], responses={200: MessagesPage, **errors(400, 401, 404, 429, 502, 504)},
+    )
+    def list_messages(self, request, chat_id: str):
+        return Response(message_list(chat_id=chat_id, **validated(PageQuery, request.query_params)))
+
+    @extend_schema(
+        operation_id="messages_delete", tags=["messages"], summary="Delete a sent message",
+        description="Avito allows it within an hour of sending; the message stays in history as `deleted`.",
+        parameters=[CHAT_ID, MESSAGE_ID], responses={200: OkAnswer, **errors(400, 401, 404, 429, 502, 504)},
+    )
+    def destroy(self, request, chat_id: str, message_id: str):
+        return Response(message_delete(chat_id=chat_id, message_id=message_id))
+
+    @extend_schema(
+        operation_id="messages_send_text", tags=["messages"], summary="Send a text message",
+        request=SendTextRequest, parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: SendAnswer, **SEND_ERRORS},
+        examples=[_example("text", {"chat_id": CHAT, "text": "Здравствуйте! Да, актуально."})],
+    )
+    def send_text(self, request):
+        data = validated(SendTextRequest, request.data)
+        return idempotent_response(request, lambda: message_send_text(**data))
+
+    @extend_schema(
+        operation_id="messages_send_link", tags=["messages"], summary="Send a link",
+        description="Avito has no link messages: this sends one text holding the text, a line break and "
+                    "the URL (together at most 1000 characters). Only http:// and https:// URLs.",
+        request=SendLinkRequest, parameters=[IDEMPOTENCY_PARAMETER], responses={200: SendAnswer, **SEND_ERRORS},
+        examples=[_example("link", {"chat_id": CHAT, "url": "https://example.com/catalog", "text": "Каталог:"})],
+    )
+    def send_link(self, request):
+        data = validated(SendLinkRequest, request.data)
+        return idempotent_response(request, lambda: message_send_link(**data))
+
+    @extend_schema(
+        operation_id="messages_send_image", tags=["messages"], summary="Send an image",
+        description="Give exactly one of `image_url` (fetched by the gateway: public http(s) address, "
+                    "JPEG/PNG/GIF/BMP/HEIC, at most 24 MB), `image_id` (from Avito's uploadImages) or, as "
+                    "multipart/form-data, a `file`. The image is uploaded to Avito first when needed.",
+        request={"application/json": SendImageJsonRequest, "multipart/form-data": SendImageUploadRequest},
+        parameters=[IDEMPOTENCY_PARAMETER], responses={200: SendImageAnswer, **SEND_ERRORS},
+        examples=[
+            _example("image_url", {"chat_id": CHAT, "image_url": "https://example.com/photo.jpg"}),
+            _example("image_id", {"chat_id": CHAT, "image_id": "12345.12345abcdefghijklm"}),
+        ],
+    )
+    def send_image(self, request):
+        if request.content_type.startswith("multipart/"):
+            data = validated(SendImageUploadRequest, request.data)
+        else:
+            data = validated(SendImageJsonRequest, request.data)
+        upload, files = data.pop("file", None), None
+        if upload is not None:
+            content = upload.read()
+            files = {"file": content}
+            data["upload"] = (content, upload.name or "image", upload.content_type or "")
+        return idempotent_response(request, lambda: message_send_image(**data), files=files)
+
+    @extend_schema(
+        operation_id="messages_unread_all", tags=["messages"], summary="Every unread incoming message",
+        description="Every unread incoming message of every unread u2i/u2u chat, oldest first, in the shape "
+                    "deliveries to n8n have. `mark_read=true` marks those chats read afterwards. Chats past "
+                    "Avito's offset cap (1100 unread chats) are not reached: `truncated: true`.",
+        parameters=[UnreadAllQuery], responses={200: UnreadMessagesAnswer, **errors(400, 401, 429, 502, 504)},
+    )
+    def unread_all(self, request):
+        return Response(unread_messages_collect(**validated(UnreadAllQuery, request.query_params)))

@@ -1,0 +1,139 @@
+"""Response serializers: the shapes the API answers with, for the OpenAPI schema and Swagger UI.
+
+Avito's own objects (chats, messages) are passed through as Avito sent them; their
+schemas list the documented fields and allow the rest, since Avito adds fields freely.
+"""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorBody(serializers.Serializer):
+    code = serializers.CharField(help_text="snake_case, e.g. validation_error, not_found, upstream_error")
+    message = serializers.CharField(help_text="a readable sentence; Avito's own words for Avito's errors")
+    details = serializers.JSONField(allow_null=True, help_text="for validation errors: each bad field and why")
+
+
+class ErrorEnvelope(serializers.Serializer):
+    error = ErrorBody()
+
+
+class AvitoChat(serializers.Serializer):
+    id = serializers.CharField()
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    context = serializers.JSONField(required=False)
+    users = serializers.JSONField(required=False)
+    last_message = serializers.JSONField(required=False, allow_null=True)
+
+
+class AvitoMessage(serializers.Serializer):
+    id = serializers.CharField()
+    author_id = serializers.IntegerField(required=False, allow_null=True)
+    created = serializers.IntegerField(required=False)
+    direction = serializers.CharField(required=False)
+    type = serializers.CharField(required=False)
+    content = serializers.JSONField(required=False)
+    is_read = serializers.BooleanField(required=False)
+    read = serializers.IntegerField(required=False, allow_null=True)
+
+
+class PageMeta(serializers.Serializer):
+    has_more = serializers.BooleanField()
+
+
+class ChatsPage(serializers.Serializer):
+    chats = AvitoChat(many=True)
+    meta = PageMeta()
+
+
+class ChatSearchAnswer(serializers.Serializer):
+    chats = AvitoChat(many=True)
+    truncated = serializers.BooleanField(help_text="true when Avito had more chats past its offset cap of 1000")
+
+
+class UnreadCountAnswer(serializers.Serializer):
+    unread_count = serializers.IntegerField()
+    truncated = serializers.BooleanField(help_text="true when Avito had more unread chats past its offset cap")
+
+
+class MessagesPage(serializers.Serializer):
+    messages = AvitoMessage(many=True)
+    meta = PageMeta()
+
+
+class OkAnswer(serializers.Serializer):
+    ok = serializers.BooleanField()
+
+
+class SendAnswer(OkAnswer):
+    chat_id = serializers.CharField()
+    message_id = serializers.CharField(allow_null=True)
+    message = AvitoMessage()
+
+
+class SendImageAnswer(SendAnswer):
+    image_id = serializers.CharField()
+
+
+class NormalizedMedia(serializers.Serializer):
+    has_voice = serializers.BooleanField()
+    voice_url = serializers.CharField(allow_null=True)
+    has_images = serializers.BooleanField()
+    images = serializers.ListField(child=serializers.DictField())
+    has_video = serializers.BooleanField()
+    has_document = serializers.BooleanField()
+
+
+class NormalizedMessage(serializers.Serializer):
+    channel = serializers.CharField()
+    event_id = serializers.CharField()
+    external_user_id = serializers.CharField(allow_null=True)
+    external_chat_id = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    timestamp = serializers.CharField(allow_null=True)
+    client_name = serializers.CharField(allow_null=True)
+    media = NormalizedMedia()
+    meta = serializers.DictField()
+
+
+class UnreadMessagesAnswer(serializers.Serializer):
+    count = serializers.IntegerField()
+    messages = NormalizedMessage(many=True)
+    truncated = serializers.BooleanField(help_text="true when unread chats past Avito's offset cap were not read")
+
+
+class TokenAnswer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="seconds left")
+    expires_at = serializers.DateTimeField()
+
+
+class WebhookUrlAnswer(OkAnswer):
+    url = serializers.CharField()
+
+
+class Subscription(serializers.Serializer):
+    url = serializers.CharField()
+    version = serializers.CharField()
+
+
+class SubscriptionsAnswer(serializers.Serializer):
+    subscriptions = Subscription(many=True)
+
+
+def errors(*statuses: int) -> dict:
+    """The error responses of an operation, each in the one envelope."""
+    meaning = {
+        400: "validation_error (details name each field), parse_error, upstream_rejected (Avito's message)",
+        401: "unauthorized: missing or wrong X-API-Key",
+        404: "not_found",
+        409: "idempotency_conflict: same key with another body, or still in progress",
+        415: "unsupported_media_type: send JSON (or multipart/form-data where documented)",
+        429: "rate_limited (Retry-After)",
+        502: "upstream_error: Avito failed after retries",
+        504: "upstream_timeout: Avito did not answer in time",
+    }
+    return {status: OpenApiResponse(ErrorEnvelope, description=meaning[status]) for status in statuses}

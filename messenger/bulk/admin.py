@@ -1,0 +1,80 @@
+"""Admin pages for bulk jobs: progress at a glance, every item inline, and a cancel action.
+
+Jobs and items are written by the gateway only, so every field is read-only and nothing
+can be added here; cancelling goes through the same service as the API.
+"""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils.html import format_html
+
+from avitogw.exception_handler import ApiError
+from messenger.bulk.services import bulk_job_cancel
+from messenger.models import BulkItem, BulkItemStatus, BulkJob
+
+
+class BulkItemInline(admin.TabularInline):
+    model = BulkItem
+    fields = ("index", "chat_id", "kind", "status", "attempts", "message_id", "error", "claimed_at", "finished_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("index",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _count(status: str) -> Count:
+    return Count("items", filter=Q(items__status=status))
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "progress", "total", "sent", "failed", "unsettled", "created_at",
+                    "finished_at", "callback_status")
+    list_filter = ("status",)
+    search_fields = ("=id", "callback_url")
+    date_hierarchy = "created_at"
+    inlines = [BulkItemInline]
+    actions = ["cancel_jobs"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            n_sent=_count(BulkItemStatus.SENT), n_failed=_count(BulkItemStatus.FAILED),
+            n_unsettled=Count("items", filter=Q(items__status__in=[BulkItemStatus.PENDING, BulkItemStatus.SENDING])))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in BulkJob._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="sent", ordering="n_sent")
+    def sent(self, obj) -> int:
+        return obj.n_sent
+
+    @admin.display(description="failed", ordering="n_failed")
+    def failed(self, obj) -> int:
+        return obj.n_failed
+
+    @admin.display(description="pending", ordering="n_unsettled")
+    def unsettled(self, obj) -> int:
+        return obj.n_unsettled
+
+    @admin.display(description="progress")
+    def progress(self, obj) -> str:
+        done = obj.total - obj.n_unsettled
+        return format_html('<progress value="{}" max="{}"></progress> {}/{}', done, obj.total or 1, done, obj.total)
+
+    @admin.action(description="Cancel the rest of the selected jobs")
+    def cancel_jobs(self, request, queryset):
+        cancelled = 0
+        for job in queryset:
+            try:
+                bulk_job_cancel(job_id=job.id)
+                cancelled += 1
+            except ApiError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+        self.message_user(request, f"Cancelled {cancelled} job(s); their pending items will not be sent.")

@@ -1,0 +1,38 @@
+"""Reads of bulk jobs: one job, its progress as the API and the callback show it."""
+from __future__ import annotations
+
+from collections import Counter
+from uuid import UUID
+
+from avitogw.exception_handler import ApiError
+from messenger.models import BulkItemStatus, BulkJob
+
+
+def bulk_job_get(*, job_id: UUID) -> BulkJob:
+    job = BulkJob.objects.filter(id=job_id).first()
+    if job is None:
+        raise ApiError(404, "not_found", f"No bulk job {job_id}.")
+    return job
+
+
+def bulk_job_progress(*, job_id: UUID) -> dict:
+    """The job's status, counts and every item; `pending` counts items not yet settled (sending too)."""
+    job = bulk_job_get(job_id=job_id)
+    items = list(job.items.order_by("index").values("index", "chat_id", "status", "message_id", "error"))
+    counts = Counter(item["status"] for item in items)
+    return {
+        "job_id": str(job.id),
+        "status": job.status,
+        "total": job.total,
+        "sent": counts[BulkItemStatus.SENT],
+        "failed": counts[BulkItemStatus.FAILED],
+        "pending": counts[BulkItemStatus.PENDING] + counts[BulkItemStatus.SENDING],
+        "cancelled": counts[BulkItemStatus.CANCELLED],
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "items": [
+            {"index": item["index"], "chat_id": item["chat_id"], "status": item["status"],
+             "message_id": item["message_id"] or None, "error": item["error"] or None}
+            for item in items
+        ],
+    }

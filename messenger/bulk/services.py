@@ -1,0 +1,82 @@
+"""Bulk jobs as a whole: create one, cancel one, notice when one has ended, report its end once.
+
+A job and its items are written in one transaction, and the workers are woken only after
+it commits. A job ends when no item is `pending` or `sending`; the conditional UPDATE
+that stamps `finished_at` happens once, so the summary callback is claimed once too.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from avitogw.exception_handler import ApiError
+from messenger.bulk import callback_client, wakeups
+from messenger.bulk.selectors import bulk_job_get, bulk_job_progress
+from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
+
+UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING)
+
+
+def bulk_job_create(*, items: list[dict], callback_url: str = "") -> BulkJob:
+    """Store a job and its items (`{"kind", "chat_id", "payload"}`, already validated) and queue them."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = BulkJob.objects.create(total=len(items), callback_url=callback_url)
+        BulkItem.objects.bulk_create([
+            BulkItem(job=job, index=index, chat_id=item["chat_id"], kind=item["kind"],
+                     payload=item["payload"], next_attempt_at=now)
+            for index, item in enumerate(items)
+        ])
+        item_ids = list(job.items.order_by("index").values_list("id", flat=True))
+        transaction.on_commit(lambda: wakeups.wake_senders(item_ids))
+    return job
+
+
+def bulk_job_cancel(*, job_id: UUID) -> BulkJob:
+    """Stop a job: its pending items become `cancelled`; items already being sent finish."""
+    job = bulk_job_get(job_id=job_id)
+    with transaction.atomic():
+        BulkJob.objects.filter(id=job.id, status__in=[BulkJobStatus.QUEUED, BulkJobStatus.RUNNING]) \
+            .update(status=BulkJobStatus.CANCELLED)
+        job.refresh_from_db()
+        if job.status != BulkJobStatus.CANCELLED:
+            raise ApiError(409, "job_finished", f"Bulk job {job.id} has already completed; nothing is left to cancel.")
+        BulkItem.objects.filter(job_id=job.id, status=BulkItemStatus.PENDING).update(
+            status=BulkItemStatus.CANCELLED, error="cancelled", finished_at=timezone.now())
+    bulk_job_finish_if_done(job_id=job.id)
+    job.refresh_from_db()
+    return job
+
+
+def bulk_job_finish_if_done(*, job_id: UUID, now: datetime | None = None) -> bool:
+    """Mark the job ended when no item is left to send; True for the one caller that did it."""
+    if BulkItem.objects.filter(job_id=job_id, status__in=UNFINISHED).exists():
+        return False
+    job = BulkJob.objects.filter(id=job_id, finished_at__isnull=True).first()
+    if job is None:
+        return False
+    final = BulkJobStatus.CANCELLED if job.status == BulkJobStatus.CANCELLED else BulkJobStatus.COMPLETED
+    now = now or timezone.now()
+    ended = BulkJob.objects.filter(id=job_id, finished_at__isnull=True, status=job.status).update(
+        status=final, finished_at=now, updated_at=now, callback_status="pending" if job.callback_url else "")
+    if ended and job.callback_url:
+        transaction.on_commit(lambda: wakeups.wake_callback(job_id))
+    return bool(ended)
+
+
+def bulk_job_callback(*, job_id: UUID) -> str | None:
+    """POST the ended job's summary to its callback_url, once, signed like deliveries to n8n."""
+    if BulkJob.objects.filter(id=job_id, callback_status="pending").update(callback_status="sending") != 1:
+        return None  # not ended, no callback, or another worker has it
+    summary = bulk_job_progress(job_id=job_id)
+    body = json.dumps({"event": "bulk_job.finished", **summary}, ensure_ascii=False).encode()
+    outcome = callback_client.post_summary(
+        url=BulkJob.objects.values_list("callback_url", flat=True).get(id=job_id), body=body,
+        msg_id=f"bulk_{job_id}", secret=settings.N8N_WEBHOOK_SECRET)
+    BulkJob.objects.filter(id=job_id).update(callback_status=outcome[:255])
+    return outcome

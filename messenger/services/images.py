@@ -1,0 +1,59 @@
+"""Images on their way to Avito: fetched from a URL or uploaded, checked, then sent through `uploadImages`.
+
+Avito takes JPEG, HEIC, GIF, BMP and PNG up to 24 MB, one file per upload. The format is
+decided by the file's first bytes, not by the name or the Content-Type a client or a
+host claims, so a wrong file is refused here with a clear message instead of by Avito.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+
+from avitogw.exception_handler import ApiError
+from messenger.avito import get_client
+from messenger.image_fetcher import FetchedImage, ImageAddressRefused, ImageFetcher, ImageFetchError, ImageRejected
+from messenger.services.limits import MAX_IMAGE_BYTES, invalid
+
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+def image_format(content: bytes) -> tuple[str, str] | None:
+    """(extension, content type) of an image Avito accepts, judged by its magic bytes; None otherwise."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return "jpg", "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png", "image/png"
+    if content[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif", "image/gif"
+    if content.startswith(b"BM") and len(content) > 26:
+        return "bmp", "image/bmp"
+    if content[4:8] == b"ftyp" and content[8:12] in HEIF_BRANDS:
+        return "heic", "image/heic"
+    return None
+
+
+def image_fetch(*, url: str) -> FetchedImage:
+    """Download `image_url` within the size limit, refusing private addresses (ApiError on any failure)."""
+    fetcher = ImageFetcher(timeout=settings.CONNECTION_TIMEOUT, max_bytes=MAX_IMAGE_BYTES,
+                           allow_private=settings.IMAGE_URL_ALLOW_PRIVATE)
+    try:
+        return fetcher.fetch(url)
+    except ImageAddressRefused as exc:
+        raise ApiError(400, "image_url_forbidden", str(exc), details={"image_url": [str(exc)]}) from None
+    except ImageRejected as exc:
+        raise invalid("image_url", str(exc)) from None
+    except ImageFetchError as exc:
+        raise ApiError(400, "image_fetch_failed", str(exc), details={"image_url": [str(exc)]}) from None
+
+
+def image_upload(*, content: bytes, filename: str, field: str = "file") -> tuple[str, dict]:
+    """Check one image and upload it to Avito: (image_id, {"WxH": url})."""
+    if not content:
+        raise invalid(field, "The image is empty.")
+    if len(content) > MAX_IMAGE_BYTES:
+        raise invalid(field, f"The image is {len(content)} bytes; Avito accepts at most {MAX_IMAGE_BYTES}.")
+    kind = image_format(content)
+    if kind is None:
+        raise invalid(field, "Not a JPEG, PNG, GIF, BMP or HEIC image.")
+    extension, content_type = kind
+    stem = (filename or "image").rsplit(".", 1)[0][:80] or "image"
+    return get_client().upload_image(content, filename=f"{stem}.{extension}", content_type=content_type)

@@ -1,0 +1,48 @@
+"""Avito's documented limits, checked here before any call reaches Avito (contract §2).
+
+Serializers and services both import these, so the API, the bulk workers and the docs
+agree on one number each.
+"""
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+
+from avitogw.exception_handler import ApiError
+
+MAX_TEXT_LENGTH = 1000          # postSendMessage: "at most 1000 characters"
+LIMIT_MIN, LIMIT_MAX = 1, 100   # getChatsV2 / getMessagesV3 `limit`
+OFFSET_MAX = 1000               # getChatsV2 / getMessagesV3 `offset`: nothing past it is reachable
+REASON_IDS = (1, 2, 3, 4)       # postBlacklistV2: spam, fraud, insults, other
+CHAT_TYPES = ("u2i", "u2u", "a2u")
+DEFAULT_CHAT_TYPES = ("u2i", "u2u")  # Avito's own default is u2i only: customers in u2u chats would be missed
+MAX_IMAGE_BYTES = 24 * 1024 * 1024   # uploadImages: at most 24 MB
+MAX_INT64 = 2**63 - 1
+
+# Chat and message ids go into Avito's URL paths, so only characters that cannot change
+# the path (no "/", "?", "#", "%", "..") are accepted.
+AVITO_ID_RE = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9_.~-]{0,127}$")
+
+
+def account_user_id() -> int:
+    return settings.AVITO_USER_ID
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """The validation error a service raises for one bad field (same shape as a serializer's)."""
+    return ApiError(400, "validation_error", f"Invalid input: {field}.", details={field: [message]})
+
+
+def require_avito_id(value: str, *, field: str) -> str:
+    if not isinstance(value, str) or not AVITO_ID_RE.match(value):
+        raise invalid(field, "Must be an Avito id: letters, digits, '-', '_', '.', '~', at most 128 characters.")
+    return value
+
+
+def require_text(text: str, *, field: str = "text") -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise invalid(field, "Must be a non-empty string.")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise invalid(field, f"Avito accepts at most {MAX_TEXT_LENGTH} characters; this has {len(text)}.")
+    return text

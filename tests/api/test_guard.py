@@ -1,0 +1,91 @@
+"""The API key and the per-caller rate limit in front of every /api/* path (also bulk and deliveries)."""
+from __future__ import annotations
+
+import pytest
+
+from messenger.avito import reset_client
+from tests.api.conftest import V2, error_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def keyed(settings, avito):
+    settings.API_KEY = "k-3f9a1c7e"
+    avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
+    return avito
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_X_API_KEY": "wrong"}, {"HTTP_X_API_KEY": "k-3f9a1c7"},
+                                     {"HTTP_X_API_KEY": "k-3f9a1c7e "}])
+def test_missing_or_wrong_key_is_401_and_avito_is_not_called(api, keyed, headers):
+    response = api.get("/api/chats", **headers)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+    assert not any("/messenger/" in call.request.url for call in keyed.calls)
+
+
+def test_the_right_key_passes(api, keyed):
+    assert api.get("/api/chats", HTTP_X_API_KEY="k-3f9a1c7e").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/messages/send/bulk", "/api/deliveries", "/api/token", "/api/nothing-here"])
+def test_every_api_path_needs_the_key(api, keyed, path):
+    assert api.get(path).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/health", "/info", "/openapi.json", "/docs", "/redoc", "/webhook/avito"])
+def test_open_paths_need_no_key(api, keyed, path):
+    response = api.get(path) if path != "/webhook/avito" else api.post(path, {}, format="json")
+    assert response.status_code not in (401, 403)
+
+
+def test_without_api_key_configured_no_header_is_needed(api, avito):
+    avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
+    assert api.get("/api/chats").status_code == 200
+
+
+def test_past_the_rate_limit_the_caller_gets_429_with_retry_after(api, settings, avito):
+    settings.API_RATE_LIMIT = "3/m"
+    avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
+    assert [api.get("/api/chats").status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get("/api/chats")
+    assert response.status_code == 429
+    assert error_of(response)["code"] == "rate_limited"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert sum(1 for call in avito.calls if "/chats" in call.request.url) == 3
+
+
+def test_the_limit_is_per_caller(api, settings, avito):
+    settings.API_RATE_LIMIT = "2/m"
+    avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
+    for _ in range(2):
+        api.get("/api/chats", REMOTE_ADDR="10.0.0.1")
+    assert api.get("/api/chats", REMOTE_ADDR="10.0.0.1").status_code == 429
+    assert api.get("/api/chats", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_the_limit_counts_per_api_key_not_per_address(api, settings, keyed):
+    settings.API_RATE_LIMIT = "2/m"
+    for address in ("10.0.0.1", "10.0.0.2"):
+        assert api.get("/api/chats", REMOTE_ADDR=address, HTTP_X_API_KEY="k-3f9a1c7e").status_code == 200
+    assert api.get("/api/chats", REMOTE_ADDR="10.0.0.3", HTTP_X_API_KEY="k-3f9a1c7e").status_code == 429
+
+
+def test_open_paths_are_not_rate_limited(api, settings):
+    settings.API_RATE_LIMIT = "1/m"
+    assert {api.get("/health").status_code for _ in range(3)} == {200}
+
+
+@pytest.mark.redis
+def test_with_redis_the_count_is_shared_through_redis(api, settings, avito, redis_url):
+    import redis
+
+    settings.REDIS_URL = redis_url
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}
+    settings.API_RATE_LIMIT = "2/m"
+    reset_client()
+    avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
+    assert [api.get("/api/chats").status_code for _ in range(3)] == [200, 200, 429]
+    counters = redis.Redis.from_url(redis_url).keys("*rl:*")
+    assert len(counters) == 1

@@ -1,0 +1,62 @@
+"""/health checks the database and Redis; /info shows the configuration and never a secret."""
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connection
+
+from messenger.avito import reset_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_ok_without_redis(api):
+    response = api.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "disabled"}}
+
+
+@pytest.mark.redis
+def test_health_pings_redis_when_configured(api, settings, redis_url):
+    settings.REDIS_URL = redis_url
+    reset_client()
+    assert api.get("/health").json()["checks"]["redis"] == "ok"
+
+
+def test_unreachable_redis_is_reported_but_not_fatal(api, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    reset_client()
+    response = api.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded" and body["checks"]["redis"].startswith("error: ")
+
+
+def test_unreachable_database_is_503(api):
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("could not connect to server")):
+        response = api.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["checks"]["database"].startswith("error: OperationalError")
+
+
+def test_info_shows_the_configuration_without_secrets(api, settings):
+    settings.API_KEY = "api-key-secret-1"
+    settings.AVITO_CLIENT_SECRET = "client-secret-2"
+    settings.N8N_WEBHOOK_SECRET = "n8n-secret-3"
+    settings.AVITO_WEBHOOK_SECRET = "webhook-secret-4"
+    settings.N8N_WEBHOOK_URL = "https://n8n.example.com/webhook/private-id-5"
+    settings.REDIS_URL = "redis://:redis-password-6@127.0.0.1:6379/0"
+    response = api.get("/info")  # open even with API_KEY set
+    assert response.status_code == 200
+    text = response.content.decode()
+    for secret in ("api-key-secret-1", "client-secret-2", "n8n-secret-3", "webhook-secret-4", "private-id-5",
+                   "redis-password-6"):
+        assert secret not in text
+    body = response.json()
+    assert body["avito"]["user_id"] == 1234567 and body["avito"]["api_base_url"] == "https://api.avito.ru"
+    assert body["api"] == {"api_key_configured": True, "rate_limit": "600/m", "image_url_allow_private": False}
+    assert body["redis_configured"] is True and body["n8n"]["delivery_configured"] is True
+    assert body["rate_limit"] == {"requests": 1000, "window_seconds": 60}
+    assert body["avito"]["max_retries"] == 3 and body["avito"]["connection_timeout"] == 5

@@ -1,0 +1,120 @@
+"""The OpenAPI schema: valid, complete for the contract, and no generated request makes the gateway fail.
+
+The schemathesis run calls the real WSGI application with requests generated from
+`/openapi.json`; Avito is mocked with `responses` so nothing reaches the network. It is
+bounded (a few examples per operation) so it stays well under a minute.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import responses
+import schemathesis
+from django.core.cache import cache
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.validation import validate_schema
+from hypothesis import HealthCheck, settings as hypothesis_settings
+from schemathesis.checks import (
+    content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+)
+
+from tests.api.conftest import CHAT, chat_obj, message_obj, sent_obj
+from tests.conftest import AVITO
+
+pytestmark = pytest.mark.django_db
+
+CONTRACT_OPERATIONS = {
+    ("get", "/api/token"), ("post", "/api/token/refresh"), ("get", "/api/chats"), ("get", "/api/chats/{chat_id}"),
+    ("post", "/api/chats/{chat_id}/read"), ("get", "/api/chats/unread/count"), ("get", "/api/chats/search"),
+    ("get", "/api/chats/{chat_id}/messages"), ("delete", "/api/chats/{chat_id}/messages/{message_id}"),
+    ("post", "/api/messages/send"), ("post", "/api/messages/send/image"), ("post", "/api/messages/send/link"),
+    ("get", "/api/messages/unread/all"), ("post", "/api/webhook/subscribe"), ("post", "/api/webhook/unsubscribe"),
+    ("get", "/api/webhook/subscriptions"), ("post", "/api/blacklist"), ("get", "/health"), ("get", "/info"),
+}
+SENDS = ["/api/messages/send", "/api/messages/send/image", "/api/messages/send/link"]
+
+
+@pytest.fixture
+def openapi(api) -> dict:
+    response = api.get("/openapi.json")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def test_schema_is_valid_openapi(openapi):
+    validate_schema(openapi)  # raises on an invalid document
+
+
+def test_schema_has_every_contract_operation_with_tags_and_schemas(openapi):
+    found = {(method, path) for path, item in openapi["paths"].items() for method in item}
+    assert CONTRACT_OPERATIONS <= found
+    for method, path in CONTRACT_OPERATIONS:
+        operation = openapi["paths"][path][method]
+        assert operation["tags"], path
+        assert "$ref" in operation["responses"]["200"]["content"]["application/json"]["schema"], path
+        if path.startswith("/api/"):
+            assert operation["security"] == [{"ApiKeyAuth": []}], path
+            assert "ErrorEnvelope" in json.dumps(operation["responses"].get("401")), path
+        else:
+            assert "security" not in operation, path
+
+
+def test_every_send_has_a_request_schema_an_example_and_the_idempotency_header(openapi):
+    for path in SENDS:
+        operation = openapi["paths"][path]["post"]
+        body = operation["requestBody"]["content"]["application/json"]
+        assert "$ref" in body["schema"] and body["examples"], path
+        assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in operation["parameters"]), path
+    image = openapi["paths"]["/api/messages/send/image"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in image
+
+
+def test_docs_pages_are_served(api):
+    assert b"swagger-ui" in api.get("/docs").content
+    assert b"redoc" in api.get("/redoc").content
+
+
+# --- schemathesis -------------------------------------------------------------------------------
+def _avito_answer(request) -> tuple[int, dict, str]:
+    """A plausible Avito answer for any Messenger call, by path."""
+    path = request.path_url.split("?")[0]
+    routes = [
+        (r"/token/?$", {"access_token": "tok-1", "expires_in": 86400, "token_type": "Bearer"}),
+        (r"/v2/accounts/\d+/chats$", {"chats": [chat_obj()], "meta": {"has_more": False}}),
+        (r"/v2/accounts/\d+/chats/[^/]+$", chat_obj()),
+        (r"/v3/accounts/\d+/chats/[^/]+/messages/$",
+         {"messages": [message_obj("m-1", created=100)], "meta": {"has_more": False}}),
+        (r"/chats/[^/]+/read$", {"ok": True}),
+        (r"/chats/[^/]+/messages$", sent_obj()),
+        (r"/chats/[^/]+/messages/image$", {**sent_obj("img-1"), "type": "image", "content": {"image": {"sizes": {}}}}),
+        (r"/chats/[^/]+/messages/[^/]+$", {}),
+        (r"/uploadImages$", {"1.abc": {"32x32": "https://img.avito.st/1.png"}}),
+        (r"/getVoiceFiles$", {"voices_urls": {}}),
+        (r"/subscriptions$", {"subscriptions": [{"url": "https://gw.example.com/webhook/avito", "version": "3"}]}),
+        (r"/webhook(/unsubscribe)?$", {"ok": True}),
+        (r"/blacklist$", {}),
+    ]
+    for pattern, body in routes:
+        if re.search(pattern, path):
+            return 200, {}, json.dumps(body)
+    return 404, {}, json.dumps({"error": {"code": 404, "message": "Not found"}})
+
+
+schema = schemathesis.openapi.from_wsgi("/openapi.json", get_wsgi_application())
+
+
+@schema.parametrize()
+@hypothesis_settings(max_examples=8, deadline=None, derandomize=True,
+                     suppress_health_check=list(HealthCheck))
+def test_no_generated_request_makes_the_gateway_fail(case, settings):
+    settings.API_RATE_LIMIT = "100000/m"
+    settings.RATE_LIMIT_REQUESTS = 100000
+    settings.PUBLIC_BASE_URL = "https://gw.example.com"
+    cache.clear()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as avito:
+        avito.add_callback(responses.GET, re.compile(re.escape(AVITO) + ".*"), callback=_avito_answer)
+        avito.add_callback(responses.POST, re.compile(re.escape(AVITO) + ".*"), callback=_avito_answer)
+        case.call_and_validate(checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                       response_schema_conformance])

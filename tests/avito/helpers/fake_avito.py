@@ -1,0 +1,83 @@
+"""A tiny real HTTP server standing in for Avito, for tests that need real sockets.
+
+`responses` mocks the HTTP seam in-process; this one is for what only a real server shows:
+the timeout on the wire, the per-process cap on calls in flight, and several OS processes
+racing for one token. It counts requests per path and the most handled at once.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class FakeAvito:
+    def __init__(self, *, delay: float = 0.0, token_delay: float = 0.0):
+        self.delay, self.token_delay = delay, token_delay
+        self.lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+        self.token_forms: list[dict] = []
+        self.active = self.max_active = 0
+        self.issued = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeAvito:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def count(self, path: str) -> int:
+        with self.lock:
+            return self.counts.get(path, 0)
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _answer(self, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _serve(self) -> None:
+                path = urlsplit(self.path).path
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                with fake.lock:
+                    fake.counts[path] = fake.counts.get(path, 0) + 1
+                    fake.active += 1
+                    fake.max_active = max(fake.max_active, fake.active)
+                try:
+                    if path == "/token":
+                        time.sleep(fake.token_delay)
+                        with fake.lock:
+                            fake.token_forms.append({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+                            fake.issued += 1
+                            token = f"tok-{fake.issued}"
+                        self._answer({"access_token": token, "expires_in": 86400, "token_type": "Bearer"})
+                    else:
+                        time.sleep(fake.delay)
+                        self._answer({"chats": [], "meta": {"has_more": False}})
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (its timeout): what some tests want
+                finally:
+                    with fake.lock:
+                        fake.active -= 1
+
+            do_GET = do_POST = _serve
+
+        return Handler

@@ -1,0 +1,118 @@
+"""The shared rate limiter in one process: the sliding window, waiting, both stores.
+
+That the limit holds across several OS processes is in test_multiprocess.py.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from messenger.avito import errors, get_client, redis_connection
+from messenger.avito.rate_limiter import DatabaseWindowStore, RateLimiter, RedisWindowStore
+from messenger.models import RateLimitCall
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_database_window_grants_n_then_says_when_the_oldest_leaves():
+    clock = FakeClock()
+    store = DatabaseWindowStore(clock=clock)
+    grants = []
+    for _ in range(3):
+        grants.append(store.try_acquire(3, 10.0))
+        clock.now += 1.0
+
+    assert grants == [(True, 1_000_000.0), (True, 1_000_001.0), (True, 1_000_002.0)]
+    assert store.try_acquire(3, 10.0) == (False, pytest.approx(7.0))  # at +3: the first leaves at +10
+
+
+def test_database_window_is_closed_at_both_ends():
+    clock = FakeClock()
+    store = DatabaseWindowStore(clock=clock)
+    store.try_acquire(1, 10.0)
+
+    clock.now += 10.0  # exactly one window later the first call still counts
+    assert store.try_acquire(1, 10.0)[0] is False
+    clock.now += 0.001
+    assert store.try_acquire(1, 10.0)[0] is True
+
+
+def test_database_window_forgets_calls_older_than_the_window():
+    clock = FakeClock()
+    store = DatabaseWindowStore(clock=clock)
+    for _ in range(5):
+        store.try_acquire(5, 2.0)
+    clock.now += 2.5
+
+    assert store.try_acquire(5, 2.0)[0] is True
+    assert RateLimitCall.objects.count() == 1
+
+
+@pytest.mark.redis
+def test_redis_window_grants_n_per_window_by_the_servers_clock(avito_redis):
+    store = RedisWindowStore(redis_connection(), key="avitogw:avito:ratelimit:unit")
+    before = time.time()
+    grants = [store.try_acquire(4, 0.5) for _ in range(4)]
+    granted, wait = store.try_acquire(4, 0.5)
+
+    assert all(ok for ok, _ in grants)
+    assert all(before - 1 < at < time.time() + 1 for _, at in grants)  # Unix seconds from Redis TIME
+    assert not granted and 0 < wait <= 0.5
+    time.sleep(wait)
+    assert store.try_acquire(4, 0.5)[0] is True
+
+
+@pytest.mark.redis
+def test_redis_window_key_expires_when_idle(avito_redis):
+    store = RedisWindowStore(redis_connection(), key="avitogw:avito:ratelimit:unit")
+    store.try_acquire(4, 0.5)
+
+    assert 0 < avito_redis.pttl("avitogw:avito:ratelimit:unit") <= 1500
+
+
+def test_acquire_waits_for_a_slot_within_its_timeout():
+    clock = FakeClock()
+    limiter = RateLimiter(DatabaseWindowStore(clock=clock), limit=2, window=10.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire(timeout=5)
+    clock.now += 6
+    limiter.acquire(timeout=5)
+
+    granted_at = limiter.acquire(timeout=5)  # the first call leaves the window 4 s from now
+
+    assert granted_at == pytest.approx(1_000_010.0, abs=0.01)
+
+
+def test_acquire_fails_with_rate_limited_when_the_wait_exceeds_the_timeout():
+    clock = FakeClock()
+    limiter = RateLimiter(DatabaseWindowStore(clock=clock), limit=1, window=10.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire(timeout=5)
+
+    with pytest.raises(errors.AvitoRateLimited, match="1 per 10 s") as raised:
+        limiter.acquire(timeout=5)
+    assert raised.value.retry_after == pytest.approx(10.0)
+    assert clock.now == 1_000_000.0  # it did not sit out a wait it could not finish
+
+
+@pytest.mark.redis
+def test_the_client_counts_calls_in_redis_when_redis_url_is_set(avito_redis, settings):
+    settings.RATE_LIMIT_REQUESTS, settings.RATE_LIMIT_WINDOW = 2, 60
+    limiter = get_client().transport.rate_limiter
+
+    limiter.acquire(timeout=1)
+    limiter.acquire(timeout=1)
+    with pytest.raises(errors.AvitoRateLimited):
+        limiter.acquire(timeout=1)
+    assert avito_redis.zcard("avitogw:avito:ratelimit") == 2
+    assert not RateLimitCall.objects.exists()

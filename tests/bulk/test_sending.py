@@ -1,0 +1,150 @@
+"""One item's send: the claim, the outcome of each kind of failure, and the check before any resend."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from messenger.bulk.sending import MAX_ATTEMPTS, bulk_item_resolve, bulk_item_send
+from messenger.bulk.services import bulk_job_create
+from messenger.models import BulkItem, BulkJob, Message
+
+CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def job_of(*texts: str, chat: str = CHAT) -> list[BulkItem]:
+    job = bulk_job_create(items=[{"kind": "text", "chat_id": chat, "payload": {"text": t}} for t in texts])
+    return list(job.items.order_by("index"))
+
+
+def reload(item: BulkItem) -> BulkItem:
+    return BulkItem.objects.get(id=item.id)
+
+
+def test_only_the_worker_whose_claim_changed_the_row_sends(chats, queued):
+    [item] = job_of("hello")
+    BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=timezone.now())
+    assert bulk_item_send(item_id=item.id) is None
+    assert chats.sent() == []
+    BulkItem.objects.filter(id=item.id).update(status="pending")
+    assert bulk_item_send(item_id=item.id) == "sent"
+    assert bulk_item_send(item_id=item.id) is None  # a duplicate wake-up
+    assert len(chats.sent()) == 1
+    item = reload(item)
+    assert (item.status, item.attempts, item.message_id) == ("sent", 1, chats.sent()[0]["id"])
+    assert Message.objects.filter(id=item.message_id, direction="out").exists()
+
+
+def test_an_item_not_yet_due_is_left_for_its_own_wake_up(chats, queued):
+    [item] = job_of("later")
+    BulkItem.objects.filter(id=item.id).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    assert bulk_item_send(item_id=item.id) is None and chats.sent() == []
+
+
+def test_avito_refusing_an_item_fails_it_with_avitos_words_and_the_job_still_completes(chats, queued):
+    job = bulk_job_create(items=[{"kind": "text", "chat_id": "u2i-missing1", "payload": {"text": "hi"}},
+                                 {"kind": "text", "chat_id": CHAT, "payload": {"text": "hi"}}])
+    bad, good = job.items.order_by("index")
+    assert bulk_item_send(item_id=bad.id) == "failed"
+    assert reload(bad).error == "Chat not found"
+    assert BulkJob.objects.get(id=job.id).status == "running"
+    assert bulk_item_send(item_id=good.id) == "sent"
+    job.refresh_from_db()
+    assert job.status == "completed" and job.finished_at is not None
+
+
+def test_no_rate_limit_slot_puts_the_item_back_without_spending_an_attempt(chats, queued, settings):
+    settings.RATE_LIMIT_REQUESTS, settings.RATE_LIMIT_WINDOW, settings.CONNECTION_TIMEOUT = 2, 60, 0.2
+    first, second = job_of("a", "b")
+    assert bulk_item_send(item_id=first.id) == "sent"  # the token and this send take the minute's 2 slots
+    queued.clear()
+    assert bulk_item_send(item_id=second.id) == "pending"
+    second = reload(second)
+    assert (second.status, second.attempts, second.claimed_at is not None) == ("pending", 0, True)
+    assert second.next_attempt_at > timezone.now() + timedelta(seconds=50)
+    [(name, args, options)] = queued
+    assert (name, args) == ("messenger.bulk.tasks.bulk_item_send", (second.id,)) and options["countdown"] > 50
+    assert len(chats.sent()) == 1
+
+
+def test_a_send_that_may_have_arrived_is_checked_and_not_sent_again(chats, queued, settings):
+    settings.MAX_RETRIES = 0
+    [item] = job_of("are you there?")
+    chats.fail_next(500, after_commit=True)  # Avito stored it, then failed the answer
+    # The client's own check right after the failure cannot see it either (Avito is "down").
+    chats.history_down = True
+    assert bulk_item_send(item_id=item.id) == "sending"
+    item = reload(item)
+    assert item.status == "sending" and item.error.startswith("outcome unknown")
+    (name, args, _) = queued[-1]
+    assert (name, args) == ("messenger.bulk.tasks.bulk_item_resolve", (item.id, item.claimed_at.isoformat()))
+    chats.history_down = False
+    assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at) == "sent"
+    item = reload(item)
+    assert item.message_id == chats.sent()[0]["id"] and item.error == ""
+    assert len(chats.sent()) == 1
+
+
+def test_a_send_that_did_not_arrive_is_sent_again_after_the_check(chats, queued, settings):
+    settings.MAX_RETRIES = 0
+    [item] = job_of("second try")
+    chats.fail_next(500)  # refused before storing
+    chats.history_down = True
+    assert bulk_item_send(item_id=item.id) == "sending"
+    chats.history_down = False
+    claimed_at = reload(item).claimed_at
+    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "pending"
+    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) is None  # that claim is settled
+    assert bulk_item_send(item_id=item.id) == "sent"
+    assert [m["content"]["text"] for m in chats.sent()] == ["second try"]
+    assert reload(item).attempts == 2
+
+
+def test_the_check_does_not_take_an_earlier_copy_for_this_one(chats, queued):
+    first, second = job_of("same text", "same text")
+    assert bulk_item_send(item_id=first.id) == "sent"
+    # The second item's worker died right after claiming it, before sending.
+    claimed_at = timezone.now()
+    BulkItem.objects.filter(id=second.id).update(status="sending", claimed_at=claimed_at, attempts=1)
+    assert bulk_item_resolve(item_id=second.id, claimed_at=claimed_at) == "pending"
+    assert bulk_item_send(item_id=second.id) == "sent"
+    assert len(chats.sent()) == 2
+    assert reload(first).message_id != reload(second).message_id
+
+
+def test_an_image_whose_worker_died_after_sending_is_found_by_kind(chats, queued):
+    job = bulk_job_create(items=[{"kind": "image", "chat_id": CHAT, "payload": {"image_id": "1.a"}}])
+    [item] = job.items.all()
+    claimed_at = timezone.now() - timedelta(seconds=1)
+    BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=claimed_at, attempts=1)
+    chats._store(None, CHAT, "image", {"image": {"sizes": {}}})  # what the dead worker got Avito to store
+    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "sent"
+    assert reload(item).message_id == chats.sent()[0]["id"]
+    assert BulkJob.objects.get(id=job.id).status == "completed"
+
+
+def test_an_item_that_keeps_failing_is_failed_after_the_last_attempt(chats, queued, settings):
+    settings.MAX_RETRIES = 0
+    [item] = job_of("doomed")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        chats.fail_next(500)
+        assert bulk_item_send(item_id=item.id) == "sending"
+        claimed_at = reload(item).claimed_at
+        expected = "failed" if attempt == MAX_ATTEMPTS else "pending"
+        assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == expected
+        BulkItem.objects.filter(id=item.id).update(next_attempt_at=None)
+    item = reload(item)
+    assert item.status == "failed" and item.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+    assert chats.sent() == []
+
+
+def test_a_link_item_is_checked_by_the_exact_text_it_became(chats, queued):
+    job = bulk_job_create(items=[{"kind": "link", "chat_id": CHAT,
+                                  "payload": {"url": "https://e.com/a", "text": "See"}}])
+    [item] = job.items.all()
+    claimed_at = timezone.now()
+    BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=claimed_at, attempts=1)
+    chats._store(None, CHAT, "text", {"text": "See\nhttps://e.com/a"})
+    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "sent"

@@ -1,0 +1,32 @@
+"""Fixtures of the incoming-webhook tests: n8n's URL and delivery settings, eager Celery.
+
+`eager` runs Celery tasks in-process, so a POST to /webhook/avito travels the whole way
+(store, process, deliver) inside one test, with Avito and n8n mocked by `responses`.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.webhooks.avito_payloads import N8N_URL
+
+
+@pytest.fixture
+def n8n_settings(settings):
+    settings.N8N_WEBHOOK_URL = N8N_URL
+    settings.N8N_WEBHOOK_SECRET = ""
+    settings.N8N_FORWARD_MAX_ATTEMPTS = 3
+    settings.N8N_FORWARD_BACKOFF_BASE = 10
+    settings.N8N_FORWARD_BACKOFF_MAX = 3600
+    settings.FORWARD_OWN_MESSAGES = False
+    return settings
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run in the caller, at once (a countdown is not waited for: the row decides)."""
+    from avitogw.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

@@ -1,0 +1,185 @@
+"""Delivery to n8n: signed POSTs, backoff after failures, `failed` at the end, kept without a URL."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+import responses
+from standardwebhooks import Webhook
+
+from messenger.normalizer import normalize_message
+from tests.conftest import USER_ID
+from tests.webhooks.avito_payloads import CHAT_ID, N8N_URL, avito_message
+from webhooks.delivery import DELIVERY_LEASE, NO_URL, delivery_attempt, delivery_create
+from webhooks.models import Delivery, DeliveryStatus
+from webhooks.sweep import webhooks_sweep
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+T0 = datetime(2025, 12, 1, 17, 30, tzinfo=timezone.utc)
+
+
+def at(seconds: float):
+    return lambda: T0 + timedelta(seconds=seconds)
+
+
+def a_delivery(message_id="m-1") -> Delivery:
+    payload = normalize_message(avito_message(message_id=message_id, content={"text": "Привет"}),
+                                account_user_id=USER_ID, chat_id=CHAT_ID, chat_type="u2i", ad_id=1,
+                                client_user_id=None, client_name="Guldan")
+    return delivery_create(event=None, payload=payload, clock=at(0))
+
+
+@pytest.fixture
+def n8n():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def test_a_delivery_is_posted_signed_per_standard_webhooks(n8n, settings):
+    settings.N8N_WEBHOOK_SECRET = SECRET
+    n8n.post(N8N_URL, json={"ok": True})
+    delivery = a_delivery()
+    now = datetime.now(timezone.utc)
+
+    result = delivery_attempt(delivery_pk=delivery.pk, clock=lambda: now)
+
+    [call] = n8n.calls
+    request = call.request
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["webhook-id"] == "avito-msg-m-1"
+    assert request.headers["webhook-timestamp"] == str(int(now.timestamp()))
+    verified = Webhook(SECRET).verify(request.body, dict(request.headers))  # raises on a bad signature
+    assert verified["event_id"] == "avito-msg-m-1"
+    assert verified["text"] == "Привет"
+    assert (result.status, result.attempts, result.last_status_code) == (DeliveryStatus.DELIVERED, 1, 200)
+    assert result.delivered_at == now
+
+
+def test_without_a_secret_there_is_no_signature_header(n8n):
+    n8n.post(N8N_URL, json={"ok": True})
+    delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    headers = n8n.calls[0].request.headers
+    assert "webhook-signature" not in headers
+    assert headers["webhook-id"] == "avito-msg-m-1"
+
+
+def test_a_failure_is_recorded_and_retried_after_the_backoff_with_the_same_id(n8n, settings):
+    settings.N8N_WEBHOOK_SECRET = SECRET
+    n8n.post(N8N_URL, status=500, body="workflow crashed")
+    delivery = a_delivery()
+
+    failed = delivery_attempt(delivery_pk=delivery.pk, clock=at(0), rand=lambda: 0.5)
+    assert (failed.status, failed.attempts, failed.last_status_code) == (DeliveryStatus.PENDING, 1, 500)
+    assert failed.last_error == "n8n answered HTTP 500: workflow crashed"
+    assert failed.next_attempt_at == T0 + timedelta(seconds=15)  # base 10 * (1 + 0.5)
+
+    assert delivery_attempt(delivery_pk=delivery.pk, clock=at(14)) is None  # not due yet: nothing sent
+    assert len(n8n.calls) == 1
+
+    n8n.replace(responses.POST, N8N_URL, json={"ok": True})
+    delivered = delivery_attempt(delivery_pk=delivery.pk, clock=at(15))
+    assert (delivered.status, delivered.attempts, delivered.last_error) == (DeliveryStatus.DELIVERED, 2, "")
+    ids = [call.request.headers["webhook-id"] for call in n8n.calls]
+    stamps = [call.request.headers["webhook-timestamp"] for call in n8n.calls]
+    assert ids == ["avito-msg-m-1", "avito-msg-m-1"]
+    assert stamps[0] != stamps[1]  # each attempt is stamped (and signed) when it is made
+
+
+def test_the_waits_double_and_the_last_attempt_marks_it_failed(n8n, settings):
+    settings.N8N_FORWARD_MAX_ATTEMPTS = 4
+    n8n.post(N8N_URL, status=503)
+    delivery = a_delivery()
+    waits, now = [], 0.0
+    for _ in range(4):
+        row = delivery_attempt(delivery_pk=delivery.pk, clock=at(now), rand=lambda: 0.0)
+        if row.status == DeliveryStatus.PENDING:
+            waits.append((row.next_attempt_at - T0).total_seconds() - now)
+            now = (row.next_attempt_at - T0).total_seconds()
+
+    row = Delivery.objects.get()
+    assert waits == [10, 20, 40]
+    assert (row.status, row.attempts, row.last_status_code) == (DeliveryStatus.FAILED, 4, 503)
+    assert len(n8n.calls) == 4
+    assert delivery_attempt(delivery_pk=delivery.pk, clock=at(10**6)) is None  # failed stays failed
+
+
+@pytest.mark.parametrize(("failure", "error"), [
+    (requests.exceptions.ConnectionError("Connection refused"), "n8n could not be reached"),
+    (requests.exceptions.ReadTimeout("read timed out"), "n8n did not answer within 10 s."),
+])
+def test_no_answer_at_all_is_a_failure_without_a_status_code(n8n, failure, error):
+    n8n.post(N8N_URL, body=failure)
+    row = delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    assert (row.status, row.last_status_code) == (DeliveryStatus.PENDING, None)
+    assert row.last_error.startswith(error)
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(n8n):
+    n8n.post(N8N_URL, status=302, headers={"Location": "https://elsewhere.example.com/"})
+    row = delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    assert (row.status, row.last_status_code) == (DeliveryStatus.PENDING, 302)
+    assert len(n8n.calls) == 1
+
+
+def test_an_unusable_secret_is_recorded_on_the_row(n8n, settings):
+    settings.N8N_WEBHOOK_SECRET = "whsec_***"
+    row = delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    assert row.status == DeliveryStatus.PENDING
+    assert row.last_error.startswith("N8N_WEBHOOK_SECRET:")
+    assert not n8n.calls
+
+
+def test_without_n8n_url_events_are_kept_then_delivered_once_it_is_set(n8n, settings, eager,
+                                                                       django_capture_on_commit_callbacks):
+    settings.N8N_WEBHOOK_URL = ""
+    delivery = a_delivery()
+    assert delivery_attempt(delivery_pk=delivery.pk, clock=at(0)) is None
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.PENDING, 0, NO_URL)
+    assert webhooks_sweep(clock=at(3600)) == {"events": 0, "deliveries": 0}
+
+    settings.N8N_WEBHOOK_URL = N8N_URL
+    n8n.post(N8N_URL, json={"ok": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhooks_sweep(clock=at(3600))["deliveries"] == 1
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert len(n8n.calls) == 1
+
+
+def test_a_delivery_is_created_once_per_event_id():
+    first, second = a_delivery("same"), a_delivery("same")
+    assert first.pk == second.pk
+    assert Delivery.objects.count() == 1
+
+
+def test_a_late_worker_cannot_overwrite_the_outcome_of_the_next_one(n8n):
+    """Worker A's lease ran out mid-POST; the sweep gave the row to worker B, who delivered it."""
+    delivery = a_delivery()
+
+    def worker_a_stalls(request):
+        # Meanwhile: the sweep took the row back and worker B delivered it (attempt 2).
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DELIVERED, attempts=2)
+        return (500, {}, "too late")
+
+    n8n.add_callback(responses.POST, N8N_URL, callback=worker_a_stalls)
+    delivery_attempt(delivery_pk=delivery.pk, clock=at(0))
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.DELIVERED, 2, "")
+
+
+def test_the_lease_covers_one_post_with_its_timeouts():
+    assert DELIVERY_LEASE >= timedelta(seconds=20)
+
+
+def test_the_body_is_the_exact_json_every_time(n8n):
+    n8n.post(N8N_URL, status=500)
+    delivery = a_delivery()
+    delivery_attempt(delivery_pk=delivery.pk, clock=at(0), rand=lambda: 0.0)
+    delivery_attempt(delivery_pk=delivery.pk, clock=at(10), rand=lambda: 0.0)
+    bodies = [call.request.body for call in n8n.calls]
+    assert bodies[0] == bodies[1] == delivery.body.encode()
+    assert json.loads(bodies[0])["client_name"] == "Guldan"

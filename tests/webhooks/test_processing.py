@@ -1,0 +1,213 @@
+"""From Avito's notification to n8n: stored chat and message, client name, voice URL, own messages.
+
+Each test POSTs to /webhook/avito with Celery eager, so the event is processed and delivered
+in the test; Avito and n8n are mocked at the HTTP seam.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from responses import matchers
+
+from messenger.avito.errors import AvitoUnavailable
+from messenger.models import Chat, Message
+from tests.conftest import USER_ID
+from tests.webhooks.avito_payloads import (CHAT_ID, CUSTOMER_ID, ITEM_ID, N8N_URL, VOICE_URL, avito_chat,
+                                           chat_url, notification, post_notification)
+from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
+from webhooks.services import event_process
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings", "eager")]
+
+
+@pytest.fixture
+def deliver(client, django_capture_on_commit_callbacks):
+    def post(body):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_notification(client, body)
+        assert response.status_code == 200
+        return response
+    return post
+
+
+@pytest.fixture
+def process_when_due(django_capture_on_commit_callbacks):
+    """Run the event's next processing attempt at the time it is due (as the sweep would)."""
+    def run():
+        event = IncomingEvent.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            event_process(event_pk=event.pk, clock=lambda: event.next_attempt_at)
+    return run
+
+
+def n8n_bodies(mock) -> list[dict]:
+    return [json.loads(call.request.body) for call in mock.calls if call.request.url == N8N_URL]
+
+
+def test_a_customer_message_reaches_n8n_with_the_chats_client_name(avito, deliver):
+    avito.get(chat_url(), json=avito_chat(name="Guldan"))
+    avito.post(N8N_URL, json={"ok": True})
+    body = notification(content={"text": "Здравствуйте, ещё продаёте?"}, message_id="m-1")
+    deliver(body)
+
+    [sent] = n8n_bodies(avito)
+    assert sent == {
+        "channel": "avito", "event_id": "avito-msg-m-1", "external_user_id": str(CUSTOMER_ID),
+        "external_chat_id": CHAT_ID, "text": "Здравствуйте, ещё продаёте?",
+        "timestamp": "2024-06-10T06:13:20+00:00", "client_name": "Guldan",
+        "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [], "has_video": False,
+                  "has_document": False},
+        "meta": {"external_message_id": "m-1", "ad_id": ITEM_ID, "original_media_type": "text", "chat_type": "u2i",
+                 "direction": "in"},
+    }
+    assert IncomingEvent.objects.get().status == EventStatus.PROCESSED
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_the_chat_is_fetched_from_avito_once_then_read_from_the_database(avito, deliver):
+    avito.get(chat_url(), json=avito_chat(name="Guldan"))
+    avito.post(N8N_URL, json={"ok": True})
+    for text in ("Первое", "Второе", "Третье"):
+        deliver(notification(content={"text": text}))
+
+    chat_calls = [call for call in avito.calls if call.request.url == chat_url()]
+    assert len(chat_calls) == 1
+    assert [body["client_name"] for body in n8n_bodies(avito)] == ["Guldan"] * 3
+
+
+def test_the_admin_sees_the_chat_and_message_current(avito, deliver):
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(content={"text": "Новое сообщение"}, message_id="m-new", created=1718000500))
+
+    chat = Chat.objects.get(id=CHAT_ID)
+    assert (chat.client_name, chat.client_user_id, chat.item_id) == ("Guldan", CUSTOMER_ID, ITEM_ID)
+    assert (chat.is_unread, chat.last_message_text) == (True, "Новое сообщение")
+    assert chat.last_message_at.timestamp() == 1718000500
+    message = Message.objects.get(id="m-new")
+    assert (message.chat_id, message.direction, message.type, message.text, message.author_id) == (
+        CHAT_ID, "in", "text", "Новое сообщение", CUSTOMER_ID)
+
+
+def test_an_older_message_arriving_late_does_not_become_the_last_one(avito, deliver):
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(content={"text": "новее"}, created=1718000500))
+    deliver(notification(content={"text": "старее"}, created=1718000100))
+    assert Chat.objects.get(id=CHAT_ID).last_message_text == "новее"
+    assert Message.objects.count() == 2
+
+
+def test_a_voice_message_carries_the_url_from_get_voice_files(avito, deliver):
+    avito.get(chat_url(), json=avito_chat())
+    avito.get(VOICE_URL, match=[matchers.query_param_matcher({"voice_ids": "v-77"})],
+              json={"voices_urls": {"v-77": "https://avito.st/voice/v-77.mp4"}})
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(type="voice", content={"voice": {"voice_id": "v-77"}}))
+
+    [sent] = n8n_bodies(avito)
+    assert sent["media"]["has_voice"] is True
+    assert sent["media"]["voice_url"] == "https://avito.st/voice/v-77.mp4"
+    assert sent["meta"]["original_media_type"] == "voice"
+
+
+def test_the_accounts_own_message_is_stored_as_outgoing_and_not_delivered(avito, deliver):
+    deliver(notification(author_id=USER_ID, content={"text": "Да, продаём"}, message_id="own-1"))
+
+    assert not avito.calls  # neither Avito (no name needed) nor n8n
+    assert Message.objects.get(id="own-1").direction == "out"
+    assert Chat.objects.get(id=CHAT_ID).last_message_text == "Да, продаём"
+    assert not Delivery.objects.exists()
+    event = IncomingEvent.objects.get()
+    assert event.status == EventStatus.PROCESSED
+    assert "not delivered" in event.note
+
+
+def test_forward_own_messages_delivers_them_as_outgoing(avito, deliver, settings):
+    settings.FORWARD_OWN_MESSAGES = True
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(author_id=USER_ID, content={"text": "Да, продаём"}))
+
+    [sent] = n8n_bodies(avito)
+    assert sent["meta"]["direction"] == "out"
+    assert sent["external_user_id"] == str(CUSTOMER_ID)  # still the customer: the other side of the chat
+
+
+def test_a_chat_avito_does_not_know_is_delivered_without_a_name(avito, deliver):
+    avito.get(chat_url(), status=404, json={"error": {"code": 404, "message": "Not found"}})
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification())
+
+    [sent] = n8n_bodies(avito)
+    assert sent["client_name"] is None
+    assert "Not found" in IncomingEvent.objects.get().note
+
+
+def test_avito_down_holds_the_event_for_a_retry_then_delivers_it(avito, deliver, settings, process_when_due):
+    settings.MAX_RETRIES = 0
+    avito.get(chat_url(), status=503, json={"error": {"code": 503, "message": "Service temporarily unavailable"}})
+    deliver(notification(message_id="m-held"))
+
+    event = IncomingEvent.objects.get()
+    assert (event.status, event.attempts) == (EventStatus.ERROR, 1)
+    assert "Service temporarily unavailable" in event.last_error
+    assert not Delivery.objects.exists()
+
+    avito.replace(responses.GET, chat_url(), json=avito_chat(name="Guldan"))
+    avito.post(N8N_URL, json={"ok": True})
+    process_when_due()
+
+    assert IncomingEvent.objects.get().status == EventStatus.PROCESSED
+    assert [body["client_name"] for body in n8n_bodies(avito)] == ["Guldan"]
+
+
+def test_after_a_few_transient_failures_the_message_goes_out_without_the_name(avito, deliver, settings,
+                                                                              process_when_due):
+    settings.MAX_RETRIES = 0
+    avito.get(chat_url(), status=503)
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification())
+    for _ in range(2):
+        process_when_due()
+
+    event = IncomingEvent.objects.get()
+    assert (event.status, event.attempts) == (EventStatus.PROCESSED, 3)
+    assert [body["client_name"] for body in n8n_bodies(avito)] == [None]
+
+
+def test_a_crash_keeps_the_event_and_its_error_until_attempts_run_out(avito, deliver, monkeypatch, process_when_due):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("webhooks.message_events.message_upsert", broken)
+    avito.get(chat_url(), json=avito_chat())
+    deliver(notification())
+    for _ in range(5):
+        process_when_due()
+
+    event = IncomingEvent.objects.get()
+    assert (event.status, event.attempts) == (EventStatus.FAILED, 3)  # N8N_FORWARD_MAX_ATTEMPTS
+    assert event.last_error == "RuntimeError: disk full"
+    assert not Message.objects.exists()  # nothing half-stored
+
+
+def test_processing_twice_stores_once_and_delivers_once(avito, deliver, process_when_due):
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification())
+    event = IncomingEvent.objects.get()
+    IncomingEvent.objects.filter(pk=event.pk).update(status=EventStatus.PENDING)  # as if its wake-up came twice
+    process_when_due()
+
+    assert IncomingEvent.objects.get().status == EventStatus.PROCESSED
+    assert (Message.objects.count(), Delivery.objects.count(), len(n8n_bodies(avito))) == (1, 1, 1)
+
+
+def test_an_event_someone_else_holds_is_left_alone(avito):
+    event = IncomingEvent.objects.create(raw=notification(), event_type="message", message_id="m", chat_id=CHAT_ID,
+                                         status=EventStatus.PROCESSING, next_attempt_at="2020-01-01T00:00:00Z")
+    assert event_process(event_pk=event.pk) is None
+    assert not avito.calls

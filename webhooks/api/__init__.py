@@ -1,0 +1,1 @@
+"""REST API of the webhooks app: the deliveries to n8n."""

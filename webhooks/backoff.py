@@ -1,0 +1,26 @@
+"""When to try again: exponential backoff with jitter between N8N_FORWARD_BACKOFF_BASE and _MAX.
+
+The wait after attempt n is drawn from [base * 2^(n-1), base * 2^n], capped at the maximum:
+it doubles from one attempt to the next, never drops below the base, never exceeds the
+maximum, and the jitter spreads out the retries of many deliveries that failed together
+(n8n coming back after an outage is not hit by all of them in the same second).
+`rand` is injectable so tests see the exact schedule.
+"""
+from __future__ import annotations
+
+import random
+from typing import Callable
+
+
+def backoff_delay(*, attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after the `attempt`-th failed attempt (1-based)."""
+    if attempt < 1:
+        return 0.0
+    step = base * 2 ** min(attempt - 1, 62)  # the exponent is bounded: 2**62 * base is already "cap"
+    return min(cap, step * (1.0 + rand()))
+
+
+def backoff_schedule(*, attempts: int, base: float, cap: float, rand: Callable[[], float] = random.random
+                     ) -> list[float]:
+    """The waits between `attempts` attempts (for docs, the admin and tests)."""
+    return [backoff_delay(attempt=n, base=base, cap=cap, rand=rand) for n in range(1, attempts)]

@@ -1,0 +1,78 @@
+"""Incoming Avito notifications and their deliveries to n8n: the rows are the source of truth.
+
+An IncomingEvent is stored before Avito gets its 200, unique on Avito's message id, so a
+repeated notification is dropped by the database itself. A Delivery is one normalized
+message on its way to N8N_WEBHOOK_URL, unique on its event id, with every attempt recorded.
+Workers take a row by a conditional UPDATE on its status; `claimed_until` lets the sweep
+take back a row whose worker died. Celery messages only wake workers up.
+"""
+from __future__ import annotations
+
+from django.db import models
+
+
+class EventStatus(models.TextChoices):
+    PENDING = "pending", "waiting to be processed"
+    PROCESSING = "processing", "being processed"
+    PROCESSED = "processed", "stored (and queued for n8n when it is to be delivered)"
+    IGNORED = "ignored", "nothing to do (unknown type or no message)"
+    ERROR = "error", "processing failed; retried"
+    FAILED = "failed", "processing failed every attempt"
+
+
+class IncomingEvent(models.Model):
+    avito_event_id = models.CharField(max_length=128, blank=True, help_text="the notification's own `id`")
+    event_type = models.CharField(max_length=64, blank=True, db_index=True, help_text="payload.type")
+    message_id = models.CharField(max_length=128, null=True, blank=True, unique=True,
+                                  help_text="Avito message id: a repeat of it is dropped")
+    chat_id = models.CharField(max_length=128, blank=True, db_index=True)
+    raw = models.JSONField(help_text="the notification exactly as Avito sent it")
+    status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING,
+                              db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    repeats = models.PositiveIntegerField(default=0, help_text="how many times Avito sent it again")
+    note = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type or 'event'} {self.message_id or self.pk}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "waiting for its next attempt"
+    DELIVERING = "delivering", "being posted"
+    DELIVERED = "delivered", "n8n answered 2xx"
+    FAILED = "failed", "every attempt failed"
+
+
+class Delivery(models.Model):
+    incoming_event = models.ForeignKey(IncomingEvent, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="deliveries")
+    event_id = models.CharField(max_length=160, unique=True, help_text="webhook-id: the same on every retry")
+    body = models.TextField(help_text="the exact JSON posted to n8n")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING,
+                              db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.status})"

@@ -1,0 +1,79 @@
+"""The one HTTP client of n8n: POSTs a signed delivery to N8N_WEBHOOK_URL.
+
+One pooled `requests.Session` per process (rebuilt after a fork: a Session must not cross
+one), a timeout on every POST, no redirects followed (requests would turn a 302 into a GET
+and drop the body) and failures as types, so the delivery service records what happened
+without knowing anything about HTTP libraries. Every non-2xx answer is a failure worth
+retrying: n8n answers 404 while a workflow is inactive and 5xx while it is down.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import requests
+from requests.adapters import HTTPAdapter
+
+# Seconds to connect and between bytes of n8n's answer. n8n's "respond immediately" webhook
+# answers in milliseconds; a workflow that answers at its end should finish well within this.
+N8N_TIMEOUT = 10.0
+POOL_SIZE = 10
+
+
+class N8nError(Exception):
+    """A delivery attempt that did not get a 2xx from n8n."""
+
+    def __init__(self, message: str, *, status_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+class N8nRejected(N8nError):
+    """n8n answered, but not with 2xx."""
+
+
+class N8nUnreachable(N8nError):
+    """No answer: connection refused, timeout, broken connection."""
+
+
+class N8nClient:
+    def __init__(self, *, session: requests.Session, timeout: float = N8N_TIMEOUT):
+        self.session, self.timeout = session, timeout
+
+    def post(self, url: str, *, body: bytes, headers: dict[str, str]) -> int:
+        """POST the body; the status code on 2xx, else N8nRejected / N8nUnreachable."""
+        try:
+            response = self.session.post(url, data=body, timeout=self.timeout, allow_redirects=False,
+                                         headers={"Content-Type": "application/json", **headers})
+        except requests.exceptions.Timeout as exc:
+            raise N8nUnreachable(f"n8n did not answer within {self.timeout:g} s.") from exc
+        except requests.exceptions.RequestException as exc:
+            raise N8nUnreachable(f"n8n could not be reached: {type(exc).__name__}: {exc}"[:500]) from exc
+        if 200 <= response.status_code < 300:
+            return response.status_code
+        snippet = response.text.strip()[:300]
+        raise N8nRejected(f"n8n answered HTTP {response.status_code}" + (f": {snippet}" if snippet else "."),
+                          status_code=response.status_code)
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = "avitogw"
+    return session
+
+
+_lock = threading.Lock()
+_client: tuple[int, N8nClient] | None = None
+
+
+def get_n8n_client() -> N8nClient:
+    """The process's n8n client (one pooled Session per process)."""
+    global _client
+    with _lock:
+        if _client is None or _client[0] != os.getpid():
+            _client = (os.getpid(), N8nClient(session=_session()))
+        return _client[1]

@@ -1,0 +1,90 @@
+"""The endpoint Avito calls: `/webhook/avito` or, with AVITO_WEBHOOK_SECRET, `/webhook/avito/<secret>`.
+
+Outside `/api/` (no API key, no rate limit) and exempt from CSRF (DRF views are, without
+session authentication). It checks the path secret in constant time, hands the raw body
+to `event_receive` and answers 200 `{"ok": true}` in milliseconds, well inside Avito's
+2 seconds. With a secret set, any other path answers exactly like an unknown path (404),
+so the secret cannot be probed.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from avitogw.exception_handler import ApiError, json_error_404
+from messenger.api.responses import ErrorEnvelope
+from webhooks.services import NotificationInvalid, event_receive
+
+# Avito's notification is a few kilobytes; refuse anything far larger before reading it.
+MAX_BODY_BYTES = 1024 * 1024
+
+EXAMPLE = OpenApiExample("a customer's text message", request_only=True, value={
+    "id": "5e9f2a1c-8d1b-4c1e-9a51-0f2f6c3b7d10", "version": "v3.0.0", "timestamp": 1718000000,
+    "payload": {"type": "message", "value": {
+        "id": "4f8d8b0c1e2a4b6c8d0e1f2a3b4c5d6e", "chat_id": "u2i-y9ykWR1EkNOJJMaE9i9m8w", "user_id": 94235311,
+        "author_id": 141906442, "created": 1718000000, "type": "text", "chat_type": "u2i",
+        "content": {"text": "Здравствуйте, ещё продаёте?"}, "item_id": 1768287444,
+        "published_at": "2024-06-10T06:13:20Z", "read": None}}})
+NOTIFICATION = inline_serializer("AvitoNotification", {
+    "id": serializers.CharField(required=False), "version": serializers.CharField(required=False),
+    "timestamp": serializers.IntegerField(required=False),
+    "payload": inline_serializer("AvitoNotificationPayload", {
+        "type": serializers.CharField(help_text="`message`; other types are acknowledged and ignored"),
+        "value": serializers.JSONField(help_text="Avito's message: id, chat_id, user_id, author_id, created, "
+                                                 "type, chat_type, content, item_id, published_at, read"),
+    }, required=False),
+})
+SCHEMA = {
+    "tags": ["webhook"], "auth": [], "request": NOTIFICATION, "examples": [EXAMPLE],
+    "summary": "Avito's notifications (v3): stored at once, processed and delivered to n8n in the background",
+    "description": "`{}` (Avito's reachability probe) and unknown `payload.type` get 200 and are not delivered; "
+                   "a repeated message id is acknowledged and dropped. With AVITO_WEBHOOK_SECRET set, only "
+                   "`/webhook/avito/<secret>` exists.",
+    "responses": {200: inline_serializer("WebhookAck", {"ok": serializers.BooleanField()}),
+                  400: OpenApiResponse(ErrorEnvelope, description="not JSON, or not a JSON object"),
+                  404: OpenApiResponse(ErrorEnvelope, description="wrong or missing path secret"),
+                  413: OpenApiResponse(ErrorEnvelope, description="larger than 1 MB")},
+}
+SECRET = OpenApiParameter("secret", str, OpenApiParameter.PATH, description="AVITO_WEBHOOK_SECRET")
+
+
+def _path_secret_ok(secret: str | None) -> bool:
+    expected = settings.AVITO_WEBHOOK_SECRET
+    if not expected:
+        return secret is None
+    return secret is not None and constant_time_compare(secret, expected)
+
+
+class AvitoWebhookView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def dispatch(self, request, *args, **kwargs):
+        if not _path_secret_ok(kwargs.get("secret")):  # before anything else, whatever the method
+            return json_error_404(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    @extend_schema(operation_id="avito_webhook", **SCHEMA)
+    def post(self, request: Request, secret: str | None = None) -> Response:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            raise ApiError(413, "payload_too_large", "The notification is larger than 1 MB.")
+        try:
+            event_receive(body=request.body)
+        except NotificationInvalid as exc:
+            raise ApiError(400, "invalid_json", str(exc)) from exc
+        return Response({"ok": True})
+
+
+class AvitoWebhookSecretView(AvitoWebhookView):
+    @extend_schema(operation_id="avito_webhook_with_secret", parameters=[SECRET], **SCHEMA)
+    def post(self, request: Request, secret: str | None = None) -> Response:
+        return super().post(request, secret)

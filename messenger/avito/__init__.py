@@ -16,6 +16,8 @@ from messenger.avito.rate_limiter import DatabaseWindowStore, RateLimiter, Redis
 from messenger.avito.token_store import DatabaseTokenBackend, RedisTokenBackend, TokenStore
 from messenger.avito.transport import AvitoTransport, pooled_session
 
+REDIS_PREFIX = "avitogw:avito"  # the shared keys: `<prefix>:token`, `<prefix>:ratelimit`
+
 _lock = threading.Lock()
 _client: tuple[int, AvitoClient] | None = None
 _redis = None
@@ -36,8 +38,8 @@ def redis_connection():
 def build_client() -> AvitoClient:
     """A new client wired to this process's settings: one Session, the shared token and limit."""
     connection = redis_connection()
-    window_store = RedisWindowStore(connection) if connection else DatabaseWindowStore()
-    token_backend = RedisTokenBackend(connection) if connection else DatabaseTokenBackend()
+    window_store = RedisWindowStore(connection, f"{REDIS_PREFIX}:ratelimit") if connection else DatabaseWindowStore()
+    token_backend = RedisTokenBackend(connection, f"{REDIS_PREFIX}:token") if connection else DatabaseTokenBackend()
     limiter = RateLimiter(window_store, limit=settings.RATE_LIMIT_REQUESTS, window=settings.RATE_LIMIT_WINDOW)
     transport = AvitoTransport(
         base_url=settings.AVITO_API_BASE_URL, session=pooled_session(settings.MAX_CONNECTIONS),

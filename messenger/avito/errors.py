@@ -6,6 +6,8 @@ Avito itself returned, so the caller sees Avito's words, not ours.
 """
 from __future__ import annotations
 
+import functools
+
 
 class AvitoError(Exception):
     """Base of every failure talking to Avito."""
@@ -49,3 +51,19 @@ class AvitoRateLimited(AvitoError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+def redis_failures_as_unavailable(method):
+    """Redis holds the shared token and call limit: without it no call to Avito can be made safely."""
+
+    @functools.wraps(method)
+    def guarded(*args, **kwargs):
+        import redis
+
+        try:
+            return method(*args, **kwargs)
+        except redis.exceptions.RedisError as exc:
+            raise AvitoUnavailable(f"Redis, which holds the shared Avito token and call limit, failed: "
+                                   f"{exc.__class__.__name__}.") from exc
+
+    return guarded

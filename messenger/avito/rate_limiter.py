@@ -20,7 +20,7 @@ from typing import Callable, Protocol
 from django.db import connection, transaction
 from django.db.models import Min
 
-from messenger.avito.errors import AvitoRateLimited
+from messenger.avito.errors import AvitoRateLimited, redis_failures_as_unavailable
 
 # Returns {1, grant time} or {0, wait until the oldest call leaves the window}, in microseconds.
 SLIDING_WINDOW_LUA = """
@@ -48,6 +48,7 @@ class RedisWindowStore:
         self.key = key
         self.script = redis_client.register_script(SLIDING_WINDOW_LUA)
 
+    @redis_failures_as_unavailable
     def try_acquire(self, limit: int, window: float) -> tuple[bool, float]:
         granted, micros = self.script(keys=[self.key], args=[limit, int(window * 1_000_000), uuid.uuid4().hex])
         return bool(granted), int(micros) / 1_000_000

@@ -20,7 +20,7 @@ from typing import Callable, Protocol
 
 from django.db import IntegrityError, connections, transaction
 
-from messenger.avito.errors import AvitoUnavailable
+from messenger.avito.errors import AvitoUnavailable, redis_failures_as_unavailable
 
 EXPIRY_MARGIN = 60.0  # seconds: a token this close to expiry is treated as expired
 LEASE_SECONDS = 10.0  # life of a fetch lease between heartbeats
@@ -58,20 +58,25 @@ class RedisTokenBackend:
         self._release = redis_client.register_script(RELEASE_LUA)
         self._renew = redis_client.register_script(RENEW_LUA)
 
+    @redis_failures_as_unavailable
     def read(self) -> Token | None:
         raw = self.redis.get(self.key)
         return Token(**json.loads(raw)) if raw else None
 
+    @redis_failures_as_unavailable
     def write(self, token: Token) -> None:
         ttl = max(1, int(token.expires_at - time.time()))
         self.redis.set(self.key, json.dumps(dataclasses.asdict(token)), ex=ttl)
 
+    @redis_failures_as_unavailable
     def try_lease(self, owner: str, seconds: float) -> bool:
         return bool(self.redis.set(self.lease_key, owner, nx=True, px=int(seconds * 1000)))
 
+    @redis_failures_as_unavailable
     def renew(self, owner: str, seconds: float) -> bool:
         return bool(self._renew(keys=[self.lease_key], args=[owner, int(seconds * 1000)]))
 
+    @redis_failures_as_unavailable
     def release(self, owner: str) -> None:
         self._release(keys=[self.lease_key], args=[owner])
 

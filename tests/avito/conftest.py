@@ -1,14 +1,17 @@
 """Fixtures of the Avito client tests: the process's client with recorded pauses, real Redis."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+import messenger.avito
 from messenger.avito import get_client, reset_client
 
 # Not database 15 (tests/conftest.py's `redis_url`, flushed by other suites running at the
-# same time): our multi-process tests must not lose their keys halfway.
+# same time), and keys of our own per test: two runs of this suite at once must not share a
+# limit or a token.
 AVITO_REDIS_URL = "redis://127.0.0.1:6379/14"
-AVITO_KEYS = "avitogw:avito:*"
 
 
 @pytest.fixture
@@ -26,15 +29,17 @@ def client(gateway_settings, pauses):
     return avito_client
 
 
-def _clear(connection) -> None:
-    keys = list(connection.scan_iter(AVITO_KEYS))
-    if keys:
-        connection.delete(*keys)
+@pytest.fixture
+def redis_prefix(monkeypatch):
+    """A key namespace of this test's own for the shared token and limit."""
+    prefix = f"avitogw-test:{uuid.uuid4().hex[:12]}"
+    monkeypatch.setattr(messenger.avito, "REDIS_PREFIX", prefix)
+    return prefix
 
 
 @pytest.fixture
-def avito_redis(settings):
-    """REDIS_URL pointing at the real Redis, with the client's keys cleared before and after."""
+def avito_redis(settings, redis_prefix):
+    """REDIS_URL pointing at the real Redis; the test's keys are removed afterwards."""
     import redis
 
     connection = redis.Redis.from_url(AVITO_REDIS_URL)
@@ -42,9 +47,10 @@ def avito_redis(settings):
         connection.ping()
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis is not running on 127.0.0.1:6379")
-    _clear(connection)
     settings.REDIS_URL = AVITO_REDIS_URL
     reset_client()
     yield connection
     reset_client()
-    _clear(connection)
+    keys = list(connection.scan_iter(f"{redis_prefix}:*"))
+    if keys:
+        connection.delete(*keys)

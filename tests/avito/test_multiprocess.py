@@ -51,7 +51,7 @@ def store_env(request, base_env):
     """The environment of processes sharing one store: Redis, an SQLite file or PostgreSQL."""
     if request.param == "redis":
         request.getfixturevalue("avito_redis")
-        yield {**base_env, "REDIS_URL": AVITO_REDIS_URL}
+        yield {**base_env, "REDIS_URL": AVITO_REDIS_URL, "TEST_REDIS_PREFIX": request.getfixturevalue("redis_prefix")}
     elif request.param == "sqlite":
         migrate(base_env)
         yield base_env
@@ -124,7 +124,8 @@ def test_the_rate_limit_holds_across_processes(store_env, tmp_path, record_prope
 
     stamps = sorted(at for process in grants for at in process)
     assert len(stamps) == PROCESSES * GRANTS_EACH
-    assert busiest_window(stamps, WINDOW) == LIMIT  # never more, and the load really reached the ceiling
+    busiest = busiest_window(stamps, WINDOW)  # never above the limit, and the load really reached it
+    assert busiest == LIMIT, f"{busiest} grants in one {WINDOW} s window; stamps {stamps}"
     span = stamps[-1] - stamps[0]
     fastest = (len(stamps) / LIMIT - 1) * WINDOW  # the span if every slot were used at once
     record_property("span_seconds", round(span, 3))

@@ -61,8 +61,8 @@ def test_database_window_forgets_calls_older_than_the_window():
 
 
 @pytest.mark.redis
-def test_redis_window_grants_n_per_window_by_the_servers_clock(avito_redis):
-    store = RedisWindowStore(redis_connection(), key="avitogw:avito:ratelimit:unit")
+def test_redis_window_grants_n_per_window_by_the_servers_clock(avito_redis, redis_prefix):
+    store = RedisWindowStore(redis_connection(), key=f"{redis_prefix}:ratelimit")
     before = time.time()
     grants = [store.try_acquire(4, 0.5) for _ in range(4)]
     granted, wait = store.try_acquire(4, 0.5)
@@ -75,11 +75,11 @@ def test_redis_window_grants_n_per_window_by_the_servers_clock(avito_redis):
 
 
 @pytest.mark.redis
-def test_redis_window_key_expires_when_idle(avito_redis):
-    store = RedisWindowStore(redis_connection(), key="avitogw:avito:ratelimit:unit")
+def test_redis_window_key_expires_when_idle(avito_redis, redis_prefix):
+    store = RedisWindowStore(redis_connection(), key=f"{redis_prefix}:ratelimit")
     store.try_acquire(4, 0.5)
 
-    assert 0 < avito_redis.pttl("avitogw:avito:ratelimit:unit") <= 1500
+    assert 0 < avito_redis.pttl(f"{redis_prefix}:ratelimit") <= 1500
 
 
 def test_acquire_waits_for_a_slot_within_its_timeout():
@@ -106,7 +106,7 @@ def test_acquire_fails_with_rate_limited_when_the_wait_exceeds_the_timeout():
 
 
 @pytest.mark.redis
-def test_the_client_counts_calls_in_redis_when_redis_url_is_set(avito_redis, settings):
+def test_the_client_counts_calls_in_redis_when_redis_url_is_set(avito_redis, redis_prefix, settings):
     settings.RATE_LIMIT_REQUESTS, settings.RATE_LIMIT_WINDOW = 2, 60
     limiter = get_client().transport.rate_limiter
 
@@ -114,5 +114,5 @@ def test_the_client_counts_calls_in_redis_when_redis_url_is_set(avito_redis, set
     limiter.acquire(timeout=1)
     with pytest.raises(errors.AvitoRateLimited):
         limiter.acquire(timeout=1)
-    assert avito_redis.zcard("avitogw:avito:ratelimit") == 2
+    assert avito_redis.zcard(f"{redis_prefix}:ratelimit") == 2
     assert not RateLimitCall.objects.exists()

@@ -34,7 +34,7 @@ class CountingFetch:
 def backend(request):
     if request.param == "redis":
         request.getfixturevalue("avito_redis")
-        return RedisTokenBackend(redis_connection())
+        return RedisTokenBackend(redis_connection(), request.getfixturevalue("redis_prefix") + ":token")
     return DatabaseTokenBackend()
 
 
@@ -144,8 +144,8 @@ def test_a_failed_fetch_releases_the_lease(backend):
 
 
 @pytest.mark.redis
-def test_the_heartbeat_keeps_a_slow_fetch_s_lease(avito_redis):
-    backend = RedisTokenBackend(redis_connection())
+def test_the_heartbeat_keeps_a_slow_fetch_s_lease(avito_redis, redis_prefix):
+    backend = RedisTokenBackend(redis_connection(), f"{redis_prefix}:token")
     fetch = CountingFetch(pause=0.8)
     store = TokenStore(backend, fetch, wait_timeout=5, lease_seconds=0.3)
     thread = threading.Thread(target=store.get)
@@ -159,8 +159,8 @@ def test_the_heartbeat_keeps_a_slow_fetch_s_lease(avito_redis):
 
 
 @pytest.mark.redis
-def test_threads_of_one_process_make_one_fetch(avito_redis):
-    backend = RedisTokenBackend(redis_connection())
+def test_threads_of_one_process_make_one_fetch(avito_redis, redis_prefix):
+    backend = RedisTokenBackend(redis_connection(), f"{redis_prefix}:token")
     fetch = CountingFetch(pause=0.2)
     store = TokenStore(backend, fetch, wait_timeout=5)
     tokens = []
@@ -175,11 +175,11 @@ def test_threads_of_one_process_make_one_fetch(avito_redis):
 
 
 @pytest.mark.redis
-def test_the_client_keeps_its_token_in_redis_when_redis_url_is_set(avito, avito_redis):
+def test_the_client_keeps_its_token_in_redis_when_redis_url_is_set(avito, avito_redis, redis_prefix):
     avito.get(f"{AVITO}/messenger/v2/accounts/1234567/chats", json={"chats": []})
 
     get_client().list_chats()
 
     assert isinstance(get_client().transport.token_store.backend, RedisTokenBackend)
-    assert b"tok-1" in avito_redis.get("avitogw:avito:token")
+    assert b"tok-1" in avito_redis.get(f"{redis_prefix}:token")
     assert not AvitoToken.objects.exists()

@@ -224,3 +224,20 @@ def test_the_limiter_counts_every_call_including_the_token(avito, settings, gate
         avito_client.list_chats()  # the window is 60 s, longer than the 5 s a caller waits
     assert 55 < raised.value.retry_after <= 60
     assert token_calls(avito) == 1 and chat_calls(avito) == 2
+
+
+def test_redis_down_is_an_upstream_error_in_the_json_envelope(avito, settings, gateway_settings):
+    import socket
+
+    from avitogw.exception_handler import api_exception_handler
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"  # nothing listens there
+
+    with pytest.raises(errors.AvitoUnavailable, match="Redis") as raised:
+        get_client().list_chats()
+    response = api_exception_handler(raised.value, {})
+    assert response.status_code == 502 and response.data["error"]["code"] == "upstream_error"
+    assert len(avito.calls) == 0

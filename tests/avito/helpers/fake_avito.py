@@ -21,6 +21,7 @@ class FakeAvito:
         self.token_forms: list[dict] = []
         self.active = self.max_active = 0
         self.issued = 0
+        self.connections: set[int] = set()  # client ports: one per TCP connection
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -42,6 +43,8 @@ class FakeAvito:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse shows
+
             def log_message(self, *args):  # keep test output clean
                 pass
 
@@ -58,6 +61,7 @@ class FakeAvito:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 with fake.lock:
+                    fake.connections.add(self.client_address[1])
                     fake.counts[path] = fake.counts.get(path, 0) + 1
                     fake.active += 1
                     fake.max_active = max(fake.max_active, fake.active)

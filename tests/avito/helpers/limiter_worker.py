@@ -15,7 +15,10 @@ def main() -> None:
     count = int(sys.argv[1])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
     django.setup()
+    import messenger.avito
     from messenger.avito import get_client
+
+    messenger.avito.REDIS_PREFIX = os.environ.get("TEST_REDIS_PREFIX", messenger.avito.REDIS_PREFIX)
 
     limiter = get_client().transport.rate_limiter
     print("ready", flush=True)

@@ -13,7 +13,10 @@ import django
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
     django.setup()
+    import messenger.avito
     from messenger.avito import get_client
+
+    messenger.avito.REDIS_PREFIX = os.environ.get("TEST_REDIS_PREFIX", messenger.avito.REDIS_PREFIX)
 
     store = get_client().transport.token_store
     print("ready", flush=True)

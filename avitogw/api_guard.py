@@ -74,4 +74,28 @@ class ApiGuardMiddleware:
         if not key_ok:
             return JsonResponse(error_body("unauthorized", "Missing or wrong X-API-Key header."), status=401,
                                 headers={"WWW-Authenticate": "X-API-Key"})
-        return self.get_response(request)
+        if _declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            # DRF reads a JSON body whole, whatever its size: refuse before it is read.
+            return JsonResponse(error_body(
+                "payload_too_large", f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."),
+                status=413)
+        return _json_errors_only(request, self.get_response(request))
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+HTML_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
+
+
+def _json_errors_only(request, response):
+    """With DEBUG on, Django answers unknown paths with its HTML page; API clients get the envelope."""
+    if response.status_code < 400 or not response.get("Content-Type", "").startswith("text/html"):
+        return response
+    code = HTML_ERROR_CODES.get(response.status_code, "error")
+    message = f"No such path: {request.path}" if code == "not_found" else f"HTTP {response.status_code}."
+    return JsonResponse(error_body(code, message), status=response.status_code)

@@ -5,10 +5,22 @@ Configuration comes from Django settings (CELERY_*); tasks are found in each app
 """
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
 
 app = Celery("avitogw")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_postrun.connect
+def close_old_connections(sender=None, **_kwargs) -> None:
+    """After each task, what Django does after each request: drop connections that are broken or
+    older than CONN_MAX_AGE (CELERY_DB_REUSE_MAX keeps Celery from closing every one of them).
+    Not after a task run eagerly (tests): that one shares its caller's connection and transaction."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections as django_close_old_connections
+
+    django_close_old_connections()

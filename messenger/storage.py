@@ -9,12 +9,18 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from messenger.models import Chat, Message
+from messenger.models import Chat, ChatType, Message
 from messenger.normalizer import message_direction, message_text
 
 
 def _when(unix_seconds) -> datetime | None:
     return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc) if unix_seconds else None
+
+
+def chat_type_of(chat_id: str) -> str:
+    """u2i / u2u / a2u from the id's prefix; "" for any other id (the column holds 8 characters)."""
+    prefix = chat_id.split("-", 1)[0] if "-" in chat_id else ""
+    return prefix if prefix in ChatType.values else ""
 
 
 def chat_client(chat: Mapping[str, Any], account_user_id: int) -> tuple[int | None, str]:
@@ -33,7 +39,7 @@ def chat_upsert(chat: Mapping[str, Any], *, account_user_id: int, unread: bool |
     client_id, client_name = chat_client(chat, account_user_id)
     last = chat.get("last_message") or {}
     fields: dict[str, Any] = {
-        "chat_type": chat_id.split("-", 1)[0] if "-" in chat_id else "",
+        "chat_type": chat_type_of(chat_id),
         "item_id": (item or {}).get("id"),
         "item_title": ((item or {}).get("title") or "")[:512],
         "client_user_id": client_id,
@@ -53,7 +59,7 @@ def chat_upsert(chat: Mapping[str, Any], *, account_user_id: int, unread: bool |
 
 def chat_stub(chat_id: str, **fields) -> Chat:
     """The chat row for an id we have not fetched yet (kept minimal until Avito tells us more)."""
-    chat_type = chat_id.split("-", 1)[0] if "-" in chat_id else ""
+    chat_type = chat_type_of(chat_id)
     row, created = Chat.objects.get_or_create(id=chat_id, defaults={"chat_type": chat_type, **fields})
     if not created and fields:
         Chat.objects.filter(id=chat_id).update(**fields)

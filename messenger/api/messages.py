@@ -17,7 +17,7 @@ from messenger.services.messages import (
 from messenger.services.unread import unread_messages_collect
 
 MESSAGE_ID = OpenApiParameter("message_id", str, OpenApiParameter.PATH, description="Avito message id")
-SEND_ERRORS = errors(400, 401, 404, 409, 415, 429, 502, 504)
+SEND_ERRORS = errors(400, 401, 404, 409, 413, 415, 429, 502, 504)
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
 
 

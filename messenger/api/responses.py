@@ -131,6 +131,7 @@ def errors(*statuses: int) -> dict:
         401: "unauthorized: missing or wrong X-API-Key",
         404: "not_found",
         409: "idempotency_conflict: same key with another body, or still in progress",
+        413: "payload_too_large: the body is over 26 MB",
         415: "unsupported_media_type: send JSON (or multipart/form-data where documented)",
         429: "rate_limited (Retry-After)",
         502: "upstream_error: Avito failed after retries",

@@ -5,6 +5,7 @@ a bulk job, so one send is judged the same way wherever it comes from.
 """
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from avitogw.exception_handler import ApiError
@@ -22,6 +23,7 @@ def _exactly_one(attrs: dict, names: tuple[str, ...]) -> None:
 
 
 # --- sends ------------------------------------------------------------------------------------
+@extend_schema_serializer(component_name="SendText")  # shown as SendTextRequest
 class SendTextRequest(StrictSerializer):
     chat_id = AvitoIdField(help_text="Avito chat id, e.g. u2i-y9ykWR1EkNOJJMaE9i9m8w")
     text = StrictCharField(max_length=limits.MAX_TEXT_LENGTH, trim_whitespace=False,
@@ -33,6 +35,7 @@ class SendTextRequest(StrictSerializer):
         return value
 
 
+@extend_schema_serializer(component_name="SendLink")  # shown as SendLinkRequest
 class SendLinkRequest(StrictSerializer):
     chat_id = AvitoIdField()
     url = HttpUrlField(max_length=limits.MAX_TEXT_LENGTH, help_text="http:// or https:// only")
@@ -48,6 +51,7 @@ class SendLinkRequest(StrictSerializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="SendImageJson")  # shown as SendImageJsonRequest
 class SendImageJsonRequest(StrictSerializer):
     chat_id = AvitoIdField()
     image_id = AvitoIdField(required=False, help_text="an id from Avito's uploadImages")
@@ -59,6 +63,7 @@ class SendImageJsonRequest(StrictSerializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="SendImageUpload")  # shown as SendImageUploadRequest
 class SendImageUploadRequest(SendImageJsonRequest):
     """The multipart form: `chat_id` and a `file` (or, as in JSON, `image_id` / `image_url`)."""
 
@@ -75,6 +80,7 @@ class SendImageUploadRequest(SendImageJsonRequest):
 
 
 # --- other writes -----------------------------------------------------------------------------
+@extend_schema_serializer(component_name="Blacklist")  # shown as BlacklistRequest
 class BlacklistRequest(StrictSerializer):
     user_id = serializers.IntegerField(min_value=1, max_value=limits.MAX_INT64, help_text="the user to block")
     item_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=limits.MAX_INT64)
@@ -82,6 +88,7 @@ class BlacklistRequest(StrictSerializer):
                                          help_text="1 spam, 2 fraud, 3 insults, 4 other")
 
 
+@extend_schema_serializer(component_name="WebhookUrl")  # shown as WebhookUrlRequest
 class WebhookUrlRequest(StrictSerializer):
     url = HttpUrlField(required=False, allow_null=True,
                        help_text="default: PUBLIC_BASE_URL + /webhook/avito[/<AVITO_WEBHOOK_SECRET>]")

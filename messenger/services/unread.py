@@ -8,17 +8,23 @@ Avito's offset cap.
 from __future__ import annotations
 
 import logging
+import time
+from typing import Callable
 
 from messenger.avito import get_client
-from messenger.avito.errors import AvitoError
+from messenger.avito.errors import AvitoError, AvitoNotFound
 from messenger.normalizer import normalize_message, voice_id
 from messenger.selectors import chat_stored_client
 from messenger.services.chats import chat_mark_read, chat_walk
 from messenger.services.limits import DEFAULT_CHAT_TYPES, LIMIT_MAX, OFFSET_MAX, account_user_id
 from messenger.services.messages import message_list
-from messenger.storage import chat_client
+from messenger.storage import chat_client, chat_type_of
 
 logger = logging.getLogger(__name__)
+
+# Seconds of collecting before answering with what is there: well inside gunicorn's and
+# proxies' usual 30 s, so a long backlog yields a partial answer, not a dropped connection.
+TIME_BUDGET = 20.0
 
 
 def _unread_incoming(chat_id: str) -> list[dict]:
@@ -58,7 +64,7 @@ def _normalized(chat: dict, messages: list[dict]) -> list[tuple[int, str, dict]]
     return [
         (int(message.get("created") or 0), str(message["id"]), normalize_message(
             message, account_user_id=account_user_id(), chat_id=chat_id,
-            chat_type=chat_id.split("-", 1)[0] if "-" in chat_id else None, ad_id=ad_id,
+            chat_type=chat_type_of(chat_id) or None, ad_id=ad_id,
             client_user_id=client_user_id, client_name=client_name,
             voice_url=voices.get(voice_id(message.get("content")) or ""),
         ))
@@ -66,17 +72,52 @@ def _normalized(chat: dict, messages: list[dict]) -> list[tuple[int, str, dict]]
     ]
 
 
-def unread_messages_collect(*, mark_read: bool = False) -> dict:
-    """{"count", "messages": [normalized, oldest first], "truncated"}; then mark the chats read if asked."""
+def unread_messages_collect(*, mark_read: bool = False, budget: float = TIME_BUDGET,
+                            clock: Callable[[], float] = time.monotonic) -> dict:
+    """{"count", "messages": [normalized, oldest first], "truncated"}; chats marked read if asked.
+
+    Each unread chat costs Avito calls under the shared rate limit, so a long backlog cannot
+    be read in one request: past `budget` seconds, or when Avito fails after the first chat,
+    the chats read so far are answered with `truncated: true`; the rest stay unread for the
+    next call. With `mark_read`, each chat is marked right after its messages are collected,
+    so a chat is never marked read unless its messages are in this answer.
+    """
+    deadline = clock() + budget
     walk = chat_walk(unread_only=True, chat_types=list(DEFAULT_CHAT_TYPES))
     collected: list[tuple[int, str, dict]] = []
+    answered = 0
+    truncated = walk.truncated
     for chat in walk.chats:
-        if chat.get("id"):
-            collected.extend(_normalized(chat, _unread_incoming(chat["id"])))
+        if not chat.get("id"):
+            continue
+        if answered and clock() > deadline:
+            truncated = True
+            break
+        try:
+            found = _normalized(chat, _unread_incoming(chat["id"]))
+        except AvitoNotFound:
+            continue  # the chat disappeared while we walked
+        except AvitoError:
+            if not answered:
+                raise  # nothing to show yet: the caller gets the error (and retries)
+            truncated = True
+            break
+        collected.extend(found)
+        answered += 1
+        if mark_read and not _mark_read(chat["id"]):
+            truncated = True
+            break
     collected.sort(key=lambda entry: entry[:2])
-    if mark_read:
-        for chat in walk.chats:
-            if chat.get("id"):
-                chat_mark_read(chat_id=chat["id"])
     messages = [entry[2] for entry in collected]
-    return {"count": len(messages), "messages": messages, "truncated": walk.truncated}
+    return {"count": len(messages), "messages": messages, "truncated": truncated}
+
+
+def _mark_read(chat_id: str) -> bool:
+    try:
+        chat_mark_read(chat_id=chat_id)
+        return True
+    except AvitoError as exc:
+        # Its messages are in this answer already; left unread, they come again next time
+        # (same event_id), whereas failing the request would lose the whole answer.
+        logger.warning("Could not mark %s read (%s); it stays unread", chat_id, exc.message)
+        return False

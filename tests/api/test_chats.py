@@ -123,3 +123,18 @@ def test_fixed_paths_are_not_taken_for_a_chat_id(api, avito):
     avito.get(CHATS_URL, json={"chats": [], "meta": {"has_more": False}})
     assert api.get("/api/chats/search?item_id=5").json() == {"chats": [], "truncated": False}
     assert api.get("/api/chats/unread/count").json() == {"unread_count": 0, "truncated": False}
+
+
+def test_a_chat_id_without_a_known_type_prefix_is_stored_without_a_type(api, avito):
+    avito.post(f"{V1}/chats/Idempotent-Replayed/read", json={"ok": True})
+    assert api.post("/api/chats/Idempotent-Replayed/read").status_code == 200
+    assert Chat.objects.get(id="Idempotent-Replayed").chat_type == ""
+
+
+def test_avito_timing_out_while_listing_is_504_after_retries(api, avito, settings):
+    import requests
+
+    avito.get(CHATS_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    response = api.get("/api/chats")
+    assert response.status_code == 504 and error_of(response)["code"] == "upstream_timeout"
+    assert len(chat_calls(avito)) == settings.MAX_RETRIES + 1

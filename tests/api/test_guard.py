@@ -89,3 +89,17 @@ def test_with_redis_the_count_is_shared_through_redis(api, settings, avito, redi
     assert [api.get("/api/chats").status_code for _ in range(3)] == [200, 200, 429]
     counters = redis.Redis.from_url(redis_url).keys("*rl:*")
     assert len(counters) == 1
+
+
+def test_unknown_api_path_is_a_json_404_even_with_debug_on(api, settings):
+    settings.DEBUG = True
+    response = api.get("/api/no/such/thing")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(api, avito, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"chat_id": "u2i-a", "text": "' + "x" * 2000 + '"}'
+    response = api.post("/api/messages/send", data=body, content_type="application/json")
+    assert response.status_code == 413 and error_of(response)["code"] == "payload_too_large"

@@ -68,3 +68,46 @@ def test_mark_read_must_be_a_boolean(api, avito):
 def test_no_unread_chats_is_an_empty_answer(api, avito):
     avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
     assert api.get("/api/messages/unread/all").json() == {"count": 0, "messages": [], "truncated": False}
+
+
+def test_when_avitos_limit_is_reached_the_chats_read_so_far_are_answered(api, avito):
+    avito.get(f"{V2}/chats", json={"chats": [chat_obj(A), chat_obj(B, item=None)], "meta": {"has_more": False}})
+    avito.get(f"{V3}/chats/{A}/messages/", json=[message_obj("a1", created=100)])
+    avito.get(f"{V3}/chats/{B}/messages/", status=429, json={"error": {"code": 429, "message": "Too Many Requests"}})
+    avito.post(f"{V1}/chats/{A}/read", json={"ok": True})
+    response = api.get("/api/messages/unread/all?mark_read=true")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["truncated"] is True and [m["event_id"] for m in body["messages"]] == ["avito-msg-a1"]
+    read = [call.request.url for call in avito.calls if call.request.url.endswith("/read")]
+    assert read == [f"{V1}/chats/{A}/read"]  # B stays unread for the next call
+
+
+def test_limit_reached_on_the_first_chat_is_a_429(api, avito):
+    avito.get(f"{V2}/chats", json={"chats": [chat_obj(A)], "meta": {"has_more": False}})
+    avito.get(f"{V3}/chats/{A}/messages/", status=429, headers={"Retry-After": "0"},
+              json={"error": {"code": 429, "message": "Too Many Requests"}})
+    response = api.get("/api/messages/unread/all")
+    assert response.status_code == 429 and response.json()["error"]["code"] == "rate_limited"
+
+
+def test_collecting_stops_at_the_time_budget(avito):
+    from messenger.services.unread import unread_messages_collect
+
+    avito.get(f"{V2}/chats", json={"chats": [chat_obj(A), chat_obj(B, item=None)], "meta": {"has_more": False}})
+    avito.get(f"{V3}/chats/{A}/messages/", json=[message_obj("a1", created=100)])
+    avito.get(f"{V3}/chats/{B}/messages/", json=[message_obj("b1", created=50)])
+    ticks = iter([0.0, 31.0])  # at the start, then before chat B: past the 20 s budget
+    answer = unread_messages_collect(budget=20.0, clock=lambda: next(ticks))
+    assert answer["truncated"] is True and [m["event_id"] for m in answer["messages"]] == ["avito-msg-a1"]
+    assert not any(f"/chats/{B}/" in call.request.url for call in avito.calls)
+
+
+def test_a_chat_whose_mark_read_fails_is_answered_and_the_walk_stops(api, avito):
+    avito.get(f"{V2}/chats", json={"chats": [chat_obj(A), chat_obj(B, item=None)], "meta": {"has_more": False}})
+    avito.get(f"{V3}/chats/{A}/messages/", json=[message_obj("a1", created=100)])
+    avito.get(f"{V3}/chats/{B}/messages/", json=[message_obj("b1", created=50)])
+    avito.post(f"{V1}/chats/{A}/read", status=429, json={"error": {"code": 429, "message": "Too Many Requests"}})
+    body = api.get("/api/messages/unread/all?mark_read=true").json()
+    assert body["truncated"] is True and [m["event_id"] for m in body["messages"]] == ["avito-msg-a1"]
+    assert not any(f"/chats/{B}/" in call.request.url for call in avito.calls)

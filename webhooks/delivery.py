@@ -23,15 +23,17 @@ from django.utils import timezone
 from avitogw.exception_handler import ApiError
 from webhooks.backoff import backoff_delay
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
-from webhooks.n8n_client import N8N_TIMEOUT, N8nClient, N8nError, get_n8n_client
+from webhooks.n8n_client import N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT, N8nClient, N8nError, get_n8n_client
 from webhooks.signing import SigningSecretInvalid, signed_headers
+from webhooks.voice_refresh import delivery_voice_refresh
 from webhooks.wakeups import delivery_attempt_wakeup
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-# A worker holds a row this long: connect + read timeouts of one POST, and a margin.
-DELIVERY_LEASE = timedelta(seconds=2 * N8N_TIMEOUT + 5)
+# A worker holds a row this long: one POST's connect and read timeouts, and a margin. (A read
+# that trickles on past it may end in a second POST, with the same webhook-id: at-least-once.)
+DELIVERY_LEASE = timedelta(seconds=N8N_CONNECT_TIMEOUT + N8N_READ_TIMEOUT + 5)
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 NO_URL = "N8N_WEBHOOK_URL is not set: kept until it is."
 
@@ -55,6 +57,8 @@ def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock
         Delivery.objects.filter(pk=delivery_pk, status=DeliveryStatus.PENDING).update(last_error=NO_URL)
         return None
     now = clock()
+    # Before the claim: a call to Avito must not eat into the lease of the POST.
+    delivery_voice_refresh(delivery_pk=delivery_pk, now=now)
     claimed = Delivery.objects.filter(
         pk=delivery_pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
     ).update(status=DeliveryStatus.DELIVERING, attempts=F("attempts") + 1, claimed_until=now + DELIVERY_LEASE,
@@ -96,7 +100,7 @@ def _attempt_failed(delivery: Delivery, error: str, status_code: int | None, now
                           cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
     if _attempt_finish(delivery, status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay),
                        **common) and delay <= SHORT_RETRY:
-        delivery_attempt_wakeup(delivery.pk, countdown=delay)
+        transaction.on_commit(lambda: delivery_attempt_wakeup(delivery.pk, countdown=delay))
 
 
 def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Delivery:

@@ -14,9 +14,10 @@ import threading
 import requests
 from requests.adapters import HTTPAdapter
 
-# Seconds to connect and between bytes of n8n's answer. n8n's "respond immediately" webhook
+# Seconds to connect, and between bytes of n8n's answer. n8n's "respond immediately" webhook
 # answers in milliseconds; a workflow that answers at its end should finish well within this.
-N8N_TIMEOUT = 10.0
+N8N_CONNECT_TIMEOUT = 5.0
+N8N_READ_TIMEOUT = 10.0
 POOL_SIZE = 10
 
 
@@ -38,7 +39,8 @@ class N8nUnreachable(N8nError):
 
 
 class N8nClient:
-    def __init__(self, *, session: requests.Session, timeout: float = N8N_TIMEOUT):
+    def __init__(self, *, session: requests.Session,
+                 timeout: tuple[float, float] = (N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT)):
         self.session, self.timeout = session, timeout
 
     def post(self, url: str, *, body: bytes, headers: dict[str, str]) -> int:
@@ -47,7 +49,7 @@ class N8nClient:
             response = self.session.post(url, data=body, timeout=self.timeout, allow_redirects=False,
                                          headers={"Content-Type": "application/json", **headers})
         except requests.exceptions.Timeout as exc:
-            raise N8nUnreachable(f"n8n did not answer within {self.timeout:g} s.") from exc
+            raise N8nUnreachable(f"n8n did not answer within {self.timeout[1]:g} s.") from exc
         except requests.exceptions.RequestException as exc:
             raise N8nUnreachable(f"n8n could not be reached: {type(exc).__name__}: {exc}"[:500]) from exc
         if 200 <= response.status_code < 300:

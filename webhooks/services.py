@@ -1,8 +1,9 @@
 """The incoming side: store Avito's notification at once, process it later in Celery.
 
 `event_receive` runs inside Avito's 2-second budget, so it only parses, stores the raw
-event (unique on Avito's message id: a repeat is dropped by the database) and queues a
-wake-up after commit. `event_process` runs in the worker: it takes the row with a
+event (unique on Avito's message id: a repeat is dropped by the database) and rings the
+worker after commit (webhooks.doorbell: one wake-up per burst). In the worker,
+`events_drain` walks the pending events and `event_process` takes each row with a
 conditional UPDATE, dispatches on the event type (EVENT_PROCESSORS; anything else is
 stored as ignored) and records a crash on the row, where the sweep finds it again.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -21,9 +23,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from webhooks.backoff import backoff_delay
+from webhooks.doorbell import bell_answer
 from webhooks.message_events import message_event_process
 from webhooks.models import EventStatus, IncomingEvent
-from webhooks.wakeups import event_process_wakeup
+from webhooks.wakeups import event_process_wakeup, event_stored_wakeup, events_drain_wakeup
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -33,6 +36,7 @@ Clock = Callable[[], datetime]
 EVENT_PROCESSORS: dict[str, Callable[[IncomingEvent], str]] = {"message": message_event_process}
 ID_MAX = 128
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
+DRAIN_LIMIT = 200  # events per drain task before it hands over to a fresh one
 
 
 class NotificationInvalid(Exception):
@@ -87,16 +91,47 @@ def event_receive(*, body: bytes, clock: Clock = timezone.now) -> Receipt:
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
+    raw = _without_nul(data) if b"\\u0000" in body else data  # a NUL can only come escaped
     try:
-        with transaction.atomic():
-            event = IncomingEvent.objects.create(raw=_without_nul(data), next_attempt_at=clock(), **fields)
-            if event.status == EventStatus.PENDING:
-                transaction.on_commit(lambda: event_process_wakeup(event.pk))
+        with _savepoint_if_nested():
+            event = IncomingEvent.objects.create(raw=raw, next_attempt_at=clock(), **fields)
     except IntegrityError:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.
         IncomingEvent.objects.filter(message_id=fields.get("message_id")).update(repeats=F("repeats") + 1)
         return Receipt("duplicate")
-    return Receipt("stored" if event.status == EventStatus.PENDING else "ignored", event)
+    if event.status != EventStatus.PENDING:
+        return Receipt("ignored", event)
+    transaction.on_commit(lambda: event_stored_wakeup(event.pk))
+    return Receipt("stored", event)
+
+
+def _savepoint_if_nested():
+    """In autocommit (a web request) the INSERT is its own transaction: one round trip, no
+    BEGIN/COMMIT around it. Inside a caller's transaction, a savepoint keeps a duplicate's
+    IntegrityError from breaking that transaction."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+
+
+def events_drain(*, clock: Clock = timezone.now, rand: Callable[[], float] = random.random) -> int:
+    """Process every pending event, oldest first; returns how many this worker processed.
+
+    Woken through the doorbell: it answers the bell before it looks, so an event stored
+    from now on wakes another drain. Several drains may run at once; each event's claim
+    decides who processes it. After DRAIN_LIMIT events it hands over to a new drain task,
+    so a long burst does not hold one worker slot for ever.
+    """
+    bell_answer()
+    last_pk, done = 0, 0
+    while done < DRAIN_LIMIT:
+        pk = IncomingEvent.objects.filter(status=EventStatus.PENDING, next_attempt_at__lte=clock(),
+                                          pk__gt=last_pk).order_by("pk").values_list("pk", flat=True).first()
+        if pk is None:
+            return done
+        last_pk = pk
+        if event_process(event_pk=pk, clock=clock, rand=rand) is not None:
+            done += 1
+    events_drain_wakeup()
+    return done
 
 
 def event_lease() -> timedelta:
@@ -145,7 +180,7 @@ def _event_failed(event: IncomingEvent, exc: Exception, now: datetime, rand: Cal
                           cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
     if _event_finish(event, status=EventStatus.ERROR, error=error, next_attempt_at=now + timedelta(seconds=delay)):
         if delay <= SHORT_RETRY:
-            event_process_wakeup(event.pk, countdown=delay)
+            transaction.on_commit(lambda: event_process_wakeup(event.pk, countdown=delay))
 
 
 def event_reprocess(*, event_pk: int, clock: Clock = timezone.now) -> bool:

@@ -10,9 +10,11 @@ harmless, so the sweep never needs to know what is still in flight in the broker
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Callable
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -44,7 +46,7 @@ def webhooks_sweep(*, clock: Callable[[], datetime] = timezone.now) -> dict[str,
         status__in=[EventStatus.PENDING, EventStatus.ERROR], next_attempt_at__lte=now - GRACE,
     ).exclude(pk__in=events).order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH]
     for pk in events:
-        event_process_wakeup(pk)
+        transaction.on_commit(partial(event_process_wakeup, pk))
 
     deliveries = _take_back(Delivery, busy=DeliveryStatus.DELIVERING, pending=DeliveryStatus.PENDING,
                             failed=DeliveryStatus.FAILED, now=now)
@@ -53,5 +55,5 @@ def webhooks_sweep(*, clock: Callable[[], datetime] = timezone.now) -> dict[str,
             status=DeliveryStatus.PENDING, next_attempt_at__lte=now - GRACE,
         ).exclude(pk__in=deliveries).order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH]
         for pk in deliveries:
-            delivery_attempt_wakeup(pk)
+            transaction.on_commit(partial(delivery_attempt_wakeup, pk))
     return {"events": len(events), "deliveries": len(deliveries) if settings.N8N_WEBHOOK_URL else 0}

@@ -7,6 +7,7 @@ from celery import shared_task
 
 from webhooks.delivery import delivery_attempt as delivery_attempt_service
 from webhooks.services import event_process as event_process_service
+from webhooks.services import events_drain as events_drain_service
 from webhooks.sweep import webhooks_sweep as webhooks_sweep_service
 
 
@@ -14,6 +15,12 @@ from webhooks.sweep import webhooks_sweep as webhooks_sweep_service
 def event_process(event_pk: int) -> None:
     """Store, normalize and queue for n8n one incoming Avito event."""
     event_process_service(event_pk=event_pk)
+
+
+@shared_task(name="webhooks.tasks.events_drain", ignore_result=True)
+def events_drain() -> None:
+    """Process every pending event (woken by the doorbell once per burst)."""
+    events_drain_service()
 
 
 @shared_task(name="webhooks.tasks.delivery_attempt", ignore_result=True)

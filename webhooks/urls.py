@@ -1,15 +1,13 @@
 """Routes of the incoming webhook and the deliveries API."""
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from webhooks.api.views import DeliveryViewSet
 from webhooks.views import AvitoWebhookSecretView, AvitoWebhookView
 
-router = SimpleRouter(trailing_slash=False)
-router.register("api/deliveries", DeliveryViewSet, basename="delivery")
-
 urlpatterns = [
     path("webhook/avito", AvitoWebhookView.as_view(), name="avito-webhook"),
     path("webhook/avito/<str:secret>", AvitoWebhookSecretView.as_view(), name="avito-webhook-secret"),
-    *router.urls,
+    path("api/deliveries", DeliveryViewSet.as_view({"get": "list_deliveries"}), name="deliveries"),
+    path("api/deliveries/<int:pk>", DeliveryViewSet.as_view({"get": "retrieve"}), name="delivery"),
+    path("api/deliveries/<int:pk>/replay", DeliveryViewSet.as_view({"post": "replay"}), name="delivery-replay"),
 ]

@@ -10,22 +10,42 @@ from __future__ import annotations
 
 import logging
 
+from webhooks.doorbell import bell_ring
+
 logger = logging.getLogger(__name__)
 
 
-def event_process_wakeup(event_pk: int, *, countdown: float | None = None) -> None:
-    from webhooks.tasks import event_process  # tasks import services, which import this
-
+def _publish(task, *args, countdown: float | None = None) -> None:
     try:
-        event_process.apply_async((event_pk,), countdown=countdown)
+        task.apply_async(args, countdown=countdown)
     except Exception:  # noqa: BLE001 (any broker failure; the sweep re-sends)
-        logger.exception("Could not queue incoming event %s; the sweep will pick it up", event_pk)
+        logger.exception("Could not queue %s%s; the sweep will pick it up", task.name, args)
+
+
+def event_stored_wakeup(event_pk: int) -> None:
+    """A new event is committed: ring the doorbell, and wake a drain only if nobody else just did."""
+    from webhooks.tasks import event_process, events_drain  # tasks import services, which import this
+
+    rang = bell_ring()
+    if rang is None:
+        _publish(event_process, event_pk)
+    elif rang:
+        _publish(events_drain)
+
+
+def event_process_wakeup(event_pk: int, *, countdown: float | None = None) -> None:
+    from webhooks.tasks import event_process
+
+    _publish(event_process, event_pk, countdown=countdown)
+
+
+def events_drain_wakeup() -> None:
+    from webhooks.tasks import events_drain
+
+    _publish(events_drain)
 
 
 def delivery_attempt_wakeup(delivery_pk: int, *, countdown: float | None = None) -> None:
     from webhooks.tasks import delivery_attempt
 
-    try:
-        delivery_attempt.apply_async((delivery_pk,), countdown=countdown)
-    except Exception:  # noqa: BLE001 (any broker failure; the sweep re-sends)
-        logger.exception("Could not queue delivery %s; the sweep will pick it up", delivery_pk)
+    _publish(delivery_attempt, delivery_pk, countdown=countdown)

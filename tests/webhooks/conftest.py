@@ -30,3 +30,22 @@ def eager():
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
     yield app
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def no_real_broker(request, monkeypatch):
+    """A test here must never publish to the real broker (the developer's data/broker folder).
+
+    Wake-ups run only in `eager` mode or are captured on commit; anything else would be a
+    message a running worker might pick up against another database. The real-worker tests
+    (marked redis) publish on purpose, to their own Redis database.
+    """
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    from celery import Celery
+
+    published = []
+    monkeypatch.setattr(Celery, "send_task", lambda self, name, *a, **k: published.append(name))
+    yield
+    assert not published, f"published to the real broker: {published}"

@@ -66,7 +66,8 @@ def test_one_delivery_with_its_payload(client):
     assert response.json()["payload"] == {"event_id": "avito-msg-m-2", "text": "Привет"}
 
 
-@pytest.mark.parametrize("path", ["/api/deliveries/999999", "/api/deliveries/abc", "/api/deliveries/999999/replay"])
+@pytest.mark.parametrize("path", ["/api/deliveries/999999", "/api/deliveries/abc", "/api/deliveries/999999/replay",
+                                  "/api/deliveries/" + "9" * 30, "/api/deliveries/" + "9" * 30 + "/replay"])
 def test_unknown_deliveries_are_404_in_json(client, path):
     response = client.post(path) if path.endswith("replay") else client.get(path)
     assert response.status_code == 404

@@ -11,9 +11,10 @@ from standardwebhooks import Webhook
 
 from messenger.normalizer import normalize_message
 from tests.conftest import USER_ID
-from tests.webhooks.avito_payloads import CHAT_ID, N8N_URL, avito_message
+from tests.webhooks.avito_payloads import CHAT_ID, N8N_URL, VOICE_URL, avito_message
 from webhooks.delivery import DELIVERY_LEASE, NO_URL, delivery_attempt, delivery_create
 from webhooks.models import Delivery, DeliveryStatus
+from webhooks.n8n_client import N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT
 from webhooks.sweep import webhooks_sweep
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
@@ -172,7 +173,7 @@ def test_a_late_worker_cannot_overwrite_the_outcome_of_the_next_one(n8n):
 
 
 def test_the_lease_covers_one_post_with_its_timeouts():
-    assert DELIVERY_LEASE >= timedelta(seconds=20)
+    assert DELIVERY_LEASE > timedelta(seconds=N8N_CONNECT_TIMEOUT + N8N_READ_TIMEOUT)
 
 
 def test_the_body_is_the_exact_json_every_time(n8n):
@@ -183,3 +184,45 @@ def test_the_body_is_the_exact_json_every_time(n8n):
     bodies = [call.request.body for call in n8n.calls]
     assert bodies[0] == bodies[1] == delivery.body.encode()
     assert json.loads(bodies[0])["client_name"] == "Guldan"
+
+
+class TestVoiceLinkAfterALongWait:
+    """Avito's voice link lives an hour: a delivery that waited longer gets a fresh one."""
+
+    @pytest.fixture
+    def voice_delivery(self):
+        from webhooks.models import IncomingEvent
+
+        value = avito_message(message_id="v-1", type="voice", content={"voice": {"voice_id": "voice-9"}})
+        event = IncomingEvent.objects.create(raw={"payload": {"type": "message", "value": value}},
+                                             event_type="message", message_id="v-1", chat_id=CHAT_ID,
+                                             next_attempt_at=T0)
+        payload = normalize_message(value, account_user_id=USER_ID, chat_id=CHAT_ID, chat_type="u2i", ad_id=1,
+                                    client_user_id=None, client_name="Guldan", voice_url="https://avito.st/old.mp4")
+        delivery = delivery_create(event=event, payload=payload, clock=at(0))
+        Delivery.objects.filter(pk=delivery.pk).update(created_at=T0)
+        return delivery
+
+    def sent_voice_url(self, mock) -> str:
+        [post] = [call for call in mock.calls if call.request.url == N8N_URL]
+        return json.loads(post.request.body)["media"]["voice_url"]
+
+    def test_an_attempt_within_50_minutes_sends_the_stored_link(self, avito, voice_delivery):
+        avito.post(N8N_URL, json={"ok": True})
+        delivery_attempt(delivery_pk=voice_delivery.pk, clock=at(49 * 60))
+        assert self.sent_voice_url(avito) == "https://avito.st/old.mp4"
+
+    def test_a_later_attempt_asks_avito_again(self, avito, voice_delivery):
+        avito.get(f"{VOICE_URL}?voice_ids=voice-9", json={"voices_urls": {"voice-9": "https://avito.st/new.mp4"}})
+        avito.post(N8N_URL, json={"ok": True})
+        row = delivery_attempt(delivery_pk=voice_delivery.pk, clock=at(2 * 3600))
+        assert self.sent_voice_url(avito) == "https://avito.st/new.mp4"
+        assert json.loads(row.body)["media"]["voice_url"] == "https://avito.st/new.mp4"
+        assert row.status == DeliveryStatus.DELIVERED
+
+    def test_avito_failing_sends_the_stored_link_rather_than_nothing(self, avito, voice_delivery, settings):
+        settings.MAX_RETRIES = 0
+        avito.get(f"{VOICE_URL}?voice_ids=voice-9", status=503)
+        avito.post(N8N_URL, json={"ok": True})
+        delivery_attempt(delivery_pk=voice_delivery.pk, clock=at(2 * 3600))
+        assert self.sent_voice_url(avito) == "https://avito.st/old.mp4"

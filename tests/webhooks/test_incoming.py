@@ -149,3 +149,19 @@ def test_a_broker_that_is_down_does_not_fail_avito(client, monkeypatch, django_c
         response = post_notification(client, notification())
     assert response.status_code == 200
     assert IncomingEvent.objects.get().status == EventStatus.PENDING  # the sweep will find it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_insert_stands_alone_and_a_repeat_is_dropped(client, monkeypatch):
+    """As in production (no test transaction around the request): no savepoint, same outcome."""
+    from webhooks import wakeups
+
+    woken = []
+    monkeypatch.setattr(wakeups, "_publish", lambda task, *args, **kwargs: woken.append((task.name, args)))
+    body = notification()
+    assert post_notification(client, body).status_code == 200
+    assert post_notification(client, body).status_code == 200
+
+    event = IncomingEvent.objects.get()
+    assert (event.status, event.repeats) == (EventStatus.PENDING, 1)
+    assert woken == [("webhooks.tasks.event_process", (event.pk,))]  # on commit, once

@@ -11,7 +11,6 @@ import pytest
 import responses
 from responses import matchers
 
-from messenger.avito.errors import AvitoUnavailable
 from messenger.models import Chat, Message
 from tests.conftest import USER_ID
 from tests.webhooks.avito_payloads import (CHAT_ID, CUSTOMER_ID, ITEM_ID, N8N_URL, VOICE_URL, avito_chat,

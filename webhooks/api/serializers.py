@@ -14,7 +14,7 @@ class DeliveryListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=DeliveryStatus.values, required=False,
                                      help_text="only deliveries in this status")
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -1,17 +1,22 @@
 """`/api/deliveries`: what was delivered to n8n, what is waiting, what failed, and replay."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
-from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from avitogw.exception_handler import ApiError
+from messenger.api.responses import ErrorEnvelope
 from webhooks.api.serializers import (DeliveryDetailSerializer, DeliveryListQuery, DeliveryListResponse,
                                       DeliveryReplayResponse, DeliverySerializer)
 from webhooks.delivery import delivery_replay
 from webhooks.selectors import delivery_get, delivery_list
 
+MAX_ID = 2**63 - 1
+BAD_QUERY = OpenApiResponse(ErrorEnvelope, description="validation_error: an unknown status, a bad limit or offset")
+NOT_FOUND = OpenApiResponse(ErrorEnvelope, description="not_found: no delivery with this id")
+BUSY = OpenApiResponse(ErrorEnvelope, description="delivery_in_progress: it is being posted right now")
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="the delivery's id")
 LIST_EXAMPLE = OpenApiExample("a failed delivery", value={
     "deliveries": [{"id": 7, "event_id": "avito-msg-4f8d8b0c", "status": "failed", "attempts": 12,
@@ -22,13 +27,18 @@ LIST_EXAMPLE = OpenApiExample("a failed delivery", value={
     "meta": {"total": 1, "has_more": False}}, response_only=True)
 
 
-class DeliveryViewSet(viewsets.ViewSet):
-    lookup_value_regex = "[0-9]+"
+def _delivery_pk(pk: int) -> int:
+    """The id from the path; one no database column can hold is simply not there."""
+    if pk > MAX_ID:
+        raise ApiError(404, "not_found", f"No delivery with id {pk}.")
+    return pk
 
+
+class DeliveryViewSet(viewsets.ViewSet):
     @extend_schema(operation_id="deliveries_list", parameters=[DeliveryListQuery],
-                   responses=DeliveryListResponse, examples=[LIST_EXAMPLE], tags=["deliveries"],
+                   responses={200: DeliveryListResponse, 400: BAD_QUERY}, examples=[LIST_EXAMPLE], tags=["deliveries"],
                    summary="Deliveries to n8n, newest first, optionally of one status")
-    def list(self, request: Request) -> Response:
+    def list_deliveries(self, request: Request) -> Response:
         query = DeliveryListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows, total = delivery_list(**query.validated_data)
@@ -36,15 +46,15 @@ class DeliveryViewSet(viewsets.ViewSet):
         return Response({"deliveries": DeliverySerializer(rows, many=True).data,
                          "meta": {"total": total, "has_more": offset + len(rows) < total}})
 
-    @extend_schema(operation_id="deliveries_retrieve", parameters=[ID], responses=DeliveryDetailSerializer,
+    @extend_schema(operation_id="deliveries_retrieve", parameters=[ID],
+                   responses={200: DeliveryDetailSerializer, 404: NOT_FOUND},
                    tags=["deliveries"], summary="One delivery, with the payload posted to n8n")
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(DeliveryDetailSerializer(delivery_get(delivery_pk=int(pk))).data)
+    def retrieve(self, request: Request, pk: int) -> Response:
+        return Response(DeliveryDetailSerializer(delivery_get(delivery_pk=_delivery_pk(pk))).data)
 
     @extend_schema(operation_id="deliveries_replay", parameters=[ID], request=None,
-                   responses=DeliveryReplayResponse, tags=["deliveries"],
+                   responses={200: DeliveryReplayResponse, 404: NOT_FOUND, 409: BUSY}, tags=["deliveries"],
                    summary="Queue a delivery again (any status but one being posted), with all its attempts")
-    @action(detail=True, methods=["post"])
-    def replay(self, request: Request, pk: str) -> Response:
-        delivery = delivery_replay(delivery_pk=int(pk))
+    def replay(self, request: Request, pk: int) -> Response:
+        delivery = delivery_replay(delivery_pk=_delivery_pk(pk))
         return Response({"ok": True, "delivery": DeliveryDetailSerializer(delivery).data})

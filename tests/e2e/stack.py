@@ -57,6 +57,7 @@ class Stack:
         self.n8n_secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         self.database = f"avitogw_e2e_{uuid.uuid4().hex[:10]}" if flavour == "postgres" else None
         self.processes: dict[str, subprocess.Popen] = {}
+        self.redis_db: int | None = None
         self.env = self._environment(n8n_url, extra_env or {})
 
     # --- configuration ----------------------------------------------------------------------
@@ -79,7 +80,11 @@ class Stack:
         })
         if self.flavour == "postgres":
             env["DATABASE_URL"] = f"postgres://root@127.0.0.1:5432/{self.database}"
-            env["REDIS_URL"] = "redis://127.0.0.1:6379/13"
+            from tests.webhooks.processes import claim_redis_db
+
+            # A Redis database of its own: two suites sharing a broker would take each other's tasks.
+            self.redis_db = claim_redis_db(f"e2e-{uuid.uuid4().hex}")
+            env["REDIS_URL"] = f"redis://127.0.0.1:6379/{self.redis_db}"
         else:
             env["REDIS_URL"] = ""
             env["CELERY_BROKER_URL"] = ""
@@ -131,7 +136,10 @@ class Stack:
         if self.env.get("REDIS_URL"):
             import redis
 
-            redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
+            connection = redis.Redis.from_url(self.env["REDIS_URL"])
+            for key in connection.scan_iter():
+                if not key.startswith(b"avitogw:tests:"):  # keep the claim's lock key
+                    connection.delete(key)
         subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
 
     def start(self, *, web: bool = True, worker: bool = True, beat: bool = True) -> "Stack":
@@ -171,6 +179,11 @@ class Stack:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
             self.database = None
+        if self.redis_db is not None:
+            import redis
+
+            redis.Redis(host="127.0.0.1", port=6379, db=self.redis_db).flushdb()  # releases the claim too
+            self.redis_db = None
 
     def logs(self, tail: int = 60) -> str:
         parts = []

@@ -31,6 +31,10 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 
+# gunicorn 25+ opens a control socket at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn):
+# a second gateway (or any other gunicorn) on the machine would take it over. Nothing here uses it.
+control_socket_disable = True
+
 accesslog = "-"
 errorlog = "-"
 loglevel = settings_env.read_str("LOG_LEVEL", "INFO").lower()

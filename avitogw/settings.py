@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from avitogw import config
 from avitogw.config import env, read_bool, read_float, read_int, read_list, read_rate, read_str, read_url
@@ -184,6 +185,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
 CELERY_IMPORTS = ("messenger.bulk.tasks",)
+# Bulk sends have a queue of their own, which every worker consumes too: a campaign of a
+# thousand messages (ten minutes at Avito's default limit) then takes turns with incoming
+# messages instead of standing in front of their delivery to n8n.
+CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("bulk", routing_key="bulk"))
+CELERY_TASK_ROUTES = {"messenger.bulk.tasks.bulk_item_send": {"queue": "bulk"},
+                      "messenger.bulk.tasks.bulk_item_resolve": {"queue": "bulk"}}
 
 # --- REST framework and docs ----------------------------------------------------------------
 REST_FRAMEWORK = {

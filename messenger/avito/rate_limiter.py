@@ -9,10 +9,13 @@ of W seconds, wherever it starts, holds more than N grants. Two stores:
   (timed by the database server's clock, so it holds across hosts too) and by SQLite's
   IMMEDIATE write lock (settings.py), which holds across the processes of one machine.
 
-A caller waits for a slot within its timeout instead of failing at once.
+A caller waits for a slot within its timeout instead of failing at once. When Avito has
+answered, the call's entry is moved to that moment (`settle`), so the window is measured
+from when Avito surely counted the call, not from when we were allowed to make it.
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Callable, Protocol
@@ -21,6 +24,8 @@ from django.db import connection, transaction
 from django.db.models import Min
 
 from messenger.avito.errors import AvitoRateLimited, redis_failures_as_unavailable
+
+logger = logging.getLogger(__name__)
 
 # Returns {1, grant time} or {0, wait until the oldest call leaves the window}, in microseconds.
 SLIDING_WINDOW_LUA = """
@@ -37,21 +42,38 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, math.max(1, tonumber(oldest[2]) + window - now + 1)}
 """
 
+# Moves the entry granted at ARGV[1] (microseconds) to now: the call has been answered.
+SETTLE_LUA = """
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1)
+if #members == 0 then return 0 end
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000000 + tonumber(t[2]), members[1])
+return 1
+"""
+
 
 class WindowStore(Protocol):
     def try_acquire(self, limit: int, window: float) -> tuple[bool, float]:
         """(True, grant time as Unix seconds) when a slot is taken, else (False, seconds to wait)."""
+
+    def settle(self, granted_at: float) -> None:
+        """Move the entry granted at `granted_at` to now (the store's clock)."""
 
 
 class RedisWindowStore:
     def __init__(self, redis_client, key: str = "avitogw:avito:ratelimit"):
         self.key = key
         self.script = redis_client.register_script(SLIDING_WINDOW_LUA)
+        self.settle_script = redis_client.register_script(SETTLE_LUA)
 
     @redis_failures_as_unavailable
     def try_acquire(self, limit: int, window: float) -> tuple[bool, float]:
         granted, micros = self.script(keys=[self.key], args=[limit, int(window * 1_000_000), uuid.uuid4().hex])
         return bool(granted), int(micros) / 1_000_000
+
+    @redis_failures_as_unavailable
+    def settle(self, granted_at: float) -> None:
+        self.settle_script(keys=[self.key], args=[round(granted_at * 1_000_000)])
 
 
 class DatabaseWindowStore:
@@ -80,6 +102,13 @@ class DatabaseWindowStore:
             oldest = RateLimitCall.objects.aggregate(oldest=Min("at"))["oldest"]
             return False, max(0.001, oldest + window - now)
 
+    def settle(self, granted_at: float) -> None:
+        from messenger.models import RateLimitCall
+
+        call = RateLimitCall.objects.filter(at=granted_at).values_list("id", flat=True).first()
+        if call is not None:
+            RateLimitCall.objects.filter(id=call).update(at=self.now())
+
 
 class RateLimiter:
     def __init__(self, store: WindowStore, *, limit: int, window: float,
@@ -103,3 +132,17 @@ class RateLimiter:
                     retry_after=value,
                 )
             self.sleep(value)
+
+    def settle(self, granted_at: float) -> None:
+        """The call granted at `granted_at` has been answered: it counts from now, not from its grant.
+
+        Avito counts a call when it arrives, which is some time after the grant. Counting it
+        until the answer is back means the next call to reuse its slot cannot reach Avito
+        within the window, however the two calls were delayed on the way (a busy CPU, a
+        slow network); without this, a limiter running at its ceiling drew 429s from Avito.
+        A failure here is only logged: the call itself has already been made.
+        """
+        try:
+            self.store.settle(granted_at)
+        except Exception:  # noqa: BLE001 - the slot then counts from its grant, as before
+            logger.warning("Could not move a rate-limit entry to its call's end", exc_info=True)

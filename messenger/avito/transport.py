@@ -165,9 +165,12 @@ class AvitoTransport:
                 f"{self.max_connections} Avito calls already in flight in this process; none ended "
                 f"within {self.timeout:g} s.", retry_after=1)
         try:
-            if limited:
-                self.rate_limiter.acquire(self.timeout)
-            return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            granted_at = self.rate_limiter.acquire(self.timeout) if limited else None
+            try:
+                return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            finally:
+                if granted_at is not None:
+                    self.rate_limiter.settle(granted_at)
         finally:
             self.in_flight.release()
 

@@ -16,7 +16,7 @@ from messenger.models import BulkItem, BulkItemStatus, BulkJob
 
 class BulkItemInline(admin.TabularInline):
     model = BulkItem
-    fields = ("index", "chat_id", "kind", "status", "attempts", "message_id", "error", "claimed_at", "finished_at")
+    fields = ("index", "chat_id", "kind", "payload", "status", "attempts", "message_id", "error", "finished_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -26,9 +26,12 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 
 from messenger.avito import errors as avito
+from messenger.avito import get_client
 from messenger.bulk import wakeups
 from messenger.bulk.services import bulk_job_finish_if_done
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
+from messenger.services import messages
+from messenger.storage import message_upsert
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ def bulk_item_send(*, item_id: int, clock: Callable[[], datetime] = timezone.now
     item = BulkItem.objects.get(id=item_id)
     BulkJob.objects.filter(id=item.job_id, status=BulkJobStatus.QUEUED).update(status=BulkJobStatus.RUNNING)
     try:
-        outcome = Outcome(BulkItemStatus.SENT, message_id=str(_dispatch(item)["message_id"]))
+        outcome = Outcome(BulkItemStatus.SENT, message_id=str(_dispatch(item).get("message_id") or ""))
     except Exception as exc:  # noqa: BLE001 - every failure is classified below, none is lost
         outcome = _classify(exc)
     return _record(item, claimed_at=now, outcome=outcome, now=clock())
@@ -69,9 +72,6 @@ def bulk_item_resolve(*, item_id: int, claimed_at: datetime,
     item = BulkItem.objects.filter(id=item_id, status=BulkItemStatus.SENDING, claimed_at=claimed_at).first()
     if item is None:
         return None  # already settled, or claimed again since
-    from messenger.avito import get_client
-    from messenger.storage import message_upsert
-
     known = BulkItem.objects.filter(chat_id=item.chat_id, status=BulkItemStatus.SENT,
                                     finished_at__gte=claimed_at - timedelta(minutes=1)).exclude(message_id="")
     try:
@@ -80,21 +80,26 @@ def bulk_item_resolve(*, item_id: int, claimed_at: datetime,
             kind="image" if item.kind == "image" else "text",
             exclude=set(known.values_list("message_id", flat=True)))
     except avito.AvitoError as exc:
-        logger.warning("Could not check bulk item %s against Avito (%s); will look again", item_id, exc)
-        wakeups.wake_resolver(item_id, claimed_at, countdown=wakeups.retry_delay(item.attempts))
+        # Look again after as long again as the item has been unsettled: the pauses double
+        # while Avito stays down, up to the sweep's own period.
+        now = clock()
+        delay = min(wakeups.orphan_after(), max(1.0, (now - claimed_at).total_seconds()))
+        logger.warning("Could not check bulk item %s against Avito (%s); looking again in %.0f s",
+                       item_id, exc, delay)
+        BulkItem.objects.filter(id=item_id, status=BulkItemStatus.SENDING, claimed_at=claimed_at) \
+            .update(next_attempt_at=now + timedelta(seconds=delay))
+        wakeups.wake_resolver(item_id, claimed_at, countdown=delay)
         return BulkItemStatus.SENDING
     if found:
         message_upsert(found, chat_id=item.chat_id, account_user_id=settings.AVITO_USER_ID)
         outcome = Outcome(BulkItemStatus.SENT, message_id=str(found["id"]))
     else:
-        outcome = Outcome(BulkItemStatus.PENDING, error=item.error, counts_as_attempt=True)
+        outcome = Outcome(BulkItemStatus.PENDING, error=item.error)
     return _record(item, claimed_at=claimed_at, outcome=outcome, now=clock())
 
 
 def _dispatch(item: BulkItem) -> dict:
     """The same services the single-send endpoints call, so a bulk item is sent exactly like one."""
-    from messenger.services import messages
-
     payload = item.payload
     if item.kind == "image":
         return messages.message_send_image(chat_id=item.chat_id, image_id=payload.get("image_id"),
@@ -109,9 +114,7 @@ def _sent_text(item: BulkItem) -> str | None:
     if item.kind == "image":
         return None
     if item.kind == "link":
-        from messenger.services.messages import link_message_text
-
-        return link_message_text(url=item.payload["url"], text=item.payload.get("text"))
+        return messages.link_message_text(url=item.payload["url"], text=item.payload.get("text"))
     return item.payload["text"]
 
 
@@ -132,9 +135,12 @@ def _classify(exc: Exception) -> Outcome:
 
 
 def _api_message(exc: APIException) -> str:
-    message = getattr(exc, "message", None) or str(exc.detail)
-    details = getattr(exc, "details", None)
-    return f"{message} {details}" if details else message
+    """`image_url: The image is empty.`: the field and the reason, as the single-send answer details them."""
+    details = getattr(exc, "details", None) or exc.detail
+    if isinstance(details, dict):
+        return "; ".join(f"{field}: {' '.join(map(str, why)) if isinstance(why, list) else why}"
+                         for field, why in details.items())
+    return getattr(exc, "message", None) or str(details)
 
 
 def _record(item: BulkItem, *, claimed_at: datetime, outcome: Outcome, now: datetime) -> str:

@@ -186,3 +186,21 @@ def test_the_openapi_schema_describes_the_bulk_endpoints(api):
     assert "/api/messages/send/bulk/{job_id}/cancel" in schema["paths"]
     item = schema["components"]["schemas"]["BulkItemRequestRequest"]
     assert len(item["oneOf"]) == 3
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_jobs_with_progress_and_cancels_them(admin_client, queued):
+    from messenger.bulk.services import bulk_job_create
+
+    job = bulk_job_create(items=[{"kind": "text", "chat_id": CHAT_A, "payload": {"text": f"n{i}"}} for i in range(3)])
+    BulkItem.objects.filter(job=job, index=0).update(status="sent", message_id="m-1")
+    listing = admin_client.get("/admin/messenger/bulkjob/")
+    assert listing.status_code == 200
+    assert b'<progress value="1" max="3">' in listing.content
+    page = admin_client.get(f"/admin/messenger/bulkjob/{job.id}/change/")
+    assert page.status_code == 200 and b"m-1" in page.content and b"n2" in page.content  # what each item says
+    done = admin_client.post("/admin/messenger/bulkjob/", {"action": "cancel_jobs", "_selected_action": [str(job.id)]})
+    assert done.status_code == 302
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert list(job.items.order_by("index").values_list("status", flat=True)) == ["sent", "cancelled", "cancelled"]

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from avitogw.celery import app as celery_app
 from messenger.bulk.sending import MAX_ATTEMPTS, bulk_item_resolve, bulk_item_send
 from messenger.bulk.services import bulk_job_create
 from messenger.models import BulkItem, BulkJob, Message
@@ -148,3 +149,38 @@ def test_a_link_item_is_checked_by_the_exact_text_it_became(chats, queued):
     BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=claimed_at, attempts=1)
     chats._store(None, CHAT, "text", {"text": "See\nhttps://e.com/a"})
     assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "sent"
+
+
+def test_bulk_sends_have_a_queue_of_their_own_which_a_plain_worker_also_consumes():
+    """So incoming messages take turns with a campaign instead of waiting behind all of it."""
+    route = celery_app.amqp.router.route
+    bulk = route({}, "messenger.bulk.tasks.bulk_item_send")["queue"]
+    default = route({}, "webhooks.tasks.delivery_attempt")["queue"]
+    assert (bulk.name, default.name) == ("bulk", "celery")
+    assert bulk.routing_key != default.routing_key  # one wake-up lands in one queue, not both
+    assert route({}, "messenger.bulk.tasks.bulk_item_resolve")["queue"].name == "bulk"
+    assert set(celery_app.amqp.queues.consume_from) == {"celery", "bulk"}
+
+
+def test_an_image_url_the_single_send_would_refuse_fails_the_item_with_the_reason(chats, queued, settings):
+    settings.IMAGE_URL_ALLOW_PRIVATE = False
+    job = bulk_job_create(items=[{"kind": "image", "chat_id": CHAT,
+                                  "payload": {"image_url": "http://127.0.0.1/inside.png"}}])
+    [item] = job.items.all()
+    assert bulk_item_send(item_id=item.id) == "failed"
+    error = reload(item).error
+    assert error.startswith("image_url: ") and "127.0.0.1" in error
+    assert chats.sent() == []
+
+
+def test_a_check_that_cannot_reach_avito_is_tried_again_later_with_longer_pauses(chats, queued):
+    [item] = job_of("unknown")
+    claimed_at = timezone.now() - timedelta(seconds=8)
+    BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=claimed_at, attempts=1)
+    chats.history_down = True
+    queued.clear()
+    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "sending"
+    [(name, args, options)] = queued
+    assert name.endswith("bulk_item_resolve") and 7 < options["countdown"] < 30  # as long again as it has waited
+    assert reload(item).next_attempt_at > timezone.now() + timedelta(seconds=6)
+    assert chats.sent() == []

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The README's run command: set up what is missing, then run web, worker and beat together.
+#
+#   ./run.sh
+#
+# On a fresh machine it creates .venv, installs requirements/prod.txt, writes .env from
+# .env.example with a generated SECRET_KEY, migrates the database (SQLite in data/ unless
+# DATABASE_URL says otherwise), collects static files, and hands over to honcho, which runs
+# the Procfile: gunicorn, a Celery worker and Celery beat. Ctrl-C stops all three.
+# Later runs skip whatever is already done. PYTHON picks the interpreter (default python3).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+say() { printf '\033[1mrun.sh:\033[0m %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || { say "Python 3.11 or newer is needed ($PYTHON is $("$PYTHON" -V 2>&1)); set PYTHON=..."; exit 1; }
+  say "creating the virtualenv in $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# Install only when the requirements changed since the last successful install.
+stamp="$VENV/.requirements.sha256"
+wanted=$(cat requirements/base.txt requirements/prod.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  say "installing requirements/prod.txt"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements/prod.txt
+  echo "$wanted" > "$stamp"
+fi
+
+if [ ! -f .env ]; then
+  secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
+  if [ -f .env.example ]; then
+    sed "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" .env.example > .env
+  else
+    printf 'SECRET_KEY=%s\n' "$secret" > .env
+  fi
+  chmod 600 .env
+  say "wrote .env with a new SECRET_KEY: fill in AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID there"
+fi
+
+export PATH="$PWD/$VENV/bin:$PATH"
+python manage.py migrate --noinput
+python manage.py collectstatic --noinput --verbosity 0
+
+address=$(python - <<'EOF'
+from pathlib import Path
+
+from avitogw import config
+
+config.load_env_file(Path(".env"))
+host = config.read_str("SERVER_HOST", "0.0.0.0")
+port = config.read_int("SERVER_PORT", 8765, minimum=1)
+print(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}")
+EOF
+)
+say "starting web, worker and beat (Ctrl-C stops all three)"
+say "  API docs:  $address/docs"
+say "  admin:     $address/admin/   (first: $VENV/bin/python manage.py createsuperuser)"
+
+# `-e /dev/null`: every process reads .env itself (avitogw/config.py), where a variable set in
+# the real environment wins over the file; honcho's own loading would do it the other way round.
+exec honcho start -f Procfile -e /dev/null

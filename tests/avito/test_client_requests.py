@@ -16,7 +16,7 @@ from responses import matchers
 
 from tests.conftest import AVITO, USER_ID
 
-SPEC_DIR = Path("/work/shared/avito-spec")
+SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "avito-spec"  # shared/ lies beside the checkout
 ACCOUNT = f"{AVITO}/messenger/v{{}}/accounts/{USER_ID}"
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
 BEARER = {"Authorization": "Bearer tok-1"}

@@ -5,7 +5,6 @@ import json
 import uuid
 
 import pytest
-import responses
 from standardwebhooks.webhooks import Webhook
 
 from messenger.models import BulkItem, BulkJob

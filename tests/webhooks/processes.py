@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import psycopg
 import redis
 import requests
+
+from tests.e2e.stack import free_port, wait_until  # noqa: F401 (re-exported for the webhook tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://root@127.0.0.1:5432/postgres"
@@ -36,25 +36,6 @@ def claim_redis_db(owner: str) -> int:
                 return db
             connection.delete(REDIS_LOCK)
     raise RuntimeError("no empty Redis database among 1-11 for the real-process tests")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except Exception:  # noqa: BLE001 (not there yet, whatever the reason)
-            result = None
-        if result:
-            return result
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 class Gateway:

@@ -1,12 +1,14 @@
 """A tiny n8n stand-in: an HTTP server that records every webhook delivery it receives.
 
 It can be told to fail (answer 500) to play an n8n that is down, and it keeps each
-request's headers and raw body so tests can verify signatures and count deliveries.
+request's headers and raw body so tests can verify signatures and count deliveries,
+and when it arrived (`time.monotonic()`), so the benchmarks can measure delivery rates.
 """
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +18,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() on arrival
 
     def json(self):
         return json.loads(self.body)
@@ -30,6 +33,9 @@ class N8nStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The answer goes out as two writes (head, then body); with Nagle on, the second
+            # waits for the client's delayed ACK, ~40 ms per delivery, as no real n8n does.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -37,7 +43,7 @@ class N8nStandIn:
                 if status == 200:
                     with standin.lock:
                         standin.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                         body))
+                                                         body, time.monotonic()))
                 reply = b'{"ok":true}' if status == 200 else b'{"error":"down"}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

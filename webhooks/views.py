@@ -80,7 +80,7 @@ class AvitoWebhookView(APIView):
         try:
             event_receive(body=request.body)
         except NotificationInvalid as exc:
-            raise ApiError(400, "invalid_json", str(exc)) from exc
+            raise ApiError(400, "parse_error", str(exc)) from exc
         return Response({"ok": True})
 
 

@@ -65,7 +65,7 @@ def test_a_message_without_an_id_is_kept_as_ignored(client, django_capture_on_co
 def test_malformed_json_gets_400_in_the_error_envelope(client, body):
     response = post_notification(client, body)
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_json"
+    assert response.json()["error"]["code"] == "parse_error"
     assert not IncomingEvent.objects.exists()
 
 

@@ -17,9 +17,9 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from bench.machine import machine_info
@@ -138,7 +138,6 @@ async def _load(base_url, make_call, senders, seconds, total, warmup, expect) ->
 def _close(writer):
     if writer is not None:
         writer.close()
-    return None
 
 
 def _request_bytes(call: Call, host: str, port: int) -> bytes:

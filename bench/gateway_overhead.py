@@ -18,7 +18,15 @@ import time
 import uuid
 
 from bench.avito_side import Sandbox
-from bench.common import Call, exit_cleanly_on_sigterm, median, prime, run_load, save_results, table
+from bench.common import (
+    Call,
+    exit_cleanly_on_sigterm,
+    median,
+    prime,
+    run_load,
+    save_results,
+    table,
+)
 from bench.machine import CpuMeter, in_groups, machine_info
 from bench.processes import bench_stack, service_meters
 
@@ -88,7 +96,7 @@ def summarize(runs: list[dict], args) -> list[dict]:
     rows = []
     for operation in ("get_chat", "send_text"):
         for senders in args.senders:
-            def pick(path, key):
+            def pick(path, key, operation=operation, senders=senders):
                 return [r[key] for r in runs if r["operation"] == operation and r["senders"] == senders
                         and r["path"] == path]
             ratios = [g / d for g, d in zip(pick("gateway", "rps"), pick("direct", "rps")) if d]

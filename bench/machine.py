@@ -12,9 +12,10 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -33,7 +34,7 @@ def _first(path: str, prefix: str) -> str:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return ""
 
@@ -116,7 +117,7 @@ class CpuMeter:
     def __init__(self, groups: dict[str, Selector] | None = None):
         self.groups = {"bench": in_groups(os.getpgrp()), **(groups or {})}
 
-    def start(self) -> "CpuMeter":
+    def start(self) -> CpuMeter:
         self.busy0, self.total0 = _machine_busy()
         self.table0 = process_table()
         self.pids0 = {name: select(self.table0) for name, select in self.groups.items()}

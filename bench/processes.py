@@ -21,9 +21,6 @@ import requests
 
 from tests.e2e.stack import PYTHON, ROOT, Stack, free_port, wait_until
 
-# gunicorn 25+ opens a control socket at one per-user path by default; two gunicorns at once
-# (the gateway and the bare view) would fight over it. The flag only disables that socket.
-NO_CONTROL_SOCKET = {"GUNICORN_CMD_ARGS": "--no-control-socket"}
 # No Avito or gateway API limit gets in the way unless a benchmark sets one on purpose.
 UNLIMITED = {"RATE_LIMIT_REQUESTS": "1000000", "RATE_LIMIT_WINDOW": "60", "API_RATE_LIMIT": "1000000/m",
              "MAX_CONNECTIONS": "64"}
@@ -52,7 +49,7 @@ class BenchStack(Stack):
 
 def bench_stack(flavour: str, *, n8n_url: str = "", extra_env: dict | None = None, **kwargs) -> BenchStack:
     workdir = Path(tempfile.mkdtemp(prefix=f"avitogw-bench-{flavour}-"))
-    env = {**NO_CONTROL_SOCKET, **UNLIMITED, **(extra_env or {})}
+    env = {**UNLIMITED, **(extra_env or {})}
     return BenchStack(workdir, flavour=flavour, n8n_url=n8n_url, extra_env=env, **kwargs)
 
 
@@ -143,7 +140,7 @@ class RssSampler:
                 entry["last_kb"] = kb.get("VmRSS", 0)
                 self.series.append((round(now, 2), name, pid, role, kb.get("VmRSS", 0)))
 
-    def start(self) -> "RssSampler":
+    def start(self) -> RssSampler:
         self._thread.start()
         return self
 

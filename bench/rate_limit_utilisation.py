@@ -50,7 +50,7 @@ class CallClock:
             self.samples.append((time.monotonic(), api_calls(stats) - stats["rate_limited"], stats["rate_limited"]))
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "CallClock":
+    def __enter__(self) -> CallClock:
         self._thread.start()
         wait_until(lambda: self.samples, 10, "the first sandbox sample")
         return self

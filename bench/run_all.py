@@ -1,7 +1,7 @@
 """Run every benchmark in turn, then summarize their result files as the tables of docs/benchmarks.md.
 
-    .venv/bin/python -m bench.run_all              # the full set, ~25 minutes on 2 cores
-    .venv/bin/python -m bench.run_all --quick      # fewer rounds and events, ~8 minutes: a smoke run
+    .venv/bin/python -m bench.run_all              # the full set, ~30 minutes on 2 cores
+    .venv/bin/python -m bench.run_all --quick      # fewer rounds and events, ~5 minutes: a smoke run
     .venv/bin/python -m bench.run_all --only memory,gateway_overhead
     .venv/bin/python -m bench.run_all --report     # only the summary, from bench/results/*.json
 
@@ -56,7 +56,7 @@ def report() -> str:
         for flavour in delivery["flavours"]:
             for r in flavour["summary"]:
                 out.append(f"| {flavour['flavour']} | {r['processes']} | {r['rate']:.0f} ({r['rate_min']:.0f}-"
-                           f"{r['rate_max']:.0f}) | {r.get('first_delivery_s', 0):.1f} | "
+                           f"{r['rate_max']:.0f}) | {max(0.0, r.get('first_delivery_s', 0)):.1f} | "
                            f"{r.get('delivery_phase_rate', 0):.0f} | {r['worker_cpu_ms_per_event']:.1f} | "
                            f"{r['duplicates']} |")
             by = {r["processes"]: r["rate"] for r in flavour["summary"]}

@@ -18,7 +18,15 @@ import time
 import uuid
 
 from bench.avito_side import notification_body
-from bench.common import Call, exit_cleanly_on_sigterm, median, prime, run_load, save_results, table
+from bench.common import (
+    Call,
+    exit_cleanly_on_sigterm,
+    median,
+    prime,
+    run_load,
+    save_results,
+    table,
+)
 from bench.machine import CpuMeter, in_groups, machine_info
 from bench.processes import bench_stack, db_scalar, service_meters, start_bare_view
 
@@ -73,7 +81,7 @@ def measure_flavour(flavour: str, args) -> dict:
 def summarize(runs: list[dict], args) -> list[dict]:
     rows = []
     for senders in args.senders:
-        def pick(target, key):
+        def pick(target, key, senders=senders):
             return [r[key] for r in runs if r["target"] == target and r["senders"] == senders]
 
         def cpu(target):  # CPU ms per request of the server and the services it used (not the load generator)

@@ -1,4 +1,4 @@
 """The gateway's settings exactly, with a URLconf of bare views instead of the gateway's routes."""
-from avitogw.settings import *  # noqa: F401,F403 (everything, so middleware and database are the same)
+from avitogw.settings import *
 
 ROOT_URLCONF = "bench.bare_app.urls"

@@ -24,7 +24,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     peers: set = set()
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         _Handler.peers.add(self.client_address)
         if self.path == "/chunked":

@@ -9,6 +9,7 @@ latencies are per request, from the first byte written to the last byte read.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import json
@@ -199,6 +200,23 @@ def save_results(name: str, data: dict, *, started: float, machine_before: dict)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     print(f"\nresults: {path}")
     return path
+
+
+def stack_parser(description: str, *, flavours: str) -> argparse.ArgumentParser:
+    """The options every benchmark shares: which stacks to start, and extra environment for them."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--flavours", default=flavours)
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an extra environment variable for every process of the stack (repeatable)")
+    return parser
+
+
+def parse_stack_args(parser: argparse.ArgumentParser, argv) -> argparse.Namespace:
+    """Parse, turn `--env` into a dict, and make SIGTERM stop the stacks cleanly."""
+    args = parser.parse_args(argv)
+    args.env = dict(item.split("=", 1) for item in args.env)
+    exit_cleanly_on_sigterm()
+    return args
 
 
 def exit_cleanly_on_sigterm() -> None:

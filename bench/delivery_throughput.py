@@ -16,13 +16,19 @@ Targets: the rate grows with the processes; at least 200 events/s with 2 on 2 co
 """
 from __future__ import annotations
 
-import argparse
 import time
 import uuid
 from collections import Counter
 
 from bench.avito_side import Sandbox, customer_of, notification_body
-from bench.common import Call, exit_cleanly_on_sigterm, run_load, save_results, table
+from bench.common import (
+    Call,
+    parse_stack_args,
+    run_load,
+    save_results,
+    stack_parser,
+    table,
+)
 from bench.machine import CpuMeter, in_groups, machine_info
 from bench.processes import bench_stack, service_meters, wait_workers_ready
 from tests.e2e.n8n_standin import N8nStandIn
@@ -134,17 +140,12 @@ def print_summary(result: dict) -> None:
 
 
 def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--flavours", default="postgres,sqlite")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra environment variable for every process of the stack (repeatable)")
+    parser = stack_parser(__doc__, flavours="postgres,sqlite")
     parser.add_argument("--processes", default="1,2,4", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for one drain")
-    args = parser.parse_args(argv)
-    args.env = dict(item.split("=", 1) for item in args.env)
-    exit_cleanly_on_sigterm()
+    args = parse_stack_args(parser, argv)
     started, machine = time.time(), machine_info()
     results = []
     for flavour in args.flavours.split(","):

@@ -12,7 +12,6 @@ so it is part of both figures. CPU per request is split by process.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import uuid
@@ -20,11 +19,12 @@ import uuid
 from bench.avito_side import Sandbox
 from bench.common import (
     Call,
-    exit_cleanly_on_sigterm,
     median,
+    parse_stack_args,
     prime,
     run_load,
     save_results,
+    stack_parser,
     table,
 )
 from bench.machine import CpuMeter, in_groups, machine_info
@@ -115,17 +115,12 @@ def summarize(runs: list[dict], args) -> list[dict]:
 
 
 def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--flavours", default="postgres")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra environment variable for every process of the stack (repeatable)")
+    parser = stack_parser(__doc__, flavours="postgres")
     parser.add_argument("--senders", default="1,16", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--warmup", type=float, default=1.0)
-    args = parser.parse_args(argv)
-    args.env = dict(item.split("=", 1) for item in args.env)
-    exit_cleanly_on_sigterm()
+    args = parse_stack_args(parser, argv)
     started, machine = time.time(), machine_info()
     results = [measure_flavour(flavour, args) for flavour in args.flavours.split(",")]
     for result in results:

@@ -15,12 +15,11 @@ Target: under 150 MB for a web worker and for a Celery worker.
 """
 from __future__ import annotations
 
-import argparse
 import time
 import uuid
 
 from bench.avito_side import Sandbox
-from bench.common import exit_cleanly_on_sigterm, save_results, table
+from bench.common import parse_stack_args, save_results, stack_parser, table
 from bench.delivery_throughput import Tally, backlog
 from bench.machine import machine_info
 from bench.processes import RssSampler, bench_stack, wait_workers_ready
@@ -79,15 +78,10 @@ def measure_flavour(flavour: str, args) -> dict:
 
 
 def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--flavours", default="postgres")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra environment variable for every process of the stack (repeatable)")
+    parser = stack_parser(__doc__, flavours="postgres")
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for every delivery")
-    args = parser.parse_args(argv)
-    args.env = dict(item.split("=", 1) for item in args.env)
-    exit_cleanly_on_sigterm()
+    args = parse_stack_args(parser, argv)
     started, machine = time.time(), machine_info()
     results = [measure_flavour(flavour, args) for flavour in args.flavours.split(",")]
     for result in results:

@@ -16,7 +16,6 @@ Targets: utilisation at least 0.95; no 429 from the sandbox.
 """
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ import uuid
 import requests
 
 from bench.avito_side import Sandbox
-from bench.common import exit_cleanly_on_sigterm, median, save_results, table
+from bench.common import median, parse_stack_args, save_results, stack_parser, table
 from bench.machine import CpuMeter, in_groups, machine_info
 from bench.processes import bench_stack, wait_workers_ready
 from tests.e2e.stack import wait_until
@@ -131,19 +130,14 @@ def measure_flavour(flavour: str, args) -> dict:
 
 
 def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--flavours", default="postgres")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra environment variable for every process of the stack (repeatable)")
+    parser = stack_parser(__doc__, flavours="postgres")
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--limit", type=int, default=20, help="calls per window, for the gateway and the sandbox")
     parser.add_argument("--window", type=float, default=2.0, help="seconds")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (each its own pool)")
     parser.add_argument("--concurrency", type=int, default=4, help="pool size of each worker")
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args(argv)
-    args.env = dict(item.split("=", 1) for item in args.env)
-    exit_cleanly_on_sigterm()
+    args = parse_stack_args(parser, argv)
     started, machine = time.time(), machine_info()
     results = [measure_flavour(flavour, args) for flavour in args.flavours.split(",")]
     rows = [[r["flavour"], run["round"], run["avito_calls"], run["first_to_last_call_s"], run["ideal_first_to_last_s"],

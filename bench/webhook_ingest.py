@@ -13,18 +13,18 @@ Targets: at least half the bare view's throughput, and p99 under 100 ms, at 16 s
 """
 from __future__ import annotations
 
-import argparse
 import time
 import uuid
 
 from bench.avito_side import notification_body
 from bench.common import (
     Call,
-    exit_cleanly_on_sigterm,
     median,
+    parse_stack_args,
     prime,
     run_load,
     save_results,
+    stack_parser,
     table,
 )
 from bench.machine import CpuMeter, in_groups, machine_info
@@ -118,17 +118,12 @@ def print_summary(result: dict) -> None:
 
 
 def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--flavours", default="postgres,sqlite")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra environment variable for every process of the stack (repeatable)")
+    parser = stack_parser(__doc__, flavours="postgres,sqlite")
     parser.add_argument("--senders", default="1,16,64", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=1.0)
-    args = parser.parse_args(argv)
-    args.env = dict(item.split("=", 1) for item in args.env)
-    exit_cleanly_on_sigterm()
+    args = parse_stack_args(parser, argv)
     started, machine = time.time(), machine_info()
     results = []
     for flavour in args.flavours.split(","):

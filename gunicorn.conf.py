@@ -30,6 +30,9 @@ keepalive = 5
 # Recycle workers now and then so slow leaks never accumulate; jitter keeps them from restarting together.
 max_requests = 2000
 max_requests_jitter = 200
+# Workers fork from a master that has already imported Django, so a recycled worker costs a
+# fork rather than ~0.4 s of imports (docs/benchmarks.md). Nothing opens a connection at import.
+preload_app = True
 
 # gunicorn 25+ opens a control socket at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn):
 # a second gateway (or any other gunicorn) on the machine would take it over. Nothing here uses it.

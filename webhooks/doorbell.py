@@ -2,7 +2,8 @@
 
 Publishing a Celery task costs the webhook's process about ten times the CPU of a Redis
 SET (measured: ~0.33 ms against ~0.03 ms), and during a burst one wake-up is enough,
-because the woken task drains every pending event. The bell is a Redis key. After its
+because the woken task drains the pending events, and on a backlog wakes a few more
+drains to work beside it (webhooks.services.events_drain). The bell is a Redis key. After its
 commit, a stored event rings it (SET NX) and publishes the drain only when it was the one
 to set it; the drain clears it *before* it looks for pending events. So an event committed
 after the clearing rings again, and one committed before it is found by that drain:

@@ -82,7 +82,8 @@ def _voice_url(content: Mapping[str, Any] | None, found: Enrichment) -> str | No
 
 
 def _chat_record(chat_id: str, value: Mapping[str, Any], direction: str) -> Chat:
-    """The chat row with what this message tells: its type and item, and the latest message."""
+    """Store on the chat what this message tells (its type and item, the latest message); returns the
+    row as read, with the type and item set (its latest-message fields are not re-read)."""
     chat = chat_stub(chat_id)
     known: dict[str, Any] = {}
     if not chat.chat_type and value.get("chat_type") in ChatType.values:
@@ -101,7 +102,9 @@ def _chat_record(chat_id: str, value: Mapping[str, Any], direction: str) -> Chat
                             ).update(**latest)
     if known:
         Chat.objects.filter(id=chat_id).update(**known)
-    return Chat.objects.get(id=chat_id)
+        for name, field_value in known.items():
+            setattr(chat, name, field_value)
+    return chat
 
 
 def message_event_process(event: IncomingEvent) -> str:

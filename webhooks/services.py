@@ -3,9 +3,10 @@
 `event_receive` runs inside Avito's 2-second budget, so it only parses, stores the raw
 event (unique on Avito's message id: a repeat is dropped by the database) and rings the
 worker after commit (webhooks.doorbell: one wake-up per burst). In the worker,
-`events_drain` walks the pending events and `event_process` takes each row with a
-conditional UPDATE, dispatches on the event type (EVENT_PROCESSORS; anything else is
-stored as ignored) and records a crash on the row, where the sweep finds it again.
+`events_drain` claims pending events a few at a time (and wakes more drains on a backlog),
+`event_process` takes one row; both claim with a conditional UPDATE. Processing dispatches
+on the event type (EVENT_PROCESSORS; anything else is stored as ignored) and records a
+crash on the row, where the sweep finds it again.
 """
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ EVENT_PROCESSORS: dict[str, Callable[[IncomingEvent], str]] = {"message": messag
 ID_MAX = 128
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 DRAIN_LIMIT = 200  # events per drain task before it hands over to a fresh one
+DRAIN_FAN_OUT = 4  # drains at most at once on a backlog: about the worker slots of a small deployment
+CLAIM_BATCH = 4  # events a drain claims with one UPDATE
 
 
 class NotificationInvalid(Exception):
@@ -112,26 +115,52 @@ def _savepoint_if_nested():
     return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
 
 
-def events_drain(*, clock: Clock = timezone.now, rand: Callable[[], float] = random.random) -> int:
-    """Process every pending event, oldest first; returns how many this worker processed.
+def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now,
+                 rand: Callable[[], float] = random.random) -> int:
+    """Process pending events, oldest first, a claimed batch at a time; returns how many it processed.
 
     Woken through the doorbell: it answers the bell before it looks, so an event stored
-    from now on wakes another drain. Several drains may run at once; each event's claim
-    decides who processes it. After DRAIN_LIMIT events it hands over to a new drain task,
-    so a long burst does not hold one worker slot for ever.
+    from now on wakes another drain. When it finds a backlog (a full batch) it wakes
+    DRAIN_FAN_OUT - 1 more drains, once, so that several worker processes drain side by
+    side; those (fan_out=False) do not fan out again. Each batch is claimed with one
+    conditional UPDATE of rows no other drain holds, so no two drains take the same event.
+    After DRAIN_LIMIT events a drain hands over to a new one, so a long burst does not
+    hold one worker slot for ever.
     """
     bell_answer()
-    last_pk, done = 0, 0
+    done = 0
     while done < DRAIN_LIMIT:
-        pk = IncomingEvent.objects.filter(status=EventStatus.PENDING, next_attempt_at__lte=clock(),
-                                          pk__gt=last_pk).order_by("pk").values_list("pk", flat=True).first()
-        if pk is None:
+        events = _events_claim(now=clock(), limit=min(CLAIM_BATCH, DRAIN_LIMIT - done))
+        if not events:
             return done
-        last_pk = pk
-        if event_process(event_pk=pk, clock=clock, rand=rand) is not None:
+        if fan_out and len(events) == CLAIM_BATCH:
+            fan_out = False
+            for _ in range(DRAIN_FAN_OUT - 1):
+                events_drain_wakeup(fan_out=False)
+        for event in events:
+            _event_run(event, clock, rand)
             done += 1
-    events_drain_wakeup()
+    events_drain_wakeup(fan_out=False)
     return done
+
+
+def _events_claim(*, now: datetime, limit: int) -> list[IncomingEvent]:
+    """Take up to `limit` due pending events at once: rows locked by another drain are skipped
+    (PostgreSQL; SQLite serializes writers), and the UPDATE re-checks the status. The lease
+    covers the batch's events processed one after another."""
+    with transaction.atomic():
+        due = IncomingEvent.objects.filter(status=EventStatus.PENDING, next_attempt_at__lte=now)
+        events = list(due.select_for_update(skip_locked=True).order_by("pk")[:limit])
+        lease_end = now + event_lease() * len(events)
+        claimed = due.filter(pk__in=[event.pk for event in events]).update(
+            status=EventStatus.PROCESSING, attempts=F("attempts") + 1, claimed_until=lease_end)
+        # Only without row locks can another drain have taken some: undo, stop; it or the sweep goes on.
+        if claimed != len(events):
+            transaction.set_rollback(True)
+            return []
+    for event in events:
+        event.status, event.attempts, event.claimed_until = EventStatus.PROCESSING, event.attempts + 1, lease_end
+    return events
 
 
 def event_lease() -> timedelta:
@@ -148,7 +177,13 @@ def event_process(*, event_pk: int, clock: Clock = timezone.now,
     ).update(status=EventStatus.PROCESSING, attempts=F("attempts") + 1, claimed_until=now + event_lease())
     if not claimed:
         return None
-    event = IncomingEvent.objects.get(pk=event_pk)
+    event = _event_run(IncomingEvent.objects.get(pk=event_pk), clock, rand)
+    event.refresh_from_db()
+    return event
+
+
+def _event_run(event: IncomingEvent, clock: Clock, rand: Callable[[], float]) -> IncomingEvent:
+    """Process an event this worker has claimed, and record the outcome on its row."""
     try:
         # The processor calls Avito outside any transaction (a SQLite write lock must not wait
         # on the network) and stores in one; a crash before the finish below only means the
@@ -159,7 +194,6 @@ def event_process(*, event_pk: int, clock: Clock = timezone.now,
         _event_failed(event, exc, clock(), rand)
     else:
         _event_finish(event, status=EventStatus.PROCESSED, note=note, error="", processed_at=clock())
-    event.refresh_from_db()
     return event
 
 

@@ -18,9 +18,9 @@ def event_process(event_pk: int) -> None:
 
 
 @shared_task(name="webhooks.tasks.events_drain", ignore_result=True)
-def events_drain() -> None:
-    """Process every pending event (woken by the doorbell once per burst)."""
-    events_drain_service()
+def events_drain(fan_out: bool = True) -> None:
+    """Process pending events (woken by the doorbell once per burst; more drains on a backlog)."""
+    events_drain_service(fan_out=fan_out)
 
 
 @shared_task(name="webhooks.tasks.delivery_attempt", ignore_result=True)

@@ -39,10 +39,10 @@ def event_process_wakeup(event_pk: int, *, countdown: float | None = None) -> No
     _publish(event_process, event_pk, countdown=countdown)
 
 
-def events_drain_wakeup() -> None:
+def events_drain_wakeup(*, fan_out: bool = True) -> None:
     from webhooks.tasks import events_drain
 
-    _publish(events_drain)
+    _publish(events_drain, *(() if fan_out else (False,)))
 
 
 def delivery_attempt_wakeup(delivery_pk: int, *, countdown: float | None = None) -> None:

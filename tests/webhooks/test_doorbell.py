@@ -1,4 +1,5 @@
-"""The events doorbell (real Redis): one drain per burst, every pending event drained, no event left."""
+"""The events doorbell (real Redis): one drain per burst (a few on a backlog), every pending event
+drained once, no event left."""
 from __future__ import annotations
 
 import pytest
@@ -78,8 +79,35 @@ def test_a_long_burst_is_handed_over_to_a_fresh_drain(bell_redis, published, rec
     published.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert events_drain() == 2
-    assert ("webhooks.tasks.events_drain", ()) in published
+    assert ("webhooks.tasks.events_drain", (False,)) in published
     assert IncomingEvent.objects.filter(status=EventStatus.PENDING).count() == 1
+
+
+def test_a_backlog_wakes_more_drains_once_and_they_leave_claimed_events_alone(
+        bell_redis, published, receive, avito, django_capture_on_commit_callbacks):
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    for _ in range(services.CLAIM_BATCH * 2 + 1):
+        receive()
+    held = IncomingEvent.objects.order_by("pk").first()
+    IncomingEvent.objects.filter(pk=held.pk).update(status=EventStatus.PROCESSING)  # another drain's
+    published.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_drain() == services.CLAIM_BATCH * 2
+    drains = [args for name, args in published if name == "webhooks.tasks.events_drain"]
+    assert drains == [(False,)] * (services.DRAIN_FAN_OUT - 1)
+    assert IncomingEvent.objects.filter(status=EventStatus.PROCESSED).count() == services.CLAIM_BATCH * 2
+    assert IncomingEvent.objects.get(pk=held.pk).status == EventStatus.PROCESSING
+    assert set(IncomingEvent.objects.exclude(pk=held.pk).values_list("attempts", flat=True)) == {1}
+
+    published.clear()
+    for _ in range(services.CLAIM_BATCH):
+        receive()
+    published.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_drain(fan_out=False) == services.CLAIM_BATCH  # a helper does not fan out again
+    assert not [name for name, _ in published if name == "webhooks.tasks.events_drain"]
 
 
 def test_without_redis_every_event_wakes_its_own_task(published, receive):

@@ -1,6 +1,9 @@
 """The API key and the per-caller rate limit in front of every /api/* path (also bulk and deliveries)."""
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 
 from messenger.avito import reset_client
@@ -45,7 +48,17 @@ def test_without_api_key_configured_no_header_is_needed(api, avito):
     assert api.get("/api/chats").status_code == 200
 
 
-def test_past_the_rate_limit_the_caller_gets_429_with_retry_after(api, settings, avito):
+@pytest.fixture
+def frozen_window(monkeypatch):
+    """django-ratelimit's windows are fixed and staggered per key: with its clock frozen, a window
+    cannot end between a test's calls (which made these tests fail now and then)."""
+    import django_ratelimit.core
+
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
+
+
+def test_past_the_rate_limit_the_caller_gets_429_with_retry_after(api, settings, avito, frozen_window):
     settings.API_RATE_LIMIT = "3/m"
     avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
     assert [api.get("/api/chats").status_code for _ in range(3)] == [200, 200, 200]
@@ -56,7 +69,7 @@ def test_past_the_rate_limit_the_caller_gets_429_with_retry_after(api, settings,
     assert sum(1 for call in avito.calls if "/chats" in call.request.url) == 3
 
 
-def test_the_limit_is_per_caller(api, settings, avito):
+def test_the_limit_is_per_caller(api, settings, avito, frozen_window):
     settings.API_RATE_LIMIT = "2/m"
     avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
     for _ in range(2):
@@ -65,7 +78,7 @@ def test_the_limit_is_per_caller(api, settings, avito):
     assert api.get("/api/chats", REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
-def test_the_limit_counts_per_api_key_not_per_address(api, settings, keyed):
+def test_the_limit_counts_per_api_key_not_per_address(api, settings, keyed, frozen_window):
     settings.API_RATE_LIMIT = "2/m"
     for address in ("10.0.0.1", "10.0.0.2"):
         assert api.get("/api/chats", REMOTE_ADDR=address, HTTP_X_API_KEY="k-3f9a1c7e").status_code == 200

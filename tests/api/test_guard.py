@@ -91,7 +91,7 @@ def test_open_paths_are_not_rate_limited(api, settings):
 
 
 @pytest.mark.redis
-def test_with_redis_the_count_is_shared_through_redis(api, settings, avito, redis_url):
+def test_with_redis_the_count_is_shared_through_redis(api, settings, avito, redis_url, frozen_window):
     import redis
 
     settings.REDIS_URL = redis_url

@@ -1,7 +1,7 @@
 """Admin pages where staff read every chat and message that passed through the gateway."""
 from django.contrib import admin
 
-from messenger.models import BlacklistEntry, Chat, Message
+from messenger.models import BlacklistEntry, Chat, IdempotencyRecord, Message
 
 
 class MessageInline(admin.TabularInline):
@@ -46,6 +46,22 @@ class BlacklistEntryAdmin(admin.ModelAdmin):
     list_display = ("user_id", "item_id", "reason_id", "created_at")
     list_filter = ("reason_id",)
     search_fields = ("=user_id", "=item_id")
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Read-only: staff can see which keys were used and what was answered, not forge answers."""
+
+    list_display = ("key", "scope", "status_code", "created_at")
+    list_filter = ("status_code",)
+    search_fields = ("=key", "scope")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 from messenger.bulk import admin as bulk_admin  # noqa: E402,F401 - registers BulkJob's admin pages

@@ -13,8 +13,6 @@ import pytest
 import responses
 import schemathesis
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings as hypothesis_settings
@@ -83,7 +81,7 @@ def _avito_answer(request) -> tuple[int, dict, str]:
     """A plausible Avito answer for any Messenger call, by path."""
     path = request.path_url.split("?")[0]
     routes = [
-        (r"/token/?$", {"access_token": "tok-1", "expires_in": 86400, "token_type": "Bearer"}),
+        (r"^/token/?$", {"access_token": "tok-1", "expires_in": 86400, "token_type": "Bearer"}),
         (r"/v2/accounts/\d+/chats$", {"chats": [chat_obj()], "meta": {"has_more": False}}),
         (r"/v2/accounts/\d+/chats/[^/]+$", chat_obj()),
         (r"/v3/accounts/\d+/chats/[^/]+/messages/$",
@@ -108,16 +106,6 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", get_wsgi_application())
 # Every operation must never answer 5xx. Status codes and response bodies are also held to
 # the schema here, except for the deliveries API, whose own tests own its schema.
 CONFORMANCE_CHECKED_ELSEWHERE = ("/api/deliveries",)
-
-
-@pytest.fixture
-def keep_test_connection():
-    """Like Django's test client: the WSGI handler must not close the connection holding the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 import responses
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.core.cache import cache
 
 from messenger.avito import reset_client
@@ -62,3 +64,13 @@ def redis_url():
     connection.flushdb()
     yield url
     connection.flushdb()
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Like Django's test client: the WSGI handler must not close the connection holding the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -15,16 +13,6 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
 from webhooks.models import Delivery, DeliveryStatus
 
 schema = schemathesis.openapi.from_wsgi("/openapi.json", WSGIHandler()).include(path_regex="^/api/deliveries")
-
-
-@pytest.fixture
-def keep_test_connection():
-    """The WSGI handler must not close the connection holding the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

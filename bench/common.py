@@ -219,6 +219,18 @@ def parse_stack_args(parser: argparse.ArgumentParser, argv) -> argparse.Namespac
     return args
 
 
+def run_flavours(name: str, args: argparse.Namespace, measure: Callable[[str, argparse.Namespace], dict],
+                 summarize: Callable[[dict], None]) -> list[dict]:
+    """Measure each flavour in turn, print its summary as soon as it is known, save them all."""
+    started, machine = time.time(), machine_info()
+    results = []
+    for flavour in args.flavours.split(","):
+        results.append(measure(flavour, args))
+        summarize(results[-1])
+    save_results(name, {"settings": vars(args), "flavours": results}, started=started, machine_before=machine)
+    return results
+
+
 def exit_cleanly_on_sigterm() -> None:
     """SIGTERM (a `timeout`, a CI stop) unwinds like Ctrl-C, so every started stack is stopped and dropped."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

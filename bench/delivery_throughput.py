@@ -24,12 +24,12 @@ from bench.avito_side import Sandbox, customer_of, notification_body
 from bench.common import (
     Call,
     parse_stack_args,
+    run_flavours,
     run_load,
-    save_results,
     stack_parser,
     table,
 )
-from bench.machine import CpuMeter, in_groups, machine_info
+from bench.machine import CpuMeter, in_groups
 from bench.processes import bench_stack, service_meters, wait_workers_ready
 from tests.e2e.n8n_standin import N8nStandIn
 from tests.e2e.stack import wait_until
@@ -146,14 +146,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for one drain")
     args = parse_stack_args(parser, argv)
-    started, machine = time.time(), machine_info()
-    results = []
-    for flavour in args.flavours.split(","):
-        results.append(measure_flavour(flavour, args))
-        print_summary(results[-1])
-    save_results("delivery_throughput", {"settings": vars(args), "flavours": results}, started=started,
-                 machine_before=machine)
-    return results
+    return run_flavours("delivery_throughput", args, measure_flavour, print_summary)
 
 
 if __name__ == "__main__":

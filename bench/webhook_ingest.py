@@ -13,7 +13,6 @@ Targets: at least half the bare view's throughput, and p99 under 100 ms, at 16 s
 """
 from __future__ import annotations
 
-import time
 import uuid
 
 from bench.avito_side import notification_body
@@ -22,12 +21,12 @@ from bench.common import (
     median,
     parse_stack_args,
     prime,
+    run_flavours,
     run_load,
-    save_results,
     stack_parser,
     table,
 )
-from bench.machine import CpuMeter, in_groups, machine_info
+from bench.machine import CpuMeter, in_groups
 from bench.processes import bench_stack, db_scalar, service_meters, start_bare_view
 
 HEADERS = {"Content-Type": "application/json", "User-Agent": "Avito-Messenger-Webhook"}
@@ -124,14 +123,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     args = parse_stack_args(parser, argv)
-    started, machine = time.time(), machine_info()
-    results = []
-    for flavour in args.flavours.split(","):
-        results.append(measure_flavour(flavour, args))
-        print_summary(results[-1])
-    save_results("webhook_ingest", {"settings": vars(args), "flavours": results}, started=started,
-                 machine_before=machine)
-    return results
+    return run_flavours("webhook_ingest", args, measure_flavour, print_summary)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from avitogw.health import HealthView, InfoView
+from webhooks.urls import webhook_urlpatterns
 
 urlpatterns = [
+    # First: every customer message comes in here, and Django tries the routes in order.
+    *webhook_urlpatterns,
     path("admin/", admin.site.urls),
     path("health", HealthView.as_view(), name="health"),
     path("info", InfoView.as_view(), name="info"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from django.conf import settings
 
@@ -24,50 +25,68 @@ BELL_TTL = 10  # seconds
 # The webhook must answer Avito in 2 s: a Redis that hangs must not hold it for longer.
 REDIS_TIMEOUT = 0.5
 
-_redis: tuple[int, object] | None = None
+
+class _ThreadBell(threading.local):
+    """Each thread's own Redis connection and the ring, packed once: the ring is on the webhook's
+    hot path, and a pooled client spends more CPU than the round trip itself (benchmarks.md)."""
+    pid = 0
+    connection = None
+    ring = b""
 
 
-def _connection():
-    global _redis
-    if not settings.REDIS_URL:
-        return None
-    if _redis is None or _redis[0] != os.getpid():
-        import redis
-
-        _redis = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL, socket_timeout=REDIS_TIMEOUT,
-                                                    socket_connect_timeout=REDIS_TIMEOUT))
-    return _redis[1]
+_bell = _ThreadBell()
 
 
 def _key() -> str:
     return f"{BELL_KEY}:{settings.DATABASES['default']['NAME']}"
 
 
+def _connection():
+    """This thread's connection (new after a fork: a child must not share its parent's socket)."""
+    if _bell.connection is None or _bell.pid != os.getpid():
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=REDIS_TIMEOUT,
+                                      socket_connect_timeout=REDIS_TIMEOUT, single_connection_client=True)
+        _bell.connection, _bell.pid = client.connection, os.getpid()
+        _bell.ring = client.connection.pack_command("SET", _key(), 1, "NX", "EX", BELL_TTL)
+    return _bell.connection
+
+
+def _disconnect() -> None:
+    """After any failure, whatever state the socket is in: the next use connects anew."""
+    if _bell.connection is not None and _bell.pid == os.getpid():
+        _bell.connection.disconnect()
+
+
 def bell_ring() -> bool | None:
     """Ring after an event is stored: True to publish a drain, False when one is on its way,
     None when there is no bell (no Redis, or Redis failing): publish the event's own wake-up."""
-    connection = _connection()
-    if connection is None:
+    if not settings.REDIS_URL:
         return None
     try:
-        return bool(connection.set(_key(), 1, nx=True, ex=BELL_TTL))
+        connection = _connection()
+        connection.send_packed_command(_bell.ring, check_health=False)
+        return connection.read_response() is not None  # SET NX answers OK, or nil when the key was set
     except Exception:  # noqa: BLE001 (any Redis failure: fall back to a wake-up per event)
+        _disconnect()
         logger.warning("The events doorbell failed; waking the worker for this event alone", exc_info=True)
         return None
 
 
 def bell_answer() -> None:
     """The drain starts: later events must ring again."""
-    connection = _connection()
-    if connection is None:
+    if not settings.REDIS_URL:
         return
     try:
-        connection.delete(_key())
+        connection = _connection()
+        connection.send_command("DEL", _key())
+        connection.read_response()
     except Exception:  # noqa: BLE001 (the bell expires by itself after BELL_TTL)
+        _disconnect()
         logger.warning("Could not clear the events doorbell", exc_info=True)
 
 
 def bell_reset() -> None:
-    """Forget the process's connection (tests change REDIS_URL)."""
-    global _redis
-    _redis = None
+    """Forget this thread's connection (tests change REDIS_URL and the database's name)."""
+    _bell.connection = None

@@ -1,8 +1,5 @@
-"""The incoming side: store Avito's notification at once, process it later in Celery.
+"""The worker's side of incoming events: process what webhooks.intake stored.
 
-`event_receive` runs inside Avito's 2-second budget, so it only parses, stores the raw
-event (unique on Avito's message id: a repeat is dropped by the database) and rings the
-worker after commit (webhooks.doorbell: one wake-up per burst). In the worker,
 `events_drain` claims pending events a few at a time (and wakes more drains on a backlog),
 `event_process` takes one row; both claim with a conditional UPDATE. Processing dispatches
 on the event type (EVENT_PROCESSORS; anything else is stored as ignored) and records a
@@ -10,109 +7,29 @@ crash on the row, where the sweep finds it again.
 """
 from __future__ import annotations
 
-import json
 import logging
 import random
-from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from webhooks.backoff import backoff_delay
 from webhooks.doorbell import bell_answer
-from webhooks.message_events import message_event_process
+from webhooks.intake import EVENT_PROCESSORS
 from webhooks.models import EventStatus, IncomingEvent
-from webhooks.wakeups import event_process_wakeup, event_stored_wakeup, events_drain_wakeup
+from webhooks.wakeups import event_process_wakeup, events_drain_wakeup
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-# Processors by Avito's payload.type; Avito documents only "message". Any other type is
-# acknowledged and stored as ignored, so staff can see what Avito started sending.
-EVENT_PROCESSORS: dict[str, Callable[[IncomingEvent], str]] = {"message": message_event_process}
-ID_MAX = 128
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 DRAIN_LIMIT = 200  # events per drain task before it hands over to a fresh one
 DRAIN_FAN_OUT = 4  # drains at most at once on a backlog: about the worker slots of a small deployment
 CLAIM_BATCH = 4  # events a drain claims with one UPDATE
-
-
-class NotificationInvalid(Exception):
-    """The body is not an Avito notification at all (not JSON, not an object)."""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    outcome: str  # "probe", "stored", "ignored" or "duplicate"
-    event: IncomingEvent | None = None
-
-
-def _without_nul(value: Any) -> Any:
-    """JSON minus NUL characters, which PostgreSQL's jsonb refuses."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    return value
-
-
-def _short_id(value: Any) -> str | None:
-    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    return text if 0 < len(text) <= ID_MAX else None
-
-
-def _classify(data: dict) -> dict[str, Any]:
-    """The row's fields from the notification: pending when there is work, else ignored with why."""
-    payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
-    value = payload.get("value") if isinstance(payload.get("value"), dict) else {}
-    event_type = str(payload.get("type") or "")[:64]
-    fields = {"avito_event_id": (_short_id(data.get("id")) or ""), "event_type": event_type,
-              "chat_id": _short_id(value.get("chat_id")) or ""}
-    if event_type not in EVENT_PROCESSORS:
-        return {**fields, "status": EventStatus.IGNORED, "note": f"event type {event_type!r} is not handled"}
-    message_id = _short_id(value.get("id"))
-    if not (message_id and fields["chat_id"]):
-        return {**fields, "status": EventStatus.IGNORED, "note": "the message has no usable id or chat_id"}
-    return {**fields, "message_id": message_id, "status": EventStatus.PENDING}
-
-
-def event_receive(*, body: bytes, clock: Clock = timezone.now) -> Receipt:
-    """Store one notification from Avito; processing is queued for after the commit."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise NotificationInvalid("The body is not valid JSON.") from exc
-    if not isinstance(data, dict):
-        raise NotificationInvalid("The body must be a JSON object (Avito's notification).")
-    if not data:
-        return Receipt("probe")  # Avito's reachability check: nothing to store
-    fields = _classify(data)
-    raw = _without_nul(data) if b"\\u0000" in body else data  # a NUL can only come escaped
-    try:
-        with _savepoint_if_nested():
-            event = IncomingEvent.objects.create(raw=raw, next_attempt_at=clock(), **fields)
-    except IntegrityError:
-        # The same message id again (Avito repeating itself, or two copies racing): count and drop.
-        IncomingEvent.objects.filter(message_id=fields.get("message_id")).update(repeats=F("repeats") + 1)
-        return Receipt("duplicate")
-    if event.status != EventStatus.PENDING:
-        return Receipt("ignored", event)
-    transaction.on_commit(lambda: event_stored_wakeup(event.pk))
-    return Receipt("stored", event)
-
-
-def _savepoint_if_nested():
-    """In autocommit (a web request) the INSERT is its own transaction: one round trip, no
-    BEGIN/COMMIT around it. Inside a caller's transaction, a savepoint keeps a duplicate's
-    IntegrityError from breaking that transaction."""
-    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
 
 
 def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now,

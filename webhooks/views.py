@@ -1,27 +1,32 @@
 """The endpoint Avito calls: `/webhook/avito` or, with AVITO_WEBHOOK_SECRET, `/webhook/avito/<secret>`.
 
-Outside `/api/` (no API key, no rate limit) and exempt from CSRF (DRF views are, without
-session authentication). It checks the path secret in constant time, hands the raw body
-to `event_receive` and answers 200 `{"ok": true}` in milliseconds, well inside Avito's
-2 seconds. With a secret set, any other path answers exactly like an unknown path (404),
-so the secret cannot be probed.
+Outside `/api/` (no API key, no rate limit) and exempt from CSRF (as every DRF view is).
+It checks the path secret in constant time, hands the raw body to `event_receive` and
+answers 200 `{"ok": true}` in milliseconds, well inside Avito's 2 seconds. With a secret
+set, any other path answers exactly like an unknown path (404), so the secret cannot be
+probed.
+
+The class is a DRF APIView so that drf-spectacular documents it with the rest of the API,
+but it dispatches as a plain Django view: DRF's request wrapping, content negotiation and
+rendering cost more CPU than storing the notification, on the one endpoint that every
+customer message passes through (docs/benchmarks.md, webhook ingest).
 """
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from avitogw.exception_handler import ApiError, json_error_404
+from avitogw.exception_handler import error_body, json_error_404
 from messenger.api.responses import ErrorEnvelope
-from webhooks.services import NotificationInvalid, event_receive
+from webhooks.intake import NotificationInvalid, event_receive
 
 # Avito's notification is a few kilobytes; refuse anything far larger before reading it.
 MAX_BODY_BYTES = 1024 * 1024
+OK = b'{"ok": true}'
 
 EXAMPLE = OpenApiExample("a customer's text message", request_only=True, value={
     "id": "5e9f2a1c-8d1b-4c1e-9a51-0f2f6c3b7d10", "version": "v3.0.0", "timestamp": 1718000000,
@@ -61,30 +66,35 @@ def _path_secret_ok(secret: str | None) -> bool:
 
 
 class AvitoWebhookView(APIView):
-    authentication_classes: list = []
+    authentication_classes: list = []  # for the schema: DRF's dispatch, which would use them, is skipped
     permission_classes: list = []
 
-    def dispatch(self, request, *args, **kwargs):
-        if not _path_secret_ok(kwargs.get("secret")):  # before anything else, whatever the method
+    def dispatch(self, request: HttpRequest, *args, secret: str | None = None, **kwargs) -> HttpResponse:
+        if not _path_secret_ok(secret):  # before anything else, whatever the method
             return json_error_404(request)
-        return super().dispatch(request, *args, **kwargs)
+        if request.method != "POST":
+            response = JsonResponse(error_body("method_not_allowed", f'Method "{request.method}" not allowed.'),
+                                    status=405)
+            response["Allow"] = "POST"
+            return response
+        return self.post(request, secret)
 
     @extend_schema(operation_id="avito_webhook", **SCHEMA)
-    def post(self, request: Request, secret: str | None = None) -> Response:
+    def post(self, request: HttpRequest, secret: str | None = None) -> HttpResponse:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > MAX_BODY_BYTES:
-            raise ApiError(413, "payload_too_large", "The notification is larger than 1 MB.")
+            return JsonResponse(error_body("payload_too_large", "The notification is larger than 1 MB."), status=413)
         try:
             event_receive(body=request.body)
         except NotificationInvalid as exc:
-            raise ApiError(400, "parse_error", str(exc)) from exc
-        return Response({"ok": True})
+            return JsonResponse(error_body("parse_error", str(exc)), status=400)
+        return HttpResponse(OK, content_type="application/json")
 
 
 class AvitoWebhookSecretView(AvitoWebhookView):
     @extend_schema(operation_id="avito_webhook_with_secret", parameters=[SECRET], **SCHEMA)
-    def post(self, request: Request, secret: str | None = None) -> Response:
+    def post(self, request: HttpRequest, secret: str | None = None) -> HttpResponse:
         return super().post(request, secret)

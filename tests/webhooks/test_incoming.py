@@ -165,3 +165,4 @@ def test_outside_a_transaction_the_insert_stands_alone_and_a_repeat_is_dropped(c
     event = IncomingEvent.objects.get()
     assert (event.status, event.repeats) == (EventStatus.PENDING, 1)
     assert woken == [("webhooks.tasks.event_process", (event.pk,))]  # on commit, once
+

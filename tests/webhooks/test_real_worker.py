@@ -134,3 +134,21 @@ def test_every_event_reaches_n8n_despite_duplicates_n8n_failures_and_a_killed_wo
           f"({repeats} repeats with the same webhook-id); {killed_at} delivered before the kill; "
           f"webhook answers: max {max(latencies) * 1000:.0f} ms, "
           f"median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms")
+
+
+def test_connections_the_database_dropped_cost_no_notification(gateway):
+    """No `SELECT 1` health check per request: a connection PostgreSQL ended (a restart, an admin's
+    pg_terminate_backend) shows at the webhook's INSERT, which is tried again on a new one."""
+    url = f"{gateway.url}/webhook/avito/{PATH_SECRET}"
+
+    def post(index):
+        body = json.dumps(notification(message_id=f"drop-{index:03d}", chat_id=CHATS[0])).encode()
+        return requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(post, range(40))) == [200] * 40  # every web thread holds a connection now
+        ended = gateway.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")[0][0]
+        assert ended >= 2
+        assert list(pool.map(post, range(40, 80))) == [200] * 40
+    assert gateway.sql("SELECT count(*) FROM webhooks_incomingevent WHERE message_id LIKE 'drop-%'")[0][0] == 80

@@ -1,0 +1,154 @@
+"""The webhook's side of an incoming notification: parse it, store it raw, ring the worker.
+
+`event_receive` runs inside Avito's 2-second budget and on the gateway's hottest path, so
+it does the least that keeps a message safe: parse, classify, one `INSERT ... ON CONFLICT
+(message_id) DO NOTHING RETURNING id` (a repeat of a message id is dropped by the
+database, concurrent copies included), then a wake-up after commit (webhooks.doorbell: one
+per burst). The INSERT is written once per database vendor rather than compiled by the
+ORM for every notification: the ORM's `create` cost as much CPU as the rest of the request
+(docs/benchmarks.md). Processing happens later, in the worker (webhooks.services).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from webhooks.message_events import message_event_process
+from webhooks.models import EventStatus, IncomingEvent
+from webhooks.wakeups import event_stored_wakeup
+
+logger = logging.getLogger(__name__)
+
+# Processors by Avito's payload.type; Avito documents only "message". Any other type is
+# acknowledged and stored as ignored, so staff can see what Avito started sending.
+EVENT_PROCESSORS: dict[str, Callable[[IncomingEvent], str]] = {"message": message_event_process}
+ID_MAX = 128
+
+
+class NotificationInvalid(Exception):
+    """The body is not an Avito notification at all (not JSON, not an object)."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    outcome: str  # "probe", "stored", "ignored" or "duplicate"
+    event_pk: int | None = None
+
+
+def _without_nul(value: Any) -> Any:
+    """JSON minus NUL characters, which PostgreSQL's jsonb refuses."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _short_id(value: Any) -> str | None:
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return text if 0 < len(text) <= ID_MAX else None
+
+
+def _classify(data: dict) -> dict[str, Any]:
+    """The row's fields from the notification: pending when there is work, else ignored with why."""
+    payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+    value = payload.get("value") if isinstance(payload.get("value"), dict) else {}
+    event_type = str(payload.get("type") or "")[:64]
+    fields = {"avito_event_id": (_short_id(data.get("id")) or ""), "event_type": event_type,
+              "chat_id": _short_id(value.get("chat_id")) or "", "message_id": None}
+    if event_type not in EVENT_PROCESSORS:
+        return {**fields, "status": EventStatus.IGNORED, "note": f"event type {event_type!r} is not handled"}
+    message_id = _short_id(value.get("id"))
+    if not (message_id and fields["chat_id"]):
+        return {**fields, "status": EventStatus.IGNORED, "note": "the message has no usable id or chat_id"}
+    return {**fields, "message_id": message_id, "status": EventStatus.PENDING, "note": ""}
+
+
+def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
+    """Store one notification from Avito; processing is queued for after the commit."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise NotificationInvalid("The body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise NotificationInvalid("The body must be a JSON object (Avito's notification).")
+    if not data:
+        return Receipt("probe")  # Avito's reachability check: nothing to store
+    fields = _classify(data)
+    raw = _without_nul(data) if b"\\u0000" in body else data  # a NUL can only come escaped
+    event_pk = _event_insert(fields, raw=raw, now=clock())
+    if event_pk is None:
+        # The same message id again (Avito repeating itself, or two copies racing): count and drop.
+        IncomingEvent.objects.filter(message_id=fields["message_id"]).update(repeats=F("repeats") + 1)
+        return Receipt("duplicate")
+    if fields["status"] != EventStatus.PENDING:
+        return Receipt("ignored", event_pk)
+    transaction.on_commit(lambda: event_stored_wakeup(event_pk))
+    return Receipt("stored", event_pk)
+
+
+# What the INSERT writes besides the notification's own fields: the model's defaults, as SQL.
+# (Written out, not compiled by the ORM per call; `_insert_statement` checks it names every column.)
+CONSTANT_COLUMNS = {"attempts": "0", "repeats": "0", "last_error": "''", "claimed_until": "NULL", "processed_at": "NULL"}
+VALUE_COLUMNS = ["avito_event_id", "event_type", "message_id", "chat_id", "status", "note", "raw",
+                 "next_attempt_at", "received_at"]
+_insert_sql: dict[str, str] = {}
+
+
+def _event_insert(fields: dict[str, Any], *, raw: Any, now) -> int | None:
+    """INSERT the row unless its message id is stored already; its id, or None for a repeat.
+
+    No exception on a repeat, so no savepoint is needed inside a caller's transaction, and
+    in autocommit (a web request) the statement is its own transaction: one round trip.
+    """
+    sql = _insert_sql.get(connection.vendor) or _insert_sql.setdefault(connection.vendor, _insert_statement())
+    when = connection.ops.adapt_datetimefield_value(now)
+    values = [fields["avito_event_id"], fields["event_type"], fields["message_id"], fields["chat_id"],
+              fields["status"], fields["note"], json.dumps(raw, ensure_ascii=False), when, when]
+    try:
+        row = _execute_one(sql, values)
+    except DatabaseError:
+        # Most likely a persistent connection the database dropped (a restart, an idle
+        # timeout): the gateway spends no `SELECT 1` per request on health checks, so it learns
+        # it here, and tries once more on a new connection. The INSERT is idempotent.
+        if connection.in_atomic_block:
+            raise
+        logger.warning("The database connection was broken; storing the notification on a new one")
+        connection.close()
+        row = _execute_one(sql, values)
+    return row[0] if row else None
+
+
+def _execute_one(sql: str, values: list) -> tuple | None:
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            return cursor.fetchone()
+    # Django's psycopg cursors bind on the client, quoting every value into the SQL text (the
+    # raw JSON too) and sending PostgreSQL a new statement each time; a plain psycopg cursor
+    # sends the values apart and prepares the statement after a few uses on the connection.
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchone()
+
+
+def _insert_statement() -> str:
+    meta, quote = IncomingEvent._meta, connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in VALUE_COLUMNS + list(CONSTANT_COLUMNS)]
+    missing = {field.column for field in meta.concrete_fields if not field.primary_key} - set(columns)
+    if missing:  # a column added to the model and not here: fail at the first notification, loudly
+        raise RuntimeError(f"the webhook's INSERT leaves out {missing}")
+    values = ["%s"] * len(VALUE_COLUMNS) + list(CONSTANT_COLUMNS.values())
+    return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) VALUES ({', '.join(values)}) "
+            f"ON CONFLICT ({quote(meta.get_field('message_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}")

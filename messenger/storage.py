@@ -71,11 +71,14 @@ def chat_stub(chat_id: str, **fields) -> Chat:
     return row
 
 
-def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id: int) -> Message:
-    """Store one Avito message (a v3 list entry, a send answer or a webhook value)."""
+def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id: int,
+                   chat_stored: bool = False) -> Message:
+    """Store one Avito message (a v3 list entry, a send answer or a webhook value); the chat's row
+    is made first unless the caller has it (`chat_stored`)."""
     message_type = message.get("type") or "text"
     content = message.get("content") or {}
-    chat_stub(chat_id)
+    if not chat_stored:
+        chat_stub(chat_id)
     row = Message(
         id=message["id"],
         chat_id=chat_id,

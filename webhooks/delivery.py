@@ -1,6 +1,8 @@
 """Durable, signed delivery of normalized messages to N8N_WEBHOOK_URL.
 
-A Delivery row exists for every message to deliver. `delivery_attempt` takes a due row
+A Delivery row exists for every message to deliver. Its first attempt is made by the worker
+that processed the event, straight after (`delivery_create` makes the row already claimed,
+`delivery_post_new` posts it). Every later one is a task: `delivery_attempt` takes a due row
 with a conditional UPDATE (pending -> delivering, attempts + 1), POSTs it through the n8n
 client with Standard Webhooks headers, and records the outcome: delivered, or pending again
 after an exponential backoff with jitter, or failed after N8N_FORWARD_MAX_ATTEMPTS.
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from avitogw.exception_handler import ApiError
 from webhooks.backoff import backoff_delay
+from webhooks.insert_new import insert_new
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
 from webhooks.n8n_client import N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT, N8nClient, N8nError, get_n8n_client
 from webhooks.signing import SigningSecretInvalid, signed_headers
@@ -36,24 +39,45 @@ Clock = Callable[[], datetime]
 DELIVERY_LEASE = timedelta(seconds=N8N_CONNECT_TIMEOUT + N8N_READ_TIMEOUT + 5)
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 NO_URL = "N8N_WEBHOOK_URL is not set: kept until it is."
+NEVER_ATTEMPTED = {"last_status_code": "NULL", "delivered_at": "NULL"}  # a new row's, as SQL
 
 
-def delivery_create(*, event: IncomingEvent | None, payload: dict, clock: Clock = timezone.now) -> Delivery:
-    """The delivery of one normalized message (one per event id, however often it is processed)."""
-    body = json.dumps(payload, ensure_ascii=False)
-    delivery, created = Delivery.objects.get_or_create(
-        event_id=payload["event_id"], defaults={"incoming_event": event, "body": body, "next_attempt_at": clock()},
-    )
-    if created and settings.N8N_WEBHOOK_URL:
-        transaction.on_commit(lambda: delivery_attempt_wakeup(delivery.pk))
-    return delivery
+def delivery_create(*, event: IncomingEvent | None, payload: dict, clock: Clock = timezone.now) -> Delivery | None:
+    """The delivery of one normalized message, created claimed by its creator, who posts it once
+    its transaction commits (`delivery_post_new`); None when the event's delivery exists already
+    (the event is processed again): that row keeps its own course.
+
+    Created claimed, so no other worker takes it while it waits for the commit and the POST;
+    if the creator dies first, the sweep takes it back when the lease runs out. Without
+    N8N_WEBHOOK_URL it is created pending, and kept until the URL is set.
+    """
+    now = clock()
+    values = {"event_id": payload["event_id"], "incoming_event": event.pk if event else None,
+              "body": json.dumps(payload, ensure_ascii=False), "next_attempt_at": now, "created_at": now,
+              "updated_at": now}
+    if settings.N8N_WEBHOOK_URL:
+        values.update(status=DeliveryStatus.DELIVERING, attempts=1, claimed_until=now + DELIVERY_LEASE,
+                      last_attempt_at=now, last_error="")
+    else:
+        values.update(status=DeliveryStatus.PENDING, attempts=0, claimed_until=None, last_attempt_at=None,
+                      last_error=NO_URL)
+    pk = insert_new(Delivery, values, key="event_id", constants=NEVER_ATTEMPTED)
+    if pk is None:
+        return None
+    return Delivery(pk=pk, incoming_event=event, **{k: v for k, v in values.items() if k != "incoming_event"})
+
+
+def delivery_post_new(delivery: Delivery, *, client: N8nClient | None = None, clock: Clock = timezone.now,
+                      rand: Callable[[], float] = random.random) -> None:
+    """The first attempt of a delivery `delivery_create` made, after its commit."""
+    if delivery.status == DeliveryStatus.DELIVERING:
+        _post(delivery, client=client, clock=clock, rand=rand)
 
 
 def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock: Clock = timezone.now,
                      rand: Callable[[], float] = random.random) -> Delivery | None:
     """One attempt if the delivery is due and free; None when there was nothing for this worker."""
-    url = settings.N8N_WEBHOOK_URL
-    if not url:
+    if not settings.N8N_WEBHOOK_URL:
         Delivery.objects.filter(pk=delivery_pk, status=DeliveryStatus.PENDING).update(last_error=NO_URL)
         return None
     now = clock()
@@ -66,12 +90,19 @@ def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock
     if not claimed:
         return None
     delivery = Delivery.objects.get(pk=delivery_pk)
+    _post(delivery, client=client, clock=clock, rand=rand)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _post(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: Callable[[], float]) -> None:
+    """POST a delivery this worker holds, and record the outcome on its row."""
     body = delivery.body.encode("utf-8")
     try:
         # The timestamp is this attempt's; the id stays the event's, so n8n can deduplicate.
         headers = signed_headers(msg_id=delivery.event_id, payload=body,
-                                 secret=settings.N8N_WEBHOOK_SECRET or None, timestamp=now)
-        status_code = (client or get_n8n_client()).post(url, body=body, headers=headers)
+                                 secret=settings.N8N_WEBHOOK_SECRET or None, timestamp=delivery.last_attempt_at)
+        status_code = (client or get_n8n_client()).post(settings.N8N_WEBHOOK_URL, body=body, headers=headers)
     except N8nError as exc:
         _attempt_failed(delivery, exc.message, exc.status_code, clock(), rand)
     except SigningSecretInvalid as exc:
@@ -80,8 +111,6 @@ def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock
         done = clock()
         _attempt_finish(delivery, status=DeliveryStatus.DELIVERED, delivered_at=done, last_status_code=status_code,
                         last_error="", updated_at=done)
-    delivery.refresh_from_db()
-    return delivery
 
 
 def _attempt_finish(delivery: Delivery, **changes) -> int:

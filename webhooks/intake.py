@@ -1,12 +1,10 @@
 """The webhook's side of an incoming notification: parse it, store it raw, ring the worker.
 
 `event_receive` runs inside Avito's 2-second budget and on the gateway's hottest path, so
-it does the least that keeps a message safe: parse, classify, one `INSERT ... ON CONFLICT
-(message_id) DO NOTHING RETURNING id` (a repeat of a message id is dropped by the
-database, concurrent copies included), then a wake-up after commit (webhooks.doorbell: one
-per burst). The INSERT is written once per database vendor rather than compiled by the
-ORM for every notification: the ORM's `create` cost as much CPU as the rest of the request
-(docs/benchmarks.md). Processing happens later, in the worker (webhooks.services).
+it does the least that keeps a message safe: parse, classify, one INSERT unless the
+message id is stored already (webhooks.insert_new: a repeat is dropped by the database,
+concurrent copies included), then a wake-up after commit (webhooks.doorbell: one per
+burst). Processing happens later, in the worker (webhooks.services).
 """
 from __future__ import annotations
 
@@ -19,15 +17,17 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from webhooks.message_events import message_event_process
+from webhooks.insert_new import insert_new
+from webhooks.message_events import MESSAGE_PROCESSOR
 from webhooks.models import EventStatus, IncomingEvent
+from webhooks.processors import EventProcessor
 from webhooks.wakeups import event_stored_wakeup
 
 logger = logging.getLogger(__name__)
 
 # Processors by Avito's payload.type; Avito documents only "message". Any other type is
 # acknowledged and stored as ignored, so staff can see what Avito started sending.
-EVENT_PROCESSORS: dict[str, Callable[[IncomingEvent], str]] = {"message": message_event_process}
+EVENT_PROCESSORS: dict[str, EventProcessor] = {"message": MESSAGE_PROCESSOR}
 ID_MAX = 128
 
 
@@ -96,25 +96,14 @@ def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
 
 
 # What the INSERT writes besides the notification's own fields: the model's defaults, as SQL.
-# (Written out, not compiled by the ORM per call; `_insert_statement` checks it names every column.)
-CONSTANT_COLUMNS = {"attempts": "0", "repeats": "0", "last_error": "''", "claimed_until": "NULL", "processed_at": "NULL"}
-VALUE_COLUMNS = ["avito_event_id", "event_type", "message_id", "chat_id", "status", "note", "raw",
-                 "next_attempt_at", "received_at"]
-_insert_sql: dict[str, str] = {}
+DEFAULTS = {"attempts": "0", "repeats": "0", "last_error": "''", "claimed_until": "NULL", "processed_at": "NULL"}
 
 
 def _event_insert(fields: dict[str, Any], *, raw: Any, now) -> int | None:
-    """INSERT the row unless its message id is stored already; its id, or None for a repeat.
-
-    No exception on a repeat, so no savepoint is needed inside a caller's transaction, and
-    in autocommit (a web request) the statement is its own transaction: one round trip.
-    """
-    sql = _insert_sql.get(connection.vendor) or _insert_sql.setdefault(connection.vendor, _insert_statement())
-    when = connection.ops.adapt_datetimefield_value(now)
-    values = [fields["avito_event_id"], fields["event_type"], fields["message_id"], fields["chat_id"],
-              fields["status"], fields["note"], json.dumps(raw, ensure_ascii=False), when, when]
+    """INSERT the row unless its message id is stored already; its id, or None for a repeat."""
+    values = {**fields, "raw": raw, "next_attempt_at": now, "received_at": now}
     try:
-        row = _execute_one(sql, values)
+        return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)
     except DatabaseError:
         # Most likely a persistent connection the database dropped (a restart, an idle
         # timeout): the gateway spends no `SELECT 1` per request on health checks, so it learns
@@ -123,32 +112,4 @@ def _event_insert(fields: dict[str, Any], *, raw: Any, now) -> int | None:
             raise
         logger.warning("The database connection was broken; storing the notification on a new one")
         connection.close()
-        row = _execute_one(sql, values)
-    return row[0] if row else None
-
-
-def _execute_one(sql: str, values: list) -> tuple | None:
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            return cursor.fetchone()
-    # Django's psycopg cursors bind on the client, quoting every value into the SQL text (the
-    # raw JSON too) and sending PostgreSQL a new statement each time; a plain psycopg cursor
-    # sends the values apart and prepares the statement after a few uses on the connection.
-    import psycopg
-
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchone()
-
-
-def _insert_statement() -> str:
-    meta, quote = IncomingEvent._meta, connection.ops.quote_name
-    columns = [meta.get_field(name).column for name in VALUE_COLUMNS + list(CONSTANT_COLUMNS)]
-    missing = {field.column for field in meta.concrete_fields if not field.primary_key} - set(columns)
-    if missing:  # a column added to the model and not here: fail at the first notification, loudly
-        raise RuntimeError(f"the webhook's INSERT leaves out {missing}")
-    values = ["%s"] * len(VALUE_COLUMNS) + list(CONSTANT_COLUMNS.values())
-    return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) VALUES ({', '.join(values)}) "
-            f"ON CONFLICT ({quote(meta.get_field('message_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}")
+        return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)

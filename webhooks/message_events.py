@@ -10,11 +10,11 @@ stores the same rows and creates no second delivery.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 
 from messenger.avito import get_client
@@ -24,6 +24,8 @@ from messenger.normalizer import message_direction, message_text, normalize_mess
 from messenger.storage import chat_stub, chat_upsert, message_upsert
 from webhooks.delivery import delivery_create
 from webhooks.models import IncomingEvent
+from webhooks.processors import EventProcessor, Processed
+from webhooks.recent_chats import RECENT_CHATS
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +54,27 @@ def _account(value: Mapping[str, Any]) -> int:
     return int(user_id) if isinstance(user_id, int) or str(user_id).isdigit() else 0
 
 
-def _chat_known(chat_id: str, account: int, found: Enrichment) -> None:
-    """Fetch the chat from Avito unless it was seen before (its `raw` is Avito's chat object)."""
-    if Chat.objects.filter(id=chat_id).exclude(raw={}).exists():
-        return
+def _chat_known(chat_id: str, account: int, found: Enrichment) -> Chat | None:
+    """The chat's row, fetched from Avito first unless it was seen before (its `raw` is Avito's
+    chat object); None when it is not stored and Avito could not tell."""
+    chat = RECENT_CHATS.get(chat_id)
+    if chat is not None:
+        return chat
+    chat = Chat.objects.filter(id=chat_id).first()
+    if chat is not None and chat.raw:
+        RECENT_CHATS.remember(chat)
+        return chat
     try:
-        chat = get_client().get_chat(chat_id)
+        answer = get_client().get_chat(chat_id)
     except AvitoError as exc:
         found.tolerate(exc, "client name")
-        return
-    if isinstance(chat, dict) and chat.get("id") == chat_id:
-        chat_upsert(chat, account_user_id=account)
-    else:
-        found.notes.append("client name unavailable: Avito's chat answer was not a chat")
+        return chat
+    if isinstance(answer, dict) and answer.get("id") == chat_id:
+        chat = chat_upsert(answer, account_user_id=account)
+        RECENT_CHATS.remember(chat)
+        return chat
+    found.notes.append("client name unavailable: Avito's chat answer was not a chat")
+    return chat
 
 
 def _voice_url(content: Mapping[str, Any] | None, found: Enrichment) -> str | None:
@@ -81,15 +91,18 @@ def _voice_url(content: Mapping[str, Any] | None, found: Enrichment) -> str | No
     return url
 
 
-def _chat_record(chat_id: str, value: Mapping[str, Any], direction: str) -> Chat:
-    """Store on the chat what this message tells (its type and item, the latest message); returns the
-    row as read, with the type and item set (its latest-message fields are not re-read)."""
-    chat = chat_stub(chat_id)
+def _chat_record(chat: Chat, value: Mapping[str, Any], direction: str) -> None:
+    """Store on the chat what this message tells: its type and item when unknown, the latest message.
+    The row in hand gets the type and item (its latest-message fields are not re-read)."""
     known: dict[str, Any] = {}
     if not chat.chat_type and value.get("chat_type") in ChatType.values:
         known["chat_type"] = value["chat_type"]
     if chat.item_id is None and isinstance(value.get("item_id"), int):
         known["item_id"] = value["item_id"]
+    if known:
+        Chat.objects.filter(id=chat.id).update(**known)
+        for name, field_value in known.items():
+            setattr(chat, name, field_value)
     created = value.get("created")
     if isinstance(created, (int, float)):
         when = datetime.fromtimestamp(int(created), tz=timezone.utc)
@@ -98,38 +111,50 @@ def _chat_record(chat_id: str, value: Mapping[str, Any], direction: str) -> Chat
         if direction == "in":
             latest["is_unread"] = not value.get("read")
         # Only a message newer than the chat's last one moves it (notifications may arrive out of order).
-        Chat.objects.filter(Q(id=chat_id), Q(last_message_at__isnull=True) | Q(last_message_at__lte=when)
+        Chat.objects.filter(Q(id=chat.id), Q(last_message_at__isnull=True) | Q(last_message_at__lte=when)
                             ).update(**latest)
-    if known:
-        Chat.objects.filter(id=chat_id).update(**known)
-        for name, field_value in known.items():
-            setattr(chat, name, field_value)
-    return chat
 
 
-def message_event_process(event: IncomingEvent) -> str:
-    """Store the message and create its delivery; returns the note for the event row."""
+@dataclass
+class MessageWork:
+    """What the look-ups of a message event found, for the stored phase."""
+    account: int
+    message: dict[str, Any]
+    direction: str
+    forward: bool
+    chat: Chat | None
+    voice_url: str | None
+    notes: list[str]
+
+
+def message_event_prepare(event: IncomingEvent) -> MessageWork:
+    """Outside any transaction: the chat (fetched from Avito when unknown) and a voice message's URL."""
     value = event.raw["payload"]["value"]
-    account, chat_id = _account(value), event.chat_id
+    account = _account(value)
     message = {**value, "id": event.message_id}
     direction = message_direction(message, account)
     forward = direction == "in" or settings.FORWARD_OWN_MESSAGES
     found = Enrichment(event)
-    voice_url = None
-    if forward:
-        _chat_known(chat_id, account, found)
-        if message.get("type") == "voice":
-            voice_url = _voice_url(message.get("content"), found)
-    with transaction.atomic():
-        message_upsert(message, chat_id=chat_id, account_user_id=account)
-        chat = _chat_record(chat_id, message, direction)
-        if not forward:
-            return "own message: stored, not delivered (FORWARD_OWN_MESSAGES is off)"
-        payload = normalize_message(
-            message, account_user_id=account, chat_id=chat_id,
-            chat_type=message.get("chat_type") or chat.chat_type or None,
-            ad_id=message.get("item_id") if isinstance(message.get("item_id"), int) else chat.item_id,
-            client_user_id=chat.client_user_id, client_name=chat.client_name, voice_url=voice_url,
-        )
-        delivery_create(event=event, payload=payload)
-    return "; ".join(found.notes)
+    chat = _chat_known(event.chat_id, account, found) if forward else Chat.objects.filter(id=event.chat_id).first()
+    voice_url = _voice_url(message.get("content"), found) if forward and message.get("type") == "voice" else None
+    return MessageWork(account, message, direction, forward, chat, voice_url, found.notes)
+
+
+def message_event_store(event: IncomingEvent, work: MessageWork) -> Processed:
+    """In the event's transaction: the message, the chat's latest state, and the delivery."""
+    chat = work.chat or chat_stub(event.chat_id)
+    message_upsert(work.message, chat_id=event.chat_id, account_user_id=work.account, chat_stored=True)
+    _chat_record(chat, work.message, work.direction)
+    if not work.forward:
+        return Processed("own message: stored, not delivered (FORWARD_OWN_MESSAGES is off)")
+    message = work.message
+    payload = normalize_message(
+        message, account_user_id=work.account, chat_id=event.chat_id,
+        chat_type=message.get("chat_type") or chat.chat_type or None,
+        ad_id=message.get("item_id") if isinstance(message.get("item_id"), int) else chat.item_id,
+        client_user_id=chat.client_user_id, client_name=chat.client_name, voice_url=work.voice_url,
+    )
+    return Processed("; ".join(work.notes), delivery_create(event=event, payload=payload))
+
+
+MESSAGE_PROCESSOR = EventProcessor(prepare=message_event_prepare, store=message_event_store)

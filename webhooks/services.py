@@ -3,7 +3,8 @@
 `events_drain` claims pending events a few at a time (and wakes more drains on a backlog),
 `event_process` takes one row; both claim with a conditional UPDATE. Processing dispatches
 on the event type (EVENT_PROCESSORS; anything else is stored as ignored) and records a
-crash on the row, where the sweep finds it again.
+crash on the row, where the sweep finds it again. A delivery that processing created is
+posted to n8n by the same worker right after (webhooks.delivery), not by a task of its own.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from webhooks.backoff import backoff_delay
+from webhooks.delivery import delivery_post_new
 from webhooks.doorbell import bell_answer
 from webhooks.intake import EVENT_PROCESSORS
 from webhooks.models import EventStatus, IncomingEvent
@@ -55,20 +57,23 @@ def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now,
             for _ in range(DRAIN_FAN_OUT - 1):
                 events_drain_wakeup(fan_out=False)
         for event in events:
-            _event_run(event, clock, rand)
-            done += 1
+            if _lease_enough(event, clock()):
+                _event_run(event, clock, rand)
+                done += 1
     events_drain_wakeup(fan_out=False)
     return done
 
 
 def _events_claim(*, now: datetime, limit: int) -> list[IncomingEvent]:
     """Take up to `limit` due pending events at once: rows locked by another drain are skipped
-    (PostgreSQL; SQLite serializes writers), and the UPDATE re-checks the status. The lease
-    covers the batch's events processed one after another."""
+    (PostgreSQL; SQLite serializes writers), and the UPDATE re-checks the status. The lease is
+    two events' worth, whatever the batch's size: an event that has less than one left when
+    its turn comes is renewed first (`_lease_enough`), so a drain that died holds its events
+    for two leases at most, and a quick batch costs no renewals."""
     with transaction.atomic():
         due = IncomingEvent.objects.filter(status=EventStatus.PENDING, next_attempt_at__lte=now)
         events = list(due.select_for_update(skip_locked=True).order_by("pk")[:limit])
-        lease_end = now + event_lease() * len(events)
+        lease_end = now + 2 * event_lease()
         claimed = due.filter(pk__in=[event.pk for event in events]).update(
             status=EventStatus.PROCESSING, attempts=F("attempts") + 1, claimed_until=lease_end)
         # Only without row locks can another drain have taken some: undo, stop; it or the sweep goes on.
@@ -78,6 +83,18 @@ def _events_claim(*, now: datetime, limit: int) -> list[IncomingEvent]:
     for event in events:
         event.status, event.attempts, event.claimed_until = EventStatus.PROCESSING, event.attempts + 1, lease_end
     return events
+
+
+def _lease_enough(event: IncomingEvent, now: datetime) -> bool:
+    """Make sure the drain holds the event for one more lease before processing it: renewed when
+    less is left (the batch's earlier events took long); False when it was lost to the sweep."""
+    if event.claimed_until - now >= event_lease():
+        return True
+    lease_end = now + 2 * event_lease()
+    renewed = IncomingEvent.objects.filter(pk=event.pk, status=EventStatus.PROCESSING,
+                                           attempts=event.attempts).update(claimed_until=lease_end)
+    event.claimed_until = lease_end
+    return bool(renewed)
 
 
 def event_lease() -> timedelta:
@@ -101,16 +118,25 @@ def event_process(*, event_pk: int, clock: Clock = timezone.now,
 
 def _event_run(event: IncomingEvent, clock: Clock, rand: Callable[[], float]) -> IncomingEvent:
     """Process an event this worker has claimed, and record the outcome on its row."""
+    processor = EVENT_PROCESSORS[event.event_type]
     try:
-        # The processor calls Avito outside any transaction (a SQLite write lock must not wait
-        # on the network) and stores in one; a crash before the finish below only means the
-        # idempotent processing runs again.
-        note = EVENT_PROCESSORS[event.event_type](event)
+        prepared = processor.prepare(event)
+        with transaction.atomic():
+            processed = processor.store(event, prepared)
+            # One commit for the rows and the outcome. An event lost meanwhile (the sweep took it
+            # back: its new holder processes it) keeps none of this run's rows.
+            if not _event_finish(event, status=EventStatus.PROCESSED, note=processed.note, error="",
+                                 processed_at=clock()):
+                transaction.set_rollback(True)
+                return event
     except Exception as exc:  # noqa: BLE001 (whatever broke, the event must stay on record)
         logger.exception("Processing incoming event %s failed (attempt %s)", event.pk, event.attempts)
         _event_failed(event, exc, clock(), rand)
-    else:
-        _event_finish(event, status=EventStatus.PROCESSED, note=note, error="", processed_at=clock())
+        return event
+    if processed.delivery is not None:
+        # Posted here and now, rather than by a task of its own: a Celery round trip per
+        # message cost more than the POST (docs/benchmarks.md, delivery throughput).
+        delivery_post_new(processed.delivery, clock=clock, rand=rand)
     return event
 
 

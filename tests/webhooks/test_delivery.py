@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 from messenger.normalizer import normalize_message
 from tests.conftest import USER_ID
 from tests.webhooks.avito_payloads import CHAT_ID, N8N_URL, VOICE_URL, avito_message
-from webhooks.delivery import DELIVERY_LEASE, NO_URL, delivery_attempt, delivery_create
+from webhooks.delivery import DELIVERY_LEASE, NO_URL, delivery_attempt, delivery_create, delivery_post_new
 from webhooks.models import Delivery, DeliveryStatus
 from webhooks.n8n_client import N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT
 from webhooks.sweep import webhooks_sweep
@@ -27,11 +27,18 @@ def at(seconds: float):
     return lambda: T0 + timedelta(seconds=seconds)
 
 
-def a_delivery(message_id="m-1") -> Delivery:
+def a_delivery(message_id="m-1", clock=at(0)) -> Delivery | None:
     payload = normalize_message(avito_message(message_id=message_id, content={"text": "Привет"}),
                                 account_user_id=USER_ID, chat_id=CHAT_ID, chat_type="u2i", ad_id=1,
                                 client_user_id=None, client_name="Guldan")
-    return delivery_create(event=None, payload=payload, clock=at(0))
+    return delivery_create(event=None, payload=payload, clock=clock)
+
+
+def first_attempt(delivery: Delivery, **kwargs) -> Delivery:
+    """The attempt the processing worker makes straight after creating the delivery; the row after it."""
+    delivery_post_new(delivery, **kwargs)
+    delivery.refresh_from_db()
+    return delivery
 
 
 @pytest.fixture
@@ -43,10 +50,12 @@ def n8n():
 def test_a_delivery_is_posted_signed_per_standard_webhooks(n8n, settings):
     settings.N8N_WEBHOOK_SECRET = SECRET
     n8n.post(N8N_URL, json={"ok": True})
-    delivery = a_delivery()
     now = datetime.now(timezone.utc)
+    delivery = a_delivery(clock=lambda: now)
+    assert (delivery.status, delivery.attempts, delivery.claimed_until) == (
+        DeliveryStatus.DELIVERING, 1, now + DELIVERY_LEASE)  # created held by its creator: nobody else posts it
 
-    result = delivery_attempt(delivery_pk=delivery.pk, clock=lambda: now)
+    result = first_attempt(delivery, clock=lambda: now)
 
     [call] = n8n.calls
     request = call.request
@@ -62,7 +71,7 @@ def test_a_delivery_is_posted_signed_per_standard_webhooks(n8n, settings):
 
 def test_without_a_secret_there_is_no_signature_header(n8n):
     n8n.post(N8N_URL, json={"ok": True})
-    delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    first_attempt(a_delivery(), clock=at(0))
     headers = n8n.calls[0].request.headers
     assert "webhook-signature" not in headers
     assert headers["webhook-id"] == "avito-msg-m-1"
@@ -73,7 +82,7 @@ def test_a_failure_is_recorded_and_retried_after_the_backoff_with_the_same_id(n8
     n8n.post(N8N_URL, status=500, body="workflow crashed")
     delivery = a_delivery()
 
-    failed = delivery_attempt(delivery_pk=delivery.pk, clock=at(0), rand=lambda: 0.5)
+    failed = first_attempt(delivery, clock=at(0), rand=lambda: 0.5)
     assert (failed.status, failed.attempts, failed.last_status_code) == (DeliveryStatus.PENDING, 1, 500)
     assert failed.last_error == "n8n answered HTTP 500: workflow crashed"
     assert failed.next_attempt_at == T0 + timedelta(seconds=15)  # base 10 * (1 + 0.5)
@@ -95,8 +104,9 @@ def test_the_waits_double_and_the_last_attempt_marks_it_failed(n8n, settings):
     n8n.post(N8N_URL, status=503)
     delivery = a_delivery()
     waits, now = [], 0.0
-    for _ in range(4):
-        row = delivery_attempt(delivery_pk=delivery.pk, clock=at(now), rand=lambda: 0.0)
+    for attempt in range(4):
+        row = (first_attempt(delivery, clock=at(now), rand=lambda: 0.0) if attempt == 0
+               else delivery_attempt(delivery_pk=delivery.pk, clock=at(now), rand=lambda: 0.0))
         if row.status == DeliveryStatus.PENDING:
             waits.append((row.next_attempt_at - T0).total_seconds() - now)
             now = (row.next_attempt_at - T0).total_seconds()
@@ -114,21 +124,21 @@ def test_the_waits_double_and_the_last_attempt_marks_it_failed(n8n, settings):
 ])
 def test_no_answer_at_all_is_a_failure_without_a_status_code(n8n, failure, error):
     n8n.post(N8N_URL, body=failure)
-    row = delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    row = first_attempt(a_delivery(), clock=at(0))
     assert (row.status, row.last_status_code) == (DeliveryStatus.PENDING, None)
     assert row.last_error.startswith(error)
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(n8n):
     n8n.post(N8N_URL, status=302, headers={"Location": "https://elsewhere.example.com/"})
-    row = delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    row = first_attempt(a_delivery(), clock=at(0))
     assert (row.status, row.last_status_code) == (DeliveryStatus.PENDING, 302)
     assert len(n8n.calls) == 1
 
 
 def test_an_unusable_secret_is_recorded_on_the_row(n8n, settings):
     settings.N8N_WEBHOOK_SECRET = "whsec_***"
-    row = delivery_attempt(delivery_pk=a_delivery().pk, clock=at(0))
+    row = first_attempt(a_delivery(), clock=at(0))
     assert row.status == DeliveryStatus.PENDING
     assert row.last_error.startswith("N8N_WEBHOOK_SECRET:")
     assert not n8n.calls
@@ -138,7 +148,9 @@ def test_without_n8n_url_events_are_kept_then_delivered_once_it_is_set(n8n, sett
                                                                        django_capture_on_commit_callbacks):
     settings.N8N_WEBHOOK_URL = ""
     delivery = a_delivery()
+    delivery_post_new(delivery, clock=at(0))
     assert delivery_attempt(delivery_pk=delivery.pk, clock=at(0)) is None
+    assert not n8n.calls
     row = Delivery.objects.get()
     assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.PENDING, 0, NO_URL)
     assert webhooks_sweep(clock=at(3600)) == {"events": 0, "deliveries": 0}
@@ -153,7 +165,8 @@ def test_without_n8n_url_events_are_kept_then_delivered_once_it_is_set(n8n, sett
 
 def test_a_delivery_is_created_once_per_event_id():
     first, second = a_delivery("same"), a_delivery("same")
-    assert first.pk == second.pk
+    assert first is not None
+    assert second is None  # processed again: the stored delivery keeps its course, nobody posts it twice
     assert Delivery.objects.count() == 1
 
 
@@ -167,7 +180,7 @@ def test_a_late_worker_cannot_overwrite_the_outcome_of_the_next_one(n8n):
         return (500, {}, "too late")
 
     n8n.add_callback(responses.POST, N8N_URL, callback=worker_a_stalls)
-    delivery_attempt(delivery_pk=delivery.pk, clock=at(0))
+    first_attempt(delivery, clock=at(0))
     row = Delivery.objects.get()
     assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.DELIVERED, 2, "")
 
@@ -179,7 +192,7 @@ def test_the_lease_covers_one_post_with_its_timeouts():
 def test_the_body_is_the_exact_json_every_time(n8n):
     n8n.post(N8N_URL, status=500)
     delivery = a_delivery()
-    delivery_attempt(delivery_pk=delivery.pk, clock=at(0), rand=lambda: 0.0)
+    first_attempt(delivery, clock=at(0), rand=lambda: 0.0)
     delivery_attempt(delivery_pk=delivery.pk, clock=at(10), rand=lambda: 0.0)
     bodies = [call.request.body for call in n8n.calls]
     assert bodies[0] == bodies[1] == delivery.body.encode()
@@ -200,7 +213,9 @@ class TestVoiceLinkAfterALongWait:
         payload = normalize_message(value, account_user_id=USER_ID, chat_id=CHAT_ID, chat_type="u2i", ad_id=1,
                                     client_user_id=None, client_name="Guldan", voice_url="https://avito.st/old.mp4")
         delivery = delivery_create(event=event, payload=payload, clock=at(0))
-        Delivery.objects.filter(pk=delivery.pk).update(created_at=T0)
+        # As after a failed first attempt: waiting for the next one.
+        Delivery.objects.filter(pk=delivery.pk).update(created_at=T0, status=DeliveryStatus.PENDING,
+                                                       claimed_until=None)
         return delivery
 
     def sent_voice_url(self, mock) -> str:
@@ -226,3 +241,18 @@ class TestVoiceLinkAfterALongWait:
         avito.post(N8N_URL, json={"ok": True})
         delivery_attempt(delivery_pk=voice_delivery.pk, clock=at(2 * 3600))
         assert self.sent_voice_url(avito) == "https://avito.st/old.mp4"
+
+
+def test_the_environments_proxy_and_ca_bundle_are_honoured_read_once_per_url(monkeypatch):
+    from webhooks.n8n_client import N8nClient, _session
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "n8n.local")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company-ca.pem")
+    client = N8nClient(session=_session())
+    proxied = client._environment_for("http://n8n.example.com/webhook/avito")
+    assert proxied["proxies"].get("http") == "http://proxy.internal:3128"
+    assert proxied["verify"] == "/etc/ssl/company-ca.pem"
+    assert "http" not in client._environment_for("http://n8n.local/webhook/avito")["proxies"]  # NO_PROXY
+    monkeypatch.setenv("HTTP_PROXY", "http://other:3128")
+    assert client._environment_for("http://n8n.example.com/webhook/avito") is proxied  # read once

@@ -2,12 +2,18 @@
 drained once, no event left."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from tests.webhooks.avito_payloads import N8N_URL, avito_chat, chat_url, notification, post_notification
 from webhooks import doorbell, services, wakeups
-from webhooks.models import Delivery, EventStatus, IncomingEvent
+from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
+from webhooks.intake import EVENT_PROCESSORS
+from webhooks.processors import EventProcessor, Processed
 from webhooks.services import events_drain
+
+T0 = datetime(2030, 1, 5, 9, 0, tzinfo=timezone.utc)  # after the events were stored: they are due
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis, pytest.mark.usefixtures("n8n_settings")]
 
@@ -61,8 +67,8 @@ def test_the_drain_processes_every_pending_event_and_the_next_event_rings_again(
     with django_capture_on_commit_callbacks(execute=True):
         assert events_drain() == 3
     assert not IncomingEvent.objects.exclude(status=EventStatus.PROCESSED).exists()
-    assert Delivery.objects.count() == 3
-    assert [name for name, _ in published] == ["webhooks.tasks.delivery_attempt"] * 3
+    assert list(Delivery.objects.values_list("status", flat=True)) == [DeliveryStatus.DELIVERED] * 3
+    assert published == []  # each delivery was posted by the drain itself, not by a task of its own
 
     published.clear()
     receive()  # after the drain answered the bell: a new drain is woken
@@ -108,6 +114,50 @@ def test_a_backlog_wakes_more_drains_once_and_they_leave_claimed_events_alone(
     with django_capture_on_commit_callbacks(execute=True):
         assert events_drain(fan_out=False) == services.CLAIM_BATCH  # a helper does not fan out again
     assert not [name for name, _ in published if name == "webhooks.tasks.events_drain"]
+
+
+class TestLeasesOfABatch:
+    """A batch is claimed for two leases; an event with less than one left when its turn comes is
+    renewed first, or left alone if the sweep gave it to another worker meanwhile."""
+
+    @pytest.fixture
+    def two_events(self, bell_redis, published, receive):
+        for _ in range(2):
+            receive()
+        return list(IncomingEvent.objects.order_by("pk"))
+
+    def leases_seen(self, monkeypatch, also=lambda event: None) -> list:
+        seen = []
+
+        def prepare(event):
+            seen.append((event.pk, IncomingEvent.objects.get(pk=event.pk).claimed_until))
+            also(event)
+        monkeypatch.setitem(EVENT_PROCESSORS, "message", EventProcessor(prepare, lambda event, _: Processed("")))
+        return seen
+
+    def test_a_quick_batch_costs_no_renewal(self, two_events, monkeypatch):
+        seen = self.leases_seen(monkeypatch)
+        assert events_drain(clock=lambda: T0) == 2
+        assert [lease for _, lease in seen] == [T0 + 2 * services.event_lease()] * 2
+
+    def test_an_event_whose_turn_comes_late_is_renewed_first(self, two_events, monkeypatch):
+        lease = services.event_lease()
+        ticks = iter(T0 + lease * step for step in range(100))  # every look at the clock: a lease later
+        seen = self.leases_seen(monkeypatch)
+        assert events_drain(clock=lambda: next(ticks)) == 2
+        (_, first), (_, second) = seen
+        assert first == T0 + 2 * lease  # claimed at T0, enough left at the first event's turn
+        assert second > first  # the second's turn came with less than a lease left: renewed
+
+    def test_an_event_the_sweep_took_back_meanwhile_is_left_to_its_new_holder(self, two_events, monkeypatch):
+        first, second = two_events
+        ticks = iter(T0 + services.event_lease() * step for step in range(100))
+        # While the first is processed, the sweep takes the second back and another worker claims it.
+        seen = self.leases_seen(monkeypatch, also=lambda event: IncomingEvent.objects.filter(
+            pk=second.pk).update(attempts=2))
+        events_drain(clock=lambda: next(ticks))
+        assert [pk for pk, _ in seen] == [first.pk]
+        assert IncomingEvent.objects.get(pk=second.pk).status == EventStatus.PROCESSING  # the other worker's
 
 
 def test_without_redis_every_event_wakes_its_own_task(published, receive):

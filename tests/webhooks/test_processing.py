@@ -210,3 +210,23 @@ def test_an_event_someone_else_holds_is_left_alone(avito):
                                          status=EventStatus.PROCESSING, next_attempt_at="2020-01-01T00:00:00Z")
     assert event_process(event_pk=event.pk) is None
     assert not avito.calls
+
+
+def test_a_run_that_lost_its_event_meanwhile_keeps_nothing_and_posts_nothing(avito, client, monkeypatch):
+    """The Avito look-up took so long that the sweep gave the event to another worker: that one
+    stores and delivers it; this run's rows are rolled back with its unfenced outcome."""
+    from webhooks import wakeups
+
+    monkeypatch.setattr(wakeups, "_publish", lambda *args, **kwargs: None)  # no drain: the test runs it
+    assert post_notification(client, notification(message_id="m-slow")).status_code == 200
+    event = IncomingEvent.objects.get()
+
+    def slow_chat(request):
+        IncomingEvent.objects.filter(pk=event.pk).update(attempts=5)  # the new holder's claim
+        return (200, {}, json.dumps(avito_chat()))
+    avito.add_callback(responses.GET, chat_url(), callback=slow_chat)
+
+    assert event_process(event_pk=event.pk).attempts == 5
+    assert not Message.objects.filter(id="m-slow").exists()
+    assert not Delivery.objects.exists()
+    assert not n8n_bodies(avito)

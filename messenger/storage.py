@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from avitogw.rows import upsert
 from messenger.models import Chat, ChatType, Message
 from messenger.normalizer import message_direction, message_text
 
@@ -79,21 +80,23 @@ def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id:
     content = message.get("content") or {}
     if not chat_stored:
         chat_stub(chat_id)
-    row = Message(
-        id=message["id"],
-        chat_id=chat_id,
-        author_id=message.get("author_id"),
-        direction=message_direction(message, account_user_id),
-        type=message_type,
-        text=message_text(message_type, content),
-        content=dict(content),
-        created=_when(message.get("created")),
-        is_read=bool(message.get("is_read")),
-        raw=dict(message),
-    )
-    # INSERT ... ON CONFLICT DO UPDATE: one statement where update_or_create takes five or six.
-    Message.objects.bulk_create([row], update_conflicts=True, unique_fields=["id"], update_fields=MESSAGE_FIELDS)
-    return row
+    values = {
+        "id": message["id"],
+        "chat": chat_id,
+        "author_id": message.get("author_id"),
+        "direction": message_direction(message, account_user_id),
+        "type": message_type,
+        "text": message_text(message_type, content),
+        "content": dict(content),
+        "created": _when(message.get("created")),
+        "is_read": bool(message.get("is_read")),
+        "raw": dict(message),
+        "stored_at": datetime.now(timezone.utc),
+    }
+    # One INSERT ... ON CONFLICT DO UPDATE, its SQL written once (avitogw.rows): a message is
+    # stored for every notification, and the ORM's bulk_create compiled it anew each time.
+    upsert(Message, values, update=MESSAGE_FIELDS)
+    return Message(**{("chat_id" if name == "chat" else name): value for name, value in values.items()})
 
 
 def messages_upsert(messages, *, chat_id: str, account_user_id: int) -> None:

@@ -23,8 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from avitogw.exception_handler import ApiError
+from avitogw.rows import insert_new, update_held
 from webhooks.backoff import backoff_delay
-from webhooks.insert_new import insert_new
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
 from webhooks.n8n_client import N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT, N8nClient, N8nError, get_n8n_client
 from webhooks.signing import SigningSecretInvalid, signed_headers
@@ -114,8 +114,9 @@ def _post(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: C
 
 
 def _attempt_finish(delivery: Delivery, **changes) -> int:
-    return Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.DELIVERING,
-                                   attempts=delivery.attempts).update(claimed_until=None, **changes)
+    """Record the attempt's outcome if this worker still holds the delivery (the attempt number is the fence)."""
+    return update_held(Delivery, delivery.pk, held={"status": DeliveryStatus.DELIVERING, "attempts": delivery.attempts},
+                       changes={"claimed_until": None, **changes})
 
 
 def _attempt_failed(delivery: Delivery, error: str, status_code: int | None, now: datetime,

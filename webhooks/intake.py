@@ -2,7 +2,7 @@
 
 `event_receive` runs inside Avito's 2-second budget and on the gateway's hottest path, so
 it does the least that keeps a message safe: parse, classify, one INSERT unless the
-message id is stored already (webhooks.insert_new: a repeat is dropped by the database,
+message id is stored already (avitogw.rows: a repeat is dropped by the database,
 concurrent copies included), then a wake-up after commit (webhooks.doorbell: one per
 burst). Processing happens later, in the worker (webhooks.services).
 """
@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from webhooks.insert_new import insert_new
+from avitogw.rows import insert_new
 from webhooks.message_events import MESSAGE_PROCESSOR
 from webhooks.models import EventStatus, IncomingEvent
 from webhooks.processors import EventProcessor

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from django.conf import settings
-from django.db.models import Q
 
+from avitogw.rows import update_held
 from messenger.avito import get_client
 from messenger.avito.errors import AvitoError
 from messenger.models import Chat, ChatType
@@ -111,8 +111,7 @@ def _chat_record(chat: Chat, value: Mapping[str, Any], direction: str) -> None:
         if direction == "in":
             latest["is_unread"] = not value.get("read")
         # Only a message newer than the chat's last one moves it (notifications may arrive out of order).
-        Chat.objects.filter(Q(id=chat.id), Q(last_message_at__isnull=True) | Q(last_message_at__lte=when)
-                            ).update(**latest)
+        update_held(Chat, chat.id, held={}, changes=latest, if_not_later=("last_message_at", when))
 
 
 @dataclass

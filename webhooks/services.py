@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from avitogw.rows import update_held
 from webhooks.backoff import backoff_delay
 from webhooks.delivery import delivery_post_new
 from webhooks.doorbell import bell_answer
@@ -31,7 +32,7 @@ Clock = Callable[[], datetime]
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 DRAIN_LIMIT = 200  # events per drain task before it hands over to a fresh one
 DRAIN_FAN_OUT = 4  # drains at most at once on a backlog: about the worker slots of a small deployment
-CLAIM_BATCH = 4  # events a drain claims with one UPDATE
+CLAIM_BATCH = 10  # events a drain claims at once: a claim costs as much as processing an event
 
 
 def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now,
@@ -144,8 +145,8 @@ def _event_finish(event: IncomingEvent, **fields) -> int:
     """Update the event if this worker still holds it (the attempt number is the fence)."""
     changes = {"status": fields.pop("status"), "note": fields.pop("note", event.note)[:255],
                "last_error": fields.pop("error"), "claimed_until": None, **fields}
-    return IncomingEvent.objects.filter(pk=event.pk, status=EventStatus.PROCESSING,
-                                        attempts=event.attempts).update(**changes)
+    return update_held(IncomingEvent, event.pk, held={"status": EventStatus.PROCESSING, "attempts": event.attempts},
+                       changes=changes)
 
 
 def _event_failed(event: IncomingEvent, exc: Exception, now: datetime, rand: Callable[[], float]) -> None:

@@ -22,24 +22,35 @@ class EventStatus(models.TextChoices):
 
 class IncomingEvent(models.Model):
     avito_event_id = models.CharField(max_length=128, blank=True, help_text="the notification's own `id`")
-    event_type = models.CharField(max_length=64, blank=True, db_index=True, help_text="payload.type")
-    message_id = models.CharField(max_length=128, null=True, blank=True, unique=True,
+    event_type = models.CharField(max_length=64, blank=True, help_text="payload.type")
+    message_id = models.CharField(max_length=128, null=True, blank=True,
                                   help_text="Avito message id: a repeat of it is dropped")
-    chat_id = models.CharField(max_length=128, blank=True, db_index=True)
+    chat_id = models.CharField(max_length=128, blank=True)
     raw = models.JSONField(help_text="the notification exactly as Avito sent it")
-    status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING,
-                              db_index=True)
+    status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
+    next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
     repeats = models.PositiveIntegerField(default=0, help_text="how many times Avito sent it again")
     note = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        # Every notification is an INSERT and its processing an UPDATE of these, so only the
+        # indexes something uses: the unique message id (ON CONFLICT), the worker's look-ups
+        # (partial: only the few rows still in work, however many are done) and the admin's
+        # search by chat and browsing by date. Status and type are filtered only in the admin.
+        constraints = [models.UniqueConstraint(fields=["message_id"], name="incoming_event_message_id")]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="incoming_event_due",
+                         condition=models.Q(status__in=[EventStatus.PENDING, EventStatus.ERROR])),
+            models.Index(fields=["claimed_until"], name="incoming_event_held", condition=models.Q(status=EventStatus.PROCESSING)),
+            models.Index(fields=["chat_id"], name="incoming_event_chat"),
+            models.Index(fields=["received_at"], name="incoming_event_received"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} {self.message_id or self.pk}"
@@ -55,24 +66,29 @@ class DeliveryStatus(models.TextChoices):
 class Delivery(models.Model):
     incoming_event = models.ForeignKey(IncomingEvent, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="deliveries")
-    event_id = models.CharField(max_length=160, unique=True, help_text="webhook-id: the same on every retry")
+    event_id = models.CharField(max_length=160, help_text="webhook-id: the same on every retry")
     body = models.TextField(help_text="the exact JSON posted to n8n")
-    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING,
-                              db_index=True)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
+    next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+        # As for events: the unique webhook-id, the worker's partial look-ups, the lists by date.
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="delivery_event_id")]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status=DeliveryStatus.PENDING)),
+            models.Index(fields=["claimed_until"], name="delivery_held", condition=models.Q(status=DeliveryStatus.DELIVERING)),
+            models.Index(fields=["created_at"], name="delivery_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.status})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from webhooks.background_wakeups import BackgroundWakeups
 from webhooks.doorbell import bell_ring
 
 logger = logging.getLogger(__name__)
@@ -23,14 +24,39 @@ def _publish(task, *args, countdown: float | None = None) -> None:
 
 
 def event_stored_wakeup(event_pk: int) -> None:
-    """A new event is committed: ring the doorbell, and wake a drain only if nobody else just did."""
+    """A new event is committed: wake the worker, from the background thread in a web server process."""
+    if _background is not None:
+        _background.hand_over(event_pk)
+    else:
+        events_stored_wakeup([event_pk])
+
+
+def events_stored_wakeup(event_pks: list[int]) -> None:
+    """New events are committed: ring the doorbell, and wake a drain only if nobody else just did."""
     from webhooks.tasks import event_process, events_drain  # tasks import services, which import this
 
     rang = bell_ring()
     if rang is None:
-        _publish(event_process, event_pk)
+        for event_pk in event_pks:
+            _publish(event_process, event_pk)
     elif rang:
         _publish(events_drain)
+
+
+_background: BackgroundWakeups | None = None
+
+
+def wakeups_in_background() -> None:
+    """From now on this process wakes the worker from a thread of its own (a gunicorn worker,
+    after its fork: a thread does not survive one)."""
+    global _background
+    _background = BackgroundWakeups(events_stored_wakeup).start()
+
+
+def wakeups_flush() -> None:
+    """Send the wake-ups still pending (a gunicorn worker about to exit)."""
+    if _background is not None:
+        _background.flush()
 
 
 def event_process_wakeup(event_pk: int, *, countdown: float | None = None) -> None:

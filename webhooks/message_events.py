@@ -1,8 +1,10 @@
 """Processing of a `message` notification: store it, normalize it, create its delivery.
 
-The chat and the message are upserted so the admin is current (unread flag, last message).
-The client's name comes from the stored chat; an unknown chat is fetched from Avito once
-and stored. A voice message gets its file URL from getVoiceFiles. The account's own
+In two phases (webhooks.processors): `message_event_prepare`, outside any transaction, finds
+the chat (the client's name comes from the stored chat; an unknown chat is fetched from
+Avito once and stored) and a voice message's file URL (getVoiceFiles);
+`message_event_store`, in the event's transaction, upserts the message and the chat's latest
+state (so the admin is current: unread flag, last message) and creates the delivery. The account's own
 messages (Avito echoes them) are stored as outgoing and delivered only with
 FORWARD_OWN_MESSAGES. Everything here is idempotent: running it twice for one event
 stores the same rows and creates no second delivery.

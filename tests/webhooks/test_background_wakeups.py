@@ -72,3 +72,12 @@ def test_a_failing_send_does_not_stop_the_thread():
     wakeups.hand_over(2)
     wait_for(lambda: len(calls) == 2)
     assert calls == [[1], [2]]
+
+
+def test_a_burst_within_the_coalescing_time_is_one_wake_up():
+    recorder = Recorder()
+    wakeups = BackgroundWakeups(recorder, coalesce=0.2).start()
+    for pk in range(50):
+        wakeups.hand_over(pk)
+    wait_for(lambda: len(recorder.sent()) == 50)
+    assert recorder.batches == [list(range(50))]

@@ -28,11 +28,18 @@ from messenger.avito.errors import AvitoRateLimited, redis_failures_as_unavailab
 logger = logging.getLogger(__name__)
 
 # Returns {1, grant time} or {0, wait until the oldest call leaves the window}, in microseconds.
+# ARGV[4], the time, is for tests; the limiter always uses the Redis server's clock.
 SLIDING_WINDOW_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[4] then
+  now = tonumber(ARGV[4])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - window))
+-- Numbers, not text: Lua writes a number into a string with 14 digits, 100 us at this size.
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window - 1)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
@@ -61,14 +68,18 @@ class WindowStore(Protocol):
 
 
 class RedisWindowStore:
-    def __init__(self, redis_client, key: str = "avitogw:avito:ratelimit"):
+    def __init__(self, redis_client, key: str = "avitogw:avito:ratelimit", clock: Callable[[], float] | None = None):
         self.key = key
+        self.clock = clock  # None: the Redis server's clock, so that every host agrees
         self.script = redis_client.register_script(SLIDING_WINDOW_LUA)
         self.settle_script = redis_client.register_script(SETTLE_LUA)
 
     @redis_failures_as_unavailable
     def try_acquire(self, limit: int, window: float) -> tuple[bool, float]:
-        granted, micros = self.script(keys=[self.key], args=[limit, int(window * 1_000_000), uuid.uuid4().hex])
+        args = [limit, int(window * 1_000_000), uuid.uuid4().hex]
+        if self.clock is not None:
+            args.append(round(self.clock() * 1_000_000))
+        granted, micros = self.script(keys=[self.key], args=args)
         return bool(granted), int(micros) / 1_000_000
 
     @redis_failures_as_unavailable

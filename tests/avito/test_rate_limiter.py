@@ -116,3 +116,17 @@ def test_the_client_counts_calls_in_redis_when_redis_url_is_set(avito_redis, red
         limiter.acquire(timeout=1)
     assert avito_redis.zcard(f"{redis_prefix}:ratelimit") == 2
     assert not RateLimitCall.objects.exists()
+
+
+@pytest.mark.redis
+def test_redis_window_is_exact_to_the_microsecond(avito_redis, redis_prefix):
+    """Grant times near 1.8e15 microseconds: a bound written into the script as text (Lua prints 14
+    digits) was rounded to 100 us, and let a sixth call into a window of five (seen in CI)."""
+    key = f"{redis_prefix}:ratelimit"
+    held = [1796014072590262, 1796014072590377, 1796014073089370, 1796014073089863, 1796014073089905]
+    avito_redis.zadd(key, {f"call-{n}": at for n, at in enumerate(held)})
+    store = RedisWindowStore(redis_connection(), key=key, clock=lambda: 1796014073090253 / 1_000_000)
+
+    granted, wait = store.try_acquire(5, 0.5)
+    assert not granted  # the first call, 499,991 us earlier, is still in the window
+    assert wait == pytest.approx(10e-6, abs=2e-6)  # it leaves in 10 us

@@ -20,7 +20,7 @@ statement after a few uses on the connection.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from django.db import connection
 from django.db.models import Model
@@ -31,51 +31,63 @@ _statements: dict[tuple, str] = {}
 def insert_new(model: type[Model], values: dict[str, Any], *, key: str, constants: dict[str, str]) -> int | None:
     """Insert a row of `model`: `values` by field name (prepared by each field), `constants` as SQL
     literals; together they must name every column but the id. Its id, or None if `key` exists."""
-    meta = model._meta
-    statement_key = ("insert", meta.label, tuple(values), tuple(constants.items()), key, connection.vendor)
-    sql = _statements.get(statement_key) or _statements.setdefault(statement_key, _statement(model, values, constants, key))
+    meta, quote = model._meta, connection.ops.quote_name
+
+    def build() -> str:
+        columns = _all_columns(meta, [*values, *constants])
+        placeholders = ["%s"] * len(values) + list(constants.values())
+        return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "
+                f"VALUES ({', '.join(placeholders)}) "
+                f"ON CONFLICT ({quote(meta.get_field(key).column)}) DO NOTHING RETURNING {quote(meta.pk.column)}")
+    sql = _statement(("insert", meta.label, tuple(values), tuple(constants.items()), key), build)
     return _execute(sql, _prepared(meta, values.items()))
 
 
 def upsert(model: type[Model], values: dict[str, Any], *, update: list[str]) -> None:
-    """Insert a row of `model` (`values` by field name, every column), or update the `update`
+    """Insert a row of `model` (`values` by field name: every column), or update the `update`
     fields of the row with its primary key."""
-    meta = model._meta
-    statement_key = ("upsert", meta.label, tuple(values), tuple(update), connection.vendor)
-    sql = _statements.get(statement_key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        columns = [meta.get_field(name).column for name in values]
+    meta, quote = model._meta, connection.ops.quote_name
+
+    def build() -> str:
+        columns = _all_columns(meta, list(values))
         sets = ", ".join(f"{quote(column)} = EXCLUDED.{quote(column)}"
                          for column in (meta.get_field(name).column for name in update))
-        sql = _statements.setdefault(statement_key, (
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({quote(meta.pk.column)}) DO UPDATE SET {sets}"))
-    _execute(sql, _prepared(meta, values.items()), rowcount=True)
+        return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({quote(meta.pk.column)}) DO UPDATE SET {sets}")
+    _execute(_statement(("upsert", meta.label, tuple(values), tuple(update)), build),
+             _prepared(meta, values.items()), rowcount=True)
 
 
 def update_held(model: type[Model], pk: Any, *, held: dict[str, Any], changes: dict[str, Any],
                 if_not_later: tuple[str, Any] | None = None) -> int:
     """Apply `changes` (by field name) to the row `pk` if it still matches `held` (and, with
     `if_not_later=(field, value)`, if its field is null or not later than value); rows updated."""
-    meta = model._meta
-    later_field = if_not_later[0] if if_not_later else None
-    statement_key = ("update", meta.label, tuple(changes), tuple(held), later_field, connection.vendor)
-    sql = _statements.get(statement_key)
-    if sql is None:
-        quote = connection.ops.quote_name
+    meta, quote = model._meta, connection.ops.quote_name
+    later = [if_not_later] if if_not_later else []
+
+    def build() -> str:
         sets = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in changes)
         wheres = [f"{quote(meta.get_field(name).column)} = %s" for name in [meta.pk.name, *held]]
-        if later_field:
-            column = quote(meta.get_field(later_field).column)
-            wheres.append(f"({column} IS NULL OR {column} <= %s)")
-        sql = _statements.setdefault(statement_key,
-                                     f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {' AND '.join(wheres)}")
-    params = [*_prepared(meta, changes.items()), meta.pk.get_db_prep_save(pk, connection),
-              *_prepared(meta, held.items())]
-    if if_not_later:
-        params.append(meta.get_field(later_field).get_db_prep_save(if_not_later[1], connection))
+        wheres += [f"({column} IS NULL OR {column} <= %s)"
+                   for column in (quote(meta.get_field(name).column) for name, _ in later)]
+        return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {' AND '.join(wheres)}"
+    sql = _statement(("update", meta.label, tuple(changes), tuple(held), tuple(name for name, _ in later)), build)
+    params = _prepared(meta, [*changes.items(), (meta.pk.name, pk), *held.items(), *later])
     return _execute(sql, params, rowcount=True)
+
+
+def _statement(key: tuple, build: Callable[[], str]) -> str:
+    key = (*key, connection.vendor)
+    sql = _statements.get(key)
+    return sql if sql is not None else _statements.setdefault(key, build())
+
+
+def _all_columns(meta, names: list[str]) -> list[str]:
+    columns = [meta.get_field(name).column for name in names]
+    missing = {field.column for field in meta.concrete_fields if not field.primary_key} - set(columns)
+    if missing:  # a column added to the model and not to the caller: fail at once, loudly
+        raise RuntimeError(f"INSERT into {meta.db_table} leaves out {sorted(missing)}")
+    return columns
 
 
 def _prepared(meta, values) -> list:
@@ -94,15 +106,3 @@ def _execute(sql: str, params: list, *, rowcount: bool = False):
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount if rowcount else (cursor.fetchone() or (None,))[0]
-
-
-def _statement(model: type[Model], values: dict[str, Any], constants: dict[str, str], key: str) -> str:
-    meta, quote = model._meta, connection.ops.quote_name
-    columns = [meta.get_field(name).column for name in [*values, *constants]]
-    missing = {field.column for field in meta.concrete_fields if not field.primary_key} - set(columns)
-    if missing:  # a column added to the model and not to the caller: fail at once, loudly
-        raise RuntimeError(f"INSERT into {meta.db_table} leaves out {sorted(missing)}")
-    placeholders = ["%s"] * len(values) + list(constants.values())
-    return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "
-            f"VALUES ({', '.join(placeholders)}) "
-            f"ON CONFLICT ({quote(meta.get_field(key).column)}) DO NOTHING RETURNING {quote(meta.pk.column)}")

@@ -5,6 +5,8 @@
   no savepoint is needed inside a transaction, and in autocommit the statement is its own
   transaction. The webhook stores every notification this way, the worker every delivery.
 - `upsert`: `INSERT ... ON CONFLICT (<pk>) DO UPDATE`: a message as Avito shows it now.
+- A JSON field's value may be `JsonText`, JSON that is text already (the webhook's body):
+  it is stored as it is, not parsed and serialized again.
 - `update_held`: `UPDATE ... SET ... WHERE <pk> AND <equalities>`: the outcome of an event or
   a delivery, recorded only if this worker still holds the row (status and attempt number);
   with `if_not_later`, only if the row's time field is empty or not later than a value (a
@@ -90,8 +92,21 @@ def _all_columns(meta, names: list[str]) -> list[str]:
     return columns
 
 
+class JsonText(str):
+    """A JSON field's value that is JSON text already (a request's body): stored as it is."""
+
+
 def _prepared(meta, values) -> list:
-    return [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values]
+    return [_json_text(value) if isinstance(value, JsonText) else meta.get_field(name).get_db_prep_save(value, connection)
+            for name, value in values]
+
+
+def _json_text(text: JsonText):
+    if connection.vendor != "postgresql":
+        return str(text)
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(text, dumps=str)  # jsonb from the text itself: no parse and dump again in Python
 
 
 def _execute(sql: str, params: list, *, rowcount: bool = False):

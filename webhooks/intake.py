@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from avitogw.rows import insert_new
+from avitogw.rows import JsonText, insert_new
 from webhooks.message_events import MESSAGE_PROCESSOR
 from webhooks.models import EventStatus, IncomingEvent
 from webhooks.processors import EventProcessor
@@ -83,8 +83,7 @@ def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
-    raw = _without_nul(data) if b"\\u0000" in body else data  # a NUL can only come escaped
-    event_pk = _event_insert(fields, raw=raw, now=clock())
+    event_pk = _event_insert(fields, raw=_raw_json(body, data), now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.
         IncomingEvent.objects.filter(message_id=fields["message_id"]).update(repeats=F("repeats") + 1)
@@ -97,6 +96,17 @@ def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
 
 # What the INSERT writes besides the notification's own fields: the model's defaults, as SQL.
 DEFAULTS = {"attempts": "0", "repeats": "0", "last_error": "''", "claimed_until": "NULL", "processed_at": "NULL"}
+
+
+def _raw_json(body: bytes, data: dict) -> Any:
+    """The notification as stored: Avito's own JSON text as it came (no second serialization on the
+    hot path), unless it holds a NUL, which PostgreSQL's jsonb refuses (it can only come escaped)."""
+    if b"\\u0000" in body:
+        return _without_nul(data)
+    try:
+        return JsonText(body.decode("utf-8-sig"))  # -sig: without a byte-order mark, which json accepts
+    except UnicodeDecodeError:  # JSON in UTF-16 or -32: valid, rare; stored as parsed
+        return data
 
 
 def _event_insert(fields: dict[str, Any], *, raw: Any, now) -> int | None:

@@ -166,3 +166,10 @@ def test_outside_a_transaction_the_insert_stands_alone_and_a_repeat_is_dropped(c
     assert (event.status, event.repeats) == (EventStatus.PENDING, 1)
     assert woken == [("webhooks.tasks.event_process", (event.pk,))]  # on commit, once
 
+
+
+def test_the_body_is_stored_as_avito_sent_it_even_with_a_byte_order_mark(client):
+    body = notification(message_id="m-bom")
+    data = "\ufeff".encode() + json.dumps(body, ensure_ascii=False).encode()
+    assert client.post("/webhook/avito", data=data, content_type="application/json").status_code == 200
+    assert IncomingEvent.objects.get().raw == body

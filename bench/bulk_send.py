@@ -25,8 +25,7 @@ import requests
 from bench.avito_side import Sandbox
 from bench.common import save_results, table
 from bench.machine import machine_info
-from bench.processes import bench_stack, wait_workers_ready
-from tests.e2e.stack import wait_until
+from bench.processes import bench_stack, bulk_job_run, wait_workers_ready
 
 
 def one_job(stack, chats: list[dict], messages: int) -> dict:
@@ -35,16 +34,7 @@ def one_job(stack, chats: list[dict], messages: int) -> dict:
     run = uuid.uuid4().hex[:8]
     items = [{"chat_id": chats[i % len(chats)]["id"], "text": f"bench {run} #{i}"} for i in range(messages)]
     started = time.monotonic()
-    answer = requests.post(f"{stack.base_url}/api/messages/send/bulk", json={"messages": items},
-                           headers=stack.headers, timeout=30)
-    answer.raise_for_status()
-    status_url = answer.json()["status_url"]
-
-    def completed():
-        body = requests.get(status_url, headers=stack.headers, timeout=10).json()
-        return body if body["status"] == "completed" else None
-
-    body = wait_until(completed, 300, "the bulk job", interval=0.05)
+    body = bulk_job_run(stack, items, timeout=300, interval=0.05)
     seconds = time.monotonic() - started
     after = sandbox.stats()
     return {"seconds": round(seconds, 2), "sent": body["sent"], "failed": body["failed"],

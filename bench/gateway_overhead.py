@@ -13,7 +13,6 @@ so it is part of both figures. CPU per request is split by process.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 from bench.avito_side import Sandbox
@@ -22,12 +21,12 @@ from bench.common import (
     median,
     parse_stack_args,
     prime,
+    run_flavours,
     run_load,
-    save_results,
     stack_parser,
     table,
 )
-from bench.machine import CpuMeter, in_groups, machine_info
+from bench.machine import CpuMeter, in_groups
 from bench.processes import bench_stack, service_meters
 
 JSON = {"Content-Type": "application/json"}
@@ -114,6 +113,16 @@ def summarize(runs: list[dict], args) -> list[dict]:
     return rows
 
 
+def print_summary(result: dict) -> None:
+    rows = [[r["operation"], r["senders"], r["direct_rps"], r["gateway_rps"], r["ratio"],
+             f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}", r["direct_p50_ms"], r["gateway_p50_ms"],
+             r["direct_p99_ms"], r["gateway_p99_ms"], r["direct_cpu_ms"], r["gateway_cpu_ms"], r["errors"]]
+            for r in result["summary"]]
+    print(table(["call", "senders", "direct/s", "gateway/s", "ratio", "range", "direct p50", "gw p50",
+                 "direct p99", "gw p99", "direct cpu ms", "gw cpu ms", "errors"], rows,
+                title=f"\nGateway overhead, {result['flavour']} (medians of rounds)"))
+
+
 def main(argv=None) -> list[dict]:
     parser = stack_parser(__doc__, flavours="postgres")
     parser.add_argument("--senders", default="1,16", type=lambda s: [int(x) for x in s.split(",")])
@@ -121,20 +130,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     args = parse_stack_args(parser, argv)
-    started, machine = time.time(), machine_info()
-    results = [measure_flavour(flavour, args) for flavour in args.flavours.split(",")]
-    for result in results:
-        rows = [[r["operation"], r["senders"], r["direct_rps"], r["gateway_rps"], r["ratio"],
-                 f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}", r["direct_p50_ms"], r["gateway_p50_ms"],
-                 r["direct_p99_ms"], r["gateway_p99_ms"], r["direct_cpu_ms"], r["gateway_cpu_ms"], r["errors"]]
-                for r in result["summary"]]
-        print(table(["call", "senders", "direct/s", "gateway/s", "ratio", "range", "direct p50", "gw p50",
-                     "direct p99", "gw p99", "direct cpu ms", "gw cpu ms", "errors"], rows,
-                    title=f"\nGateway overhead, {result['flavour']} (medians of rounds)"))
-    save_results("gateway_overhead", {"settings": vars(args), "flavours": results}, started=started,
-                 machine_before=machine)
-    return results
-
+    return run_flavours("gateway_overhead", args, measure_flavour, print_summary)
 
 if __name__ == "__main__":
     main()

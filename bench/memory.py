@@ -19,9 +19,8 @@ import time
 import uuid
 
 from bench.avito_side import Sandbox
-from bench.common import parse_stack_args, save_results, stack_parser, table
+from bench.common import parse_stack_args, run_flavours, stack_parser, table
 from bench.delivery_throughput import Tally, backlog
-from bench.machine import machine_info
 from bench.processes import RssSampler, bench_stack, wait_workers_ready
 from tests.e2e.n8n_standin import N8nStandIn
 from tests.e2e.stack import wait_until
@@ -77,24 +76,22 @@ def measure_flavour(flavour: str, args) -> dict:
             "roles": roles(sampler), "samples": len(sampler.series)}
 
 
+def print_summary(result: dict) -> None:
+    rows = [[name, r["processes"], r["rss_start_mb"], r["rss_end_mb"], r["peak_mb"]]
+            for name, r in result["roles"].items()]
+    print(table(["process", "count", "RSS at start MB", "RSS at end MB", "peak MB"], rows,
+                title=f"\nMemory, {result['flavour']}: {result['delivered']} of {result['events']} events "
+                      f"delivered in {result['deliver_s']} s"))
+    worst = max(r["peak_mb"] for r in result["roles"].values())
+    print(f"target (every process under {TARGET_MB} MB): {'met' if worst < TARGET_MB else 'MISSED'}")
+
+
 def main(argv=None) -> list[dict]:
     parser = stack_parser(__doc__, flavours="postgres")
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for every delivery")
     args = parse_stack_args(parser, argv)
-    started, machine = time.time(), machine_info()
-    results = [measure_flavour(flavour, args) for flavour in args.flavours.split(",")]
-    for result in results:
-        rows = [[name, r["processes"], r["rss_start_mb"], r["rss_end_mb"], r["peak_mb"]]
-                for name, r in result["roles"].items()]
-        print(table(["process", "count", "RSS at start MB", "RSS at end MB", "peak MB"], rows,
-                    title=f"\nMemory, {result['flavour']}: {result['delivered']} of {result['events']} events "
-                          f"delivered in {result['deliver_s']} s"))
-        worst = max(r["peak_mb"] for r in result["roles"].values())
-        print(f"target (every process under {TARGET_MB} MB): {'met' if worst < TARGET_MB else 'MISSED'}")
-    save_results("memory", {"settings": vars(args), "flavours": results}, started=started, machine_before=machine)
-    return results
-
+    return run_flavours("memory", args, measure_flavour, print_summary)
 
 if __name__ == "__main__":
     main()

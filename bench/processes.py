@@ -66,6 +66,20 @@ def start_bare_view(stack: Stack) -> str:
     return url
 
 
+def bulk_job_run(stack: Stack, items: list[dict], *, timeout: float, interval: float) -> dict:
+    """POST a bulk job through the gateway's API and wait until it has ended; its last status."""
+    answer = requests.post(f"{stack.base_url}/api/messages/send/bulk", json={"messages": items},
+                           headers=stack.headers, timeout=30)
+    answer.raise_for_status()
+    status_url = answer.json()["status_url"]
+
+    def ended():
+        body = requests.get(status_url, headers=stack.headers, timeout=10).json()
+        return body if body["status"] in ("completed", "cancelled") else None
+
+    return wait_until(ended, timeout, "the bulk job", interval=interval)
+
+
 def wait_workers_ready(stack: Stack, name: str = "worker", timeout: float = 90) -> None:
     """Until the named Celery worker has logged that it is ready for tasks."""
     log = stack.workdir / f"{name}.log"

@@ -23,9 +23,9 @@ import uuid
 import requests
 
 from bench.avito_side import Sandbox
-from bench.common import median, parse_stack_args, save_results, stack_parser, table
-from bench.machine import CpuMeter, in_groups, machine_info
-from bench.processes import bench_stack, wait_workers_ready
+from bench.common import median, parse_stack_args, run_flavours, stack_parser, table
+from bench.machine import CpuMeter, in_groups
+from bench.processes import bench_stack, bulk_job_run, wait_workers_ready
 from tests.e2e.stack import wait_until
 
 
@@ -74,16 +74,7 @@ def one_job(stack, chats: list[dict], messages: int, limit: int, window: float) 
     sandbox = Sandbox(stack.sandbox_url)
     with CallClock(sandbox) as clock:
         posted = time.monotonic()
-        answer = requests.post(f"{stack.base_url}/api/messages/send/bulk", json={"messages": items},
-                               headers=stack.headers, timeout=30)
-        answer.raise_for_status()
-        status_url = answer.json()["status_url"]
-
-        def finished():
-            body = requests.get(status_url, headers=stack.headers, timeout=10).json()
-            return body if body["status"] in ("completed", "cancelled") else None
-
-        status = wait_until(finished, 60 + 3 * messages * window / limit, "the bulk job", interval=0.2)
+        status = bulk_job_run(stack, items, timeout=60 + 3 * messages * window / limit, interval=0.2)
         done = time.monotonic()
         time.sleep(0.1)  # one more sample after the job reports completion
     first, last, calls, refused = clock.first_and_last()
@@ -129,6 +120,18 @@ def measure_flavour(flavour: str, args) -> dict:
                         "failed": sum(r["failed"] for r in runs)}}
 
 
+def print_summary(result: dict, args) -> None:
+    rows = [[run["round"], run["avito_calls"], run["first_to_last_call_s"], run["ideal_first_to_last_s"],
+             run["achieved_rate"], run["utilisation"], run["avito_429"], run["sent"], run["failed"], run["job_s"]]
+            for run in result["runs"]]
+    print(table(["round", "calls", "first-last s", "ideal s", "calls/s", "utilisation", "429s", "sent", "failed",
+                 "job s"], rows,
+                title=f"\n{result['flavour']}: {args.messages} messages at {args.limit}/{args.window:g} s, "
+                      f"{args.workers} workers x {args.concurrency}"))
+    ok = result["summary"]["utilisation"] >= 0.95 and result["summary"]["avito_429"] == 0
+    print(f"target (utilisation >= 0.95, no 429): {'met' if ok else 'MISSED'}")
+
+
 def main(argv=None) -> list[dict]:
     parser = stack_parser(__doc__, flavours="postgres")
     parser.add_argument("--messages", type=int, default=200)
@@ -138,21 +141,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--concurrency", type=int, default=4, help="pool size of each worker")
     parser.add_argument("--rounds", type=int, default=3)
     args = parse_stack_args(parser, argv)
-    started, machine = time.time(), machine_info()
-    results = [measure_flavour(flavour, args) for flavour in args.flavours.split(",")]
-    rows = [[r["flavour"], run["round"], run["avito_calls"], run["first_to_last_call_s"], run["ideal_first_to_last_s"],
-             run["achieved_rate"], run["utilisation"], run["avito_429"], run["sent"], run["failed"], run["job_s"]]
-            for r in results for run in r["runs"]]
-    print(table(["flavour", "round", "calls", "first-last s", "ideal s", "calls/s", "utilisation", "429s", "sent",
-                 "failed", "job s"], rows,
-                title=f"\n{args.messages} messages at {args.limit}/{args.window:g} s, {args.workers} workers x "
-                      f"{args.concurrency}"))
-    ok = all(r["summary"]["utilisation"] >= 0.95 and r["summary"]["avito_429"] == 0 for r in results)
-    print(f"target (utilisation >= 0.95, no 429): {'met' if ok else 'MISSED'}")
-    save_results("rate_limit_utilisation", {"settings": vars(args), "flavours": results}, started=started,
-                 machine_before=machine)
-    return results
-
+    return run_flavours("rate_limit_utilisation", args, measure_flavour, lambda result: print_summary(result, args))
 
 if __name__ == "__main__":
     main()

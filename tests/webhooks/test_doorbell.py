@@ -2,7 +2,7 @@
 drained once, no event left."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -42,6 +42,19 @@ def receive(client, django_capture_on_commit_callbacks):
     return post
 
 
+@pytest.fixture
+def backlog(receive, avito, published):
+    """`backlog(n)`: n customer messages stored, Avito and n8n answering; what they published forgotten."""
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+
+    def store(count: int) -> None:
+        for _ in range(count):
+            receive()
+        published.clear()
+    return store
+
+
 def test_the_bell_rings_once_until_it_is_answered(bell_redis):
     assert doorbell.bell_ring() is True
     assert doorbell.bell_ring() is False
@@ -57,12 +70,8 @@ def test_a_burst_of_events_wakes_one_drain(bell_redis, published, receive):
 
 
 def test_the_drain_processes_every_pending_event_and_the_next_event_rings_again(
-        bell_redis, published, receive, avito, django_capture_on_commit_callbacks):
-    avito.get(chat_url(), json=avito_chat())
-    avito.post(N8N_URL, json={"ok": True})
-    for _ in range(3):
-        receive()
-    published.clear()
+        bell_redis, published, receive, backlog, django_capture_on_commit_callbacks):
+    backlog(3)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert events_drain() == 3
@@ -75,14 +84,10 @@ def test_the_drain_processes_every_pending_event_and_the_next_event_rings_again(
     assert published == [("webhooks.tasks.events_drain", ())]
 
 
-def test_a_long_burst_is_handed_over_to_a_fresh_drain(bell_redis, published, receive, avito, monkeypatch,
+def test_a_long_burst_is_handed_over_to_a_fresh_drain(bell_redis, published, backlog, monkeypatch,
                                                      django_capture_on_commit_callbacks):
     monkeypatch.setattr(services, "DRAIN_LIMIT", 2)
-    avito.get(chat_url(), json=avito_chat())
-    avito.post(N8N_URL, json={"ok": True})
-    for _ in range(3):
-        receive()
-    published.clear()
+    backlog(3)
     with django_capture_on_commit_callbacks(execute=True):
         assert events_drain() == 2
     assert ("webhooks.tasks.events_drain", (False,)) in published
@@ -90,14 +95,10 @@ def test_a_long_burst_is_handed_over_to_a_fresh_drain(bell_redis, published, rec
 
 
 def test_a_backlog_wakes_more_drains_once_and_they_leave_claimed_events_alone(
-        bell_redis, published, receive, avito, django_capture_on_commit_callbacks):
-    avito.get(chat_url(), json=avito_chat())
-    avito.post(N8N_URL, json={"ok": True})
-    for _ in range(services.CLAIM_BATCH * 2 + 1):
-        receive()
+        bell_redis, published, receive, backlog, django_capture_on_commit_callbacks):
+    backlog(services.CLAIM_BATCH * 2 + 1)
     held = IncomingEvent.objects.order_by("pk").first()
     IncomingEvent.objects.filter(pk=held.pk).update(status=EventStatus.PROCESSING)  # another drain's
-    published.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         assert events_drain() == services.CLAIM_BATCH * 2

@@ -16,6 +16,7 @@ from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from avitogw.errors import GatewayError
 from messenger.avito import errors as avito
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def _validation_message(details) -> str:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, GatewayError):
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.error_code, exc.message, exc.details, exc.headers)
     if isinstance(exc, avito.AvitoError):

@@ -1,0 +1,58 @@
+"""The gateway's own error types, raised by services and workers, mapped to HTTP only at the API edge.
+
+A service says what went wrong (`code`, a readable `message`, `details`) and how serious it is
+(`status`); it never builds a response and never raises a DRF exception. The one DRF exception
+handler (`avitogw/exception_handler.py`) turns a `GatewayError` into the JSON envelope of contract §2,
+and a worker reads the same attributes to record an item's failure. Avito's own failures keep their
+types in `messenger/avito/errors.py`.
+"""
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every failure the gateway reports on purpose."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details=None, code: str | None = None, status: int | None = None,
+                 headers: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class InvalidInput(GatewayError):
+    """The caller's input breaks a rule (Avito's limits, a bad URL, a malformed id)."""
+
+    status = 400
+    code = "validation_error"
+
+
+class NotFound(GatewayError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(GatewayError):
+    status = 409
+    code = "idempotency_conflict"
+
+
+class DependencyUnavailable(GatewayError):
+    """Our own Redis or database is down and the call cannot be bridged (not Avito's fault)."""
+
+    status = 503
+    code = "dependency_unavailable"
+
+
+class OutcomeUnknown(GatewayError):
+    """Avito did not answer a send in time and it has not appeared in the chat: it may still land."""
+
+    status = 504
+    code = "upstream_timeout"

@@ -111,7 +111,7 @@ class AvitoClient:
     def find_sent(self, check: dict) -> dict | None:
         """The message a send described by `check` ({"chat_id", "kind", "text"?, "since"}) left in the chat."""
         return self.find_recent_outgoing(check["chat_id"], since=check["since"], text=check.get("text"),
-                                         kind=check.get("kind", "text"), exclude=check.get("exclude", ()))
+                                         kind=check.get("kind", "text"))
 
     def upload_image(self, content: bytes, *, filename: str = "image.jpg",
                      content_type: str = "image/jpeg") -> tuple[str, dict]:

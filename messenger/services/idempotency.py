@@ -77,7 +77,8 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
             return None, existing.response_body
         row = IdempotencyRecord.objects.filter(pk=existing.pk)
         if existing.status_code is not None:  # an unknown outcome: this request settles it, a twin waits
-            taken = row.filter(status_code__isnull=False, unsettled__isnull=False).update(status_code=None)
+            taken = row.filter(status_code__isnull=False, unsettled__isnull=False).update(status_code=None,
+                                                                                          created_at=now)
         else:  # in flight: taken over only from a process that died mid-send
             taken = row.filter(status_code__isnull=True, created_at__lt=now - IN_FLIGHT_STALE).update(created_at=now)
         if taken == 1:

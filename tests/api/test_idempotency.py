@@ -178,3 +178,20 @@ def test_unusable_key_is_400(api, avito, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in error_of(response)["details"]
     assert sends(avito) == 0
+
+
+def test_a_twin_of_a_retry_that_is_settling_an_old_unknown_outcome_gets_409(api, avito, unknown_outcome):
+    """Even when the first send is older than the in-flight takeover time, one settler at a time."""
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(minutes=30))
+    twin = {}
+
+    def history(request):
+        twin["response"] = send(api)  # arrives while the retry is looking in the chat
+        return 200, {}, '{"messages": [], "meta": {"has_more": false}}'
+
+    avito.replace("POST", SEND_URL, json=sent_obj("m-2"))
+    avito.remove("GET", HISTORY)
+    avito.add_callback("GET", HISTORY, callback=history, content_type="application/json")
+    assert send(api).status_code == 200
+    assert twin["response"].status_code == 409
+    assert sends(avito) == 2  # the first (unknown) and the retry's one send

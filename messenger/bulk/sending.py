@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5   # tries of one item (rate-limit waits do not count) before it is `failed`
 EARLY_TOLERANCE = timedelta(seconds=1)  # a wake-up may arrive a little before its row is due
 UNSETTLED = (BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
+UNKNOWN_PREFIX = "outcome unknown, looking for it in the chat: "
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,11 @@ def bulk_item_resolve(*, item_id: int, claimed_at: datetime,
         return _look_again(item, claimed_at=claimed_at, now=now,
                            delay=max(0.0, min(pause, (item.settle_by - now).total_seconds())))
     elif item.status == BulkItemStatus.UNKNOWN:
+        cause = item.error.removeprefix(UNKNOWN_PREFIX)
         outcome = Outcome(BulkItemStatus.FAILED, error=(
-            f"not delivered: Avito did not confirm the send and the message did not appear in the chat within "
-            f"{wakeups.settle_window():g} s after that; the gateway does not send it again on its own. Check the "
-            f"chat and send it again if it is still wanted. ({item.error})"))
+            f"not delivered: Avito did not confirm the send ({cause}) and the message was still not in the chat "
+            f"{wakeups.settle_window():g} s later; the gateway does not send it again on its own. Check the chat "
+            f"and send it again if it is still wanted."))
     else:
         outcome = Outcome(BulkItemStatus.PENDING, error=item.error)
     return _record(item, claimed_at=claimed_at, outcome=outcome, now=now)
@@ -143,7 +145,7 @@ def _sent_text(item: BulkItem) -> str | None:
 
 def _classify(exc: Exception) -> Outcome:
     if isinstance(exc, OutcomeUnknown):
-        return Outcome(BulkItemStatus.UNKNOWN, error=f"outcome unknown: {exc.message}")
+        return Outcome(BulkItemStatus.UNKNOWN, error=UNKNOWN_PREFIX + str((exc.details or {}).get("cause", exc.message)))
     if isinstance(exc, avito.AvitoRateLimited):
         # No slot, or Avito's own 429: the message was not accepted. Only Avito's refusal counts.
         delay = exc.retry_after or settings.RATE_LIMIT_WINDOW

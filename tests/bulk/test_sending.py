@@ -108,7 +108,7 @@ def test_an_unknown_send_absent_from_the_chat_is_looked_for_until_settle_by_then
     assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at,
                              clock=lambda: item.settle_by + timedelta(seconds=0.1)) == "failed"
     item = reload(item)
-    assert item.error.startswith("not delivered: Avito did not confirm the send")
+    assert item.error.startswith("not delivered: Avito did not confirm the send (injected before storing)")
     assert "does not send it again" in item.error
     assert chats.sent() == [] and reload(item).attempts == 1
     progress = bulk_job_progress(job_id=item.job_id)

@@ -52,7 +52,16 @@ class DependencyUnavailable(GatewayError):
 
 
 class OutcomeUnknown(GatewayError):
-    """Avito did not answer a send in time and it has not appeared in the chat: it may still land."""
+    """A send failed ambiguously and did not appear in the chat within the settle window.
+
+    It was not sent again (docs/avito-client.md, "Never a duplicated send"). `check` says what to
+    look for in the chat to settle it later: `{"chat_id", "kind", "text", "since"}` (plus
+    whatever the send's answer carries, such as `image_id`).
+    """
 
     status = 504
     code = "upstream_timeout"
+
+    def __init__(self, message: str, *, check: dict | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.check = dict(check or {})

@@ -1,13 +1,16 @@
 """One JSON error envelope for every error of the API (contract §2).
 
 `{"error": {"code": "<snake_case>", "message": "<sentence>", "details": <object|null>}}`:
-DRF's exceptions, Avito's errors and django-ratelimit's refusal all pass through
-`api_exception_handler`; the `json_error_*` views cover what never reaches DRF (unknown
-paths, crashes), so no client ever sees an HTML page or a stack trace.
+the gateway's own errors (`avitogw.errors.GatewayError`, raised by services and workers),
+Avito's errors, DRF's exceptions and django-ratelimit's refusal all pass through
+`api_exception_handler`, the only place they become HTTP. An exception it does not know is
+a bug: it is left to Django's 500 path, so `got_request_exception` (an error tracker) and
+the `django.request` log see it, and `handler500` (`json_error_500`) still answers with the
+envelope. The `json_error_*` views also cover unknown paths, so no client ever sees an HTML
+page or a stack trace (with DEBUG off).
 """
 from __future__ import annotations
 
-import logging
 import math
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -18,8 +21,6 @@ from rest_framework.response import Response
 
 from avitogw.errors import GatewayError
 from messenger.avito import errors as avito
-
-logger = logging.getLogger(__name__)
 
 AVITO_ERRORS = [  # most specific first
     (avito.AvitoNotFound, status.HTTP_404_NOT_FOUND, "not_found"),
@@ -51,18 +52,6 @@ def error_response(status_code: int, code: str, message: str, details=None, head
     return Response(error_body(code, message, details), status=status_code, headers=headers)
 
 
-class ApiError(exceptions.APIException):
-    """An error a service raises on purpose, with its own code and details."""
-
-    def __init__(self, status_code: int, code: str, message: str, details=None, headers=None):
-        super().__init__(message)
-        self.status_code = status_code
-        self.error_code = code
-        self.message = message
-        self.details = details
-        self.headers = headers or {}
-
-
 def _retry_after(seconds: float | None) -> dict:
     return {"Retry-After": str(max(1, math.ceil(seconds)))} if seconds else {}
 
@@ -76,8 +65,6 @@ def _validation_message(details) -> str:
 def api_exception_handler(exc, context):
     if isinstance(exc, GatewayError):
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
-    if isinstance(exc, ApiError):
-        return error_response(exc.status_code, exc.error_code, exc.message, exc.details, exc.headers)
     if isinstance(exc, avito.AvitoError):
         for kind, status_code, code in AVITO_ERRORS:
             if isinstance(exc, kind):
@@ -99,8 +86,7 @@ def api_exception_handler(exc, context):
         code = next((c for kind, c in DRF_CODES.items() if isinstance(exc, kind)), "error")
         headers = _retry_after(exc.wait) if isinstance(exc, exceptions.Throttled) else None
         return error_response(exc.status_code, code, str(exc.detail), None, headers)
-    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
-    return error_response(500, "internal_error", "The gateway failed to handle this request.")
+    return None  # a bug: DRF re-raises it into Django's 500 path (signal, log, then json_error_500)
 
 
 def json_error_404(request, exception=None):

@@ -85,6 +85,8 @@ class IdempotencyRecord(models.Model):
     body_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="empty while in flight")
     response_body = models.JSONField(null=True, blank=True)
+    unsettled = models.JSONField(null=True, blank=True,
+                                 help_text="a send with an unknown outcome: what to look for in the chat on a retry")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -138,6 +140,7 @@ class BulkJob(models.Model):
 class BulkItemStatus(models.TextChoices):
     PENDING = "pending"
     SENDING = "sending"
+    UNKNOWN = "unknown"  # reached Avito, answer lost, not yet seen in the chat: settled by looking, never resent
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -155,6 +158,8 @@ class BulkItem(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="when a worker took it for sending")
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True,
                                            help_text="a pending item is not sent before this; its wake-up was due then")
+    settle_by = models.DateTimeField(null=True, blank=True,
+                                     help_text="an unknown outcome not seen in the chat by then is failed")
     message_id = models.CharField(max_length=128, blank=True)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -101,7 +101,13 @@ class SandboxApp:
             self._check_account(request)
         try:
             self._maybe_fail(route.operation, after_commit=False)
+            late = self.faults.take(route.operation, after_commit=True, late=True)
+            if late:  # Avito still working on it while the client times out
+                self.stats.incr("faults_injected")
+                self.sleep(late.store_after_ms / 1000)
             response = route.handler(self, request)
+            if response.status < 400 and late:
+                raise ApiError(late.status, late.message)
             if response.status < 400:  # the call took effect; now it may still "fail"
                 self._maybe_fail(route.operation, after_commit=True)
         except ApiError as exc:

@@ -5,6 +5,9 @@
 message is stored and subscribers notified) and only then answers with the error -- the
 case where a client cannot know its send went through and must not send it again.
 ``hang_ms`` holds the answer that long first, so a client with a shorter timeout sees a timeout.
+``store_after_ms`` is the slow Avito of issue 11: the call is held that long *before* the
+handler runs, so the message lands after a client with a shorter timeout has given up (and
+may already have looked for it); the answer, with ``status``, reaches nobody.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ class FailRule:
     after_commit: bool = False
     hang_ms: int = 0
     message: str | None = None
+    store_after_ms: int = 0
+
+    @property
+    def stores_late(self) -> bool:
+        return self.store_after_ms > 0
 
     def matches(self, operation: str) -> bool:
         return self.operation in ("*", operation)
@@ -42,9 +50,12 @@ def parse_rule(spec: dict) -> FailRule:
         raise ValueError("fail_next.count must be a positive integer")
     if not isinstance(hang_ms, int) or hang_ms < 0:
         raise ValueError("fail_next.hang_ms must be a non-negative integer")
+    store_after_ms = spec.get("store_after_ms", 0)
+    if not isinstance(store_after_ms, int) or store_after_ms < 0:
+        raise ValueError("fail_next.store_after_ms must be a non-negative integer")
     return FailRule(operation=spec["operation"], status=status, count=count,
-                    after_commit=bool(spec.get("after_commit", False)), hang_ms=hang_ms,
-                    message=spec.get("message"))
+                    after_commit=bool(spec.get("after_commit", False)) or store_after_ms > 0, hang_ms=hang_ms,
+                    message=spec.get("message"), store_after_ms=store_after_ms)
 
 
 class FaultPlan:
@@ -61,11 +72,11 @@ class FaultPlan:
         with self._lock:
             self._rules.append(rule)
 
-    def take(self, operation: str, *, after_commit: bool) -> FailRule | None:
-        """The first pending rule for this call and phase, counting it as used."""
+    def take(self, operation: str, *, after_commit: bool, late: bool = False) -> FailRule | None:
+        """The first pending rule for this call and phase (`late`: one that stores late), counting it as used."""
         with self._lock:
             for rule in self._rules:
-                if rule.after_commit == after_commit and rule.matches(operation):
+                if rule.after_commit == after_commit and rule.stores_late == late and rule.matches(operation):
                     rule.count -= 1
                     if rule.count == 0:
                         self._rules.remove(rule)

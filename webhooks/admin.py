@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import GatewayError
 from webhooks.delivery import delivery_replay
 from webhooks.models import Delivery, IncomingEvent
 from webhooks.services import event_reprocess
@@ -85,7 +85,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
             try:
                 delivery_replay(delivery_pk=pk)
                 replayed += 1
-            except ApiError:
+            except GatewayError:
                 busy += 1
         self.message_user(request, f"{replayed} delivery(ies) queued again"
                                    + (f"; {busy} skipped while being posted." if busy else "."), messages.SUCCESS)

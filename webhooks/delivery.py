@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import Conflict, NotFound
 from avitogw.rows import insert_new, update_held
 from webhooks.backoff import backoff_delay
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
@@ -141,8 +141,8 @@ def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Deliver
             status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, claimed_until=None, updated_at=now)
         if not replayed:
             if Delivery.objects.filter(pk=delivery_pk).exists():
-                raise ApiError(409, "delivery_in_progress",
-                               "This delivery is being posted right now; replay it once the attempt is over.")
-            raise ApiError(404, "not_found", f"No delivery with id {delivery_pk}.")
+                raise Conflict("This delivery is being posted right now; replay it once the attempt is over.",
+                               code="delivery_in_progress")
+            raise NotFound(f"No delivery with id {delivery_pk}.")
         transaction.on_commit(lambda: delivery_attempt_wakeup(delivery_pk))
     return Delivery.objects.get(pk=delivery_pk)

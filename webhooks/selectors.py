@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import QuerySet
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import NotFound
 from webhooks.models import Delivery
 
 
@@ -25,5 +25,5 @@ def delivery_list(*, status: str | None = None, limit: int = 50, offset: int = 0
 def delivery_get(*, delivery_pk: int) -> Delivery:
     delivery = Delivery.objects.select_related("incoming_event").filter(pk=delivery_pk).first()
     if delivery is None:
-        raise ApiError(404, "not_found", f"No delivery with id {delivery_pk}.")
+        raise NotFound(f"No delivery with id {delivery_pk}.")
     return delivery

@@ -8,7 +8,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import InvalidInput
 from messenger.api.fields import AvitoIdField, CommaListField, HttpUrlField, StrictCharField, StrictSerializer
 from messenger.services import limits
 from messenger.services.messages import link_message_text
@@ -46,7 +46,7 @@ class SendLinkRequest(StrictSerializer):
         attrs = super().validate(attrs)
         try:
             link_message_text(url=attrs["url"], text=attrs.get("text"))
-        except ApiError as exc:
+        except InvalidInput as exc:
             raise serializers.ValidationError(exc.details) from None
         return attrs
 

@@ -3,13 +3,15 @@
 Chats are v2, the message list v3 (with its trailing slash), subscribe v3, the rest v1;
 every write is a POST; the token request is form-encoded. All of it goes through
 `AvitoTransport.request`. Sends pass a `verify` that looks for the message among the
-chat's newest ones, so an ambiguous failure never leads to a second copy.
+chat's newest ones, so an ambiguous failure never leads to a second copy; when it does not
+show up in time, the `OutcomeUnknown` raised names what to look for later (`check`).
 """
 from __future__ import annotations
 
 import time
 from typing import Any, Callable, Collection
 
+from avitogw.errors import OutcomeUnknown
 from messenger.avito.errors import AvitoAuthError, AvitoNotFound, AvitoRejected
 from messenger.avito.token_store import Token
 from messenger.avito.transport import AvitoTransport
@@ -92,12 +94,24 @@ class AvitoClient:
         return {"messages": messages, "meta": {"has_more": bool(has_more)}}
 
     def send_text(self, chat_id: str, text: str) -> dict:
-        started = self.clock()
-        return self.transport.request(
-            "POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages",
-            json={"message": {"text": text}, "type": "text"}, idempotent=False,
-            verify=lambda: self.find_recent_outgoing(chat_id, since=started, text=text),
-        )
+        return self._send(f"/messenger/v1{self._account}/chats/{chat_id}/messages",
+                          {"message": {"text": text}, "type": "text"},
+                          check={"chat_id": chat_id, "kind": "text", "text": text, "since": self.clock()})
+
+    def _send(self, path: str, body: dict, *, check: dict) -> dict:
+        """POST a message; an ambiguous failure is settled by looking for `check` in the chat, never by resending."""
+        try:
+            return self.transport.request("POST", path, json=body, idempotent=False,
+                                          verify=lambda: self.find_sent(check))
+        except OutcomeUnknown as exc:
+            exc.check.update(check)
+            exc.details = {**(exc.details or {}), "chat_id": check["chat_id"]}
+            raise
+
+    def find_sent(self, check: dict) -> dict | None:
+        """The message a send described by `check` ({"chat_id", "kind", "text"?, "since"}) left in the chat."""
+        return self.find_recent_outgoing(check["chat_id"], since=check["since"], text=check.get("text"),
+                                         kind=check.get("kind", "text"))
 
     def upload_image(self, content: bytes, *, filename: str = "image.jpg",
                      content_type: str = "image/jpeg") -> tuple[str, dict]:
@@ -112,12 +126,8 @@ class AvitoClient:
         return image_id, sizes if isinstance(sizes, dict) else {}
 
     def send_image(self, chat_id: str, image_id: str) -> dict:
-        started = self.clock()
-        return self.transport.request(
-            "POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages/image",
-            json={"image_id": image_id}, idempotent=False,
-            verify=lambda: self.find_recent_outgoing(chat_id, since=started, kind="image"),
-        )
+        return self._send(f"/messenger/v1{self._account}/chats/{chat_id}/messages/image", {"image_id": image_id},
+                          check={"chat_id": chat_id, "kind": "image", "since": self.clock()})
 
     def delete_message(self, chat_id: str, message_id: str) -> dict:
         return self.transport.request("POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages/{message_id}")

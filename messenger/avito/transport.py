@@ -6,10 +6,10 @@ timeout, retries with exponential backoff and jitter (honouring Retry-After), an
 mapping of Avito's answers to typed errors. This package is the only code that imports
 `requests`. The retry and dedupe decisions are explained in docs/avito-client.md.
 
-A call that is not idempotent (a send) is never repeated blindly: when a failure leaves
-it unknown whether Avito stored the message (a read timeout, a dropped connection, a
-5xx), the caller's `verify` looks at the chat (after the backoff pause, so Avito has had
-time to show the message) and, if the message is there, that is the answer.
+A call that is not idempotent (a send) is never repeated after an ambiguous failure (a
+read timeout, a dropped connection, a 5xx): Avito may still be storing it. The caller's
+`verify` polls the chat over a settle window of one more CONNECTION_TIMEOUT; if the
+message appears, that is the answer, and if not, `OutcomeUnknown` says so honestly.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from avitogw.errors import OutcomeUnknown
 from messenger.avito import errors
 from messenger.avito.rate_limiter import RateLimiter
 from messenger.avito.token_store import TokenStore
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 # Mistakes in our own configuration: repeating them cannot help.
 CONFIG_ERRORS = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                  requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)
+# Pauses between looks at the chat while a send's outcome settles: doubling from the first.
+SETTLE_FIRST_LOOK, SETTLE_LONGEST_PAUSE = 0.5, 5.0
 
 
 def pooled_session(max_connections: int) -> requests.Session:
@@ -87,13 +90,16 @@ class AvitoTransport:
     def __init__(self, *, base_url: str, session: requests.Session, token_store: TokenStore | None,
                  rate_limiter: RateLimiter, max_connections: int, timeout: float, max_retries: int,
                  backoff_base: float, sleep: Callable[[float], None] = time.sleep,
-                 jitter: Callable[[], float] = random.random):
+                 jitter: Callable[[], float] = random.random, clock: Callable[[], float] = time.monotonic,
+                 settle_window: float | None = None):
         self.base_url = base_url.rstrip("/")
         self.session, self.token_store, self.rate_limiter = session, token_store, rate_limiter
         self.max_connections = max_connections
         self.in_flight = threading.BoundedSemaphore(max_connections)
         self.timeout, self.max_retries, self.backoff_base = timeout, max_retries, backoff_base
-        self.sleep, self.jitter = sleep, jitter
+        self.sleep, self.jitter, self.clock = sleep, jitter, clock
+        # How long after an ambiguous send failure the first attempt may still land.
+        self.settle_window = timeout if settle_window is None else settle_window
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Pause before retry `attempt + 1`: Avito's Retry-After when given, else base * 2^attempt ± 50%.
@@ -128,30 +134,51 @@ class AvitoTransport:
                 failure = self._failure(response)  # raises at once for a permanent refusal
                 unsure = response.status_code >= 500
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            if unsure and not idempotent and verify is None:
-                raise failure  # Avito may have it and we cannot look: repeating could duplicate it
-            delay = self.backoff(attempt, retry_after)
-            retrying = attempt < self.max_retries and delay <= self.timeout
-            if retrying:
-                logger.info("%s %s failed (%s); retry %d in %.2f s", method, path, failure.message, attempt + 1, delay)
-                self.sleep(delay)
             if unsure and not idempotent:
-                found = self._verify(verify, failure)
-                if found is not None:
-                    logger.warning("%s %s failed (%s) but Avito has the message; not sending again",
-                                   method, path, failure.message)
-                    return found
-            if not retrying:
+                if verify is None:
+                    raise failure  # Avito may have it and we cannot look: repeating could duplicate it
+                return self._settle(method, path, verify, failure)
+            delay = self.backoff(attempt, retry_after)
+            if attempt >= self.max_retries or delay > self.timeout:
                 raise failure
+            logger.info("%s %s failed (%s); retry %d in %.2f s", method, path, failure.message, attempt + 1, delay)
+            self.sleep(delay)
             attempt += 1
 
-    @staticmethod
-    def _verify(verify: Callable[[], Any], failure: errors.AvitoError) -> Any:
-        """Ask the caller whether Avito has the message; if even that fails, we cannot know: give up."""
-        try:
-            return verify()
-        except errors.AvitoError as exc:
-            raise failure from exc
+    def _settle(self, method: str, path: str, verify: Callable[[], Any], failure: errors.AvitoError) -> Any:
+        """Wait for a send that may have reached Avito to show up in the chat; never send it again.
+
+        A look right after the failure cannot prove the message absent (Avito may still be
+        storing it), so the chat is polled, with doubling pauses, until `settle_window`
+        seconds after the failure. A look that fails only means "not seen yet".
+        """
+        deadline = self.clock() + self.settle_window
+        pause = SETTLE_FIRST_LOOK
+        looks = 0
+        while True:
+            self.sleep(max(0.0, min(pause, deadline - self.clock())))
+            looks += 1
+            try:
+                found = verify()
+            except errors.AvitoError as exc:
+                logger.warning("%s %s: could not look for the message in the chat (%s)", method, path, exc.message)
+                found = None
+            if found is not None:
+                logger.warning("%s %s failed (%s) but Avito has the message; not sending again",
+                               method, path, failure.message)
+                return found
+            if self.clock() >= deadline:
+                break
+            pause = min(pause * 2, SETTLE_LONGEST_PAUSE)
+        logger.warning("%s %s failed (%s) and the message is not in the chat after %g s (%d looks); "
+                       "outcome unknown, not sending again", method, path, failure.message, self.settle_window, looks)
+        raise OutcomeUnknown(
+            f"Avito did not confirm the send ({failure.message}) and the message has not appeared in the chat "
+            f"within {self.settle_window:g} s. It may or may not have been delivered; it was not sent again.",
+            details={"outcome": "unknown", "cause": failure.message, "waited_seconds": self.settle_window,
+                     "advice": "Check the chat's newest messages before sending it again. A retry with the same "
+                               "Idempotency-Key looks in the chat first and sends only if the message is not there."},
+        ) from failure
 
     def _send_once(self, method: str, url: str, token: str | None, limited: bool, *, headers=None,
                    **kwargs) -> requests.Response:

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import GatewayError
 from messenger.bulk.services import bulk_job_cancel
 from messenger.models import BulkItem, BulkItemStatus, BulkJob
 
@@ -43,7 +43,8 @@ class BulkJobAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
             n_sent=_count(BulkItemStatus.SENT), n_failed=_count(BulkItemStatus.FAILED),
-            n_unsettled=Count("items", filter=Q(items__status__in=[BulkItemStatus.PENDING, BulkItemStatus.SENDING])))
+            n_unsettled=Count("items", filter=Q(items__status__in=[BulkItemStatus.PENDING, BulkItemStatus.SENDING,
+                                                                     BulkItemStatus.UNKNOWN])))
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in BulkJob._meta.fields]
@@ -75,6 +76,6 @@ class BulkJobAdmin(admin.ModelAdmin):
             try:
                 bulk_job_cancel(job_id=job.id)
                 cancelled += 1
-            except ApiError as exc:
+            except GatewayError as exc:
                 self.message_user(request, exc.message, messages.WARNING)
         self.message_user(request, f"Cancelled {cancelled} job(s); their pending items will not be sent.")

@@ -4,19 +4,23 @@ from __future__ import annotations
 from collections import Counter
 from uuid import UUID
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import NotFound
 from messenger.models import BulkItemStatus, BulkJob
 
 
 def bulk_job_get(*, job_id: UUID) -> BulkJob:
     job = BulkJob.objects.filter(id=job_id).first()
     if job is None:
-        raise ApiError(404, "not_found", f"No bulk job {job_id}.")
+        raise NotFound(f"No bulk job {job_id}.")
     return job
 
 
 def bulk_job_progress(*, job_id: UUID) -> dict:
-    """The job's status, counts and every item; `pending` counts items not yet settled (sending too)."""
+    """The job's status, counts and every item.
+
+    `pending` counts every item not yet settled: waiting, being sent, or `unknown` (its send
+    reached Avito but is not confirmed yet; `unknown` also counts those on their own).
+    """
     job = bulk_job_get(job_id=job_id)
     items = list(job.items.order_by("index").values("index", "chat_id", "status", "message_id", "error"))
     counts = Counter(item["status"] for item in items)
@@ -26,7 +30,8 @@ def bulk_job_progress(*, job_id: UUID) -> dict:
         "total": job.total,
         "sent": counts[BulkItemStatus.SENT],
         "failed": counts[BulkItemStatus.FAILED],
-        "pending": counts[BulkItemStatus.PENDING] + counts[BulkItemStatus.SENDING],
+        "pending": counts[BulkItemStatus.PENDING] + counts[BulkItemStatus.SENDING] + counts[BulkItemStatus.UNKNOWN],
+        "unknown": counts[BulkItemStatus.UNKNOWN],
         "cancelled": counts[BulkItemStatus.CANCELLED],
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,

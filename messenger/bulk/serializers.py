@@ -76,7 +76,9 @@ class BulkJobAccepted(serializers.Serializer):
 class BulkItemProgress(serializers.Serializer):
     index = serializers.IntegerField(help_text="the item's position in the request, from 0")
     chat_id = serializers.CharField()
-    status = serializers.ChoiceField(["pending", "sending", "sent", "failed", "cancelled"])
+    status = serializers.ChoiceField(["pending", "sending", "unknown", "sent", "failed", "cancelled"],
+                                     help_text="unknown: the send reached Avito but is not confirmed yet; it is "
+                                               "looked for in the chat, never sent again, and becomes sent or failed")
     message_id = serializers.CharField(allow_null=True, help_text="Avito's id once sent")
     error = serializers.CharField(allow_null=True, help_text="why it failed, or the last error before a retry")
 
@@ -87,7 +89,8 @@ class BulkJobProgress(serializers.Serializer):
     total = serializers.IntegerField()
     sent = serializers.IntegerField()
     failed = serializers.IntegerField()
-    pending = serializers.IntegerField(help_text="not settled yet (waiting or being sent)")
+    pending = serializers.IntegerField(help_text="not settled yet (waiting, being sent, or unknown)")
+    unknown = serializers.IntegerField(help_text="of `pending`, those whose send awaits confirmation in the chat")
     cancelled = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

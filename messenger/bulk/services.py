@@ -1,7 +1,7 @@
 """Bulk jobs as a whole: create one, cancel one, notice when one has ended, report its end once.
 
 A job and its items are written in one transaction, and the workers are woken only after
-it commits. A job ends when no item is `pending` or `sending`; the conditional UPDATE
+it commits. A job ends when no item is `pending`, `sending` or `unknown`; the conditional UPDATE
 that stamps `finished_at` happens once, so the summary callback is claimed once too.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import Conflict
 from messenger.bulk import callback_client, wakeups
 from messenger.bulk.selectors import bulk_job_get, bulk_job_progress
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 
-UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING)
+UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
 
 
 def bulk_job_create(*, items: list[dict], callback_url: str = "") -> BulkJob:
@@ -45,7 +45,7 @@ def bulk_job_cancel(*, job_id: UUID) -> BulkJob:
             .update(status=BulkJobStatus.CANCELLED)
         job.refresh_from_db()
         if job.status != BulkJobStatus.CANCELLED:
-            raise ApiError(409, "job_finished", f"Bulk job {job.id} has already completed; nothing is left to cancel.")
+            raise Conflict(f"Bulk job {job.id} has already completed; nothing is left to cancel.", code="job_finished")
         BulkItem.objects.filter(job_id=job.id, status=BulkItemStatus.PENDING).update(
             status=BulkItemStatus.CANCELLED, error="cancelled", finished_at=timezone.now())
     bulk_job_finish_if_done(job_id=job.id)

@@ -22,6 +22,7 @@ from messenger.bulk.services import bulk_job_finish_if_done
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 
 BATCH = 500  # rows of each kind handled per sweep; the next sweep takes the rest
+LATE_LOOK = timedelta(seconds=60)  # an `unknown` item's look this overdue lost its wake-up
 
 
 def bulk_sweep(*, clock: Callable[[], datetime] = timezone.now) -> dict[str, int]:
@@ -32,8 +33,11 @@ def bulk_sweep(*, clock: Callable[[], datetime] = timezone.now) -> dict[str, int
 
     # `sending` with no live sender: the worker died mid-send, or the check of an unknown
     # outcome was never run. Only the resolver may settle it (it asks Avito first).
-    orphaned = BulkItem.objects.filter(status=BulkItemStatus.SENDING).filter(
-        Q(next_attempt_at__isnull=True, claimed_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff))
+    # `unknown` has no sender at all, only the resolver's next look: re-woken once that is overdue.
+    orphaned = BulkItem.objects.filter(
+        Q(status=BulkItemStatus.SENDING, next_attempt_at__isnull=True, claimed_at__lt=cutoff)
+        | Q(status=BulkItemStatus.SENDING, next_attempt_at__lt=cutoff)
+        | Q(status=BulkItemStatus.UNKNOWN, next_attempt_at__lt=now - LATE_LOOK))
     for item_id, claimed_at in orphaned.values_list("id", "claimed_at")[:BATCH]:
         if orphaned.filter(id=item_id).update(next_attempt_at=now) == 1:
             wakeups.wake_resolver(item_id, claimed_at)

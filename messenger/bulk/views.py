@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import InvalidInput
 from messenger.api.common import IDEMPOTENCY_PARAMETER, idempotent_response
 from messenger.api.responses import ErrorEnvelope, errors
 from messenger.bulk.selectors import bulk_job_progress
@@ -25,7 +25,7 @@ def _validated(request) -> dict:
         return dict(serializer.validated_data)
     bad = serializer.errors.get("messages")
     named = f"messages {', '.join(bad)}" if isinstance(bad, dict) else ", ".join(serializer.errors)
-    raise ApiError(400, "validation_error", f"Invalid input: {named}. Nothing was queued.", details=serializer.errors)
+    raise InvalidInput(f"Invalid input: {named}. Nothing was queued.", details=serializer.errors)
 
 
 def _status_url(request, job_id) -> str:

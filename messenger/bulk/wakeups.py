@@ -28,6 +28,11 @@ def orphan_after() -> float:
     return send_time_limit() + ORPHAN_MARGIN
 
 
+def settle_window() -> float:
+    """How long an `unknown` item is looked for in the chat before it is failed: one more CONNECTION_TIMEOUT."""
+    return float(settings.CONNECTION_TIMEOUT)
+
+
 def retry_delay(attempts: int) -> float:
     """Pause before an item's next try: exponential from RETRY_BACKOFF_BASE (at least 1 s), at most 5 min."""
     return min(300.0, max(1.0, settings.RETRY_BACKOFF_BASE) * 2 ** max(0, attempts - 1))

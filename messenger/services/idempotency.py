@@ -3,8 +3,15 @@
 A key belongs to a scope (the endpoint path and the API key) and to one request body (its
 SHA-256). The first request inserts the row with no status: it is "in flight", and a
 concurrent twin gets 409 instead of a second send. A successful answer is then stored and
-replayed with `Idempotent-Replayed: true`. A failed send deletes the row, so the client
-may retry with the same key. Rows older than 24 hours are ignored and pruned.
+replayed with `Idempotent-Replayed: true`. A send that certainly failed deletes the row, so
+the client may retry with the same key. Rows older than 24 hours are ignored and pruned.
+
+A send whose outcome is unknown (`OutcomeUnknown`, 504) is not stored as the answer: the
+row keeps what to look for in the chat (`unsettled`). A retry with the same key settles it
+first, by looking in the chat: the message is there -> its answer is stored and replayed;
+the chat cannot be read -> 504 again, still unsettled; the message is not there (the settle
+window ended before the 504 was given, so the first attempt can no longer land) -> the key
+is free again and this retry sends. The gateway itself never resends (docs/avito-client.md).
 """
 from __future__ import annotations
 
@@ -16,9 +23,11 @@ from typing import Any, Callable, Mapping
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import Conflict, InvalidInput, OutcomeUnknown
+from messenger.avito.errors import AvitoError
 from messenger.models import IdempotencyRecord
 from messenger.selectors import idempotency_record_get
+from messenger.services.messages import message_find_sent
 
 TTL = timedelta(hours=24)
 # A row still in flight after this long belongs to a process that died mid-send: it may
@@ -43,12 +52,12 @@ def request_body_hash(*, fields: Mapping[str, Any], files: Mapping[str, bytes] |
 
 def _check_key(key: str) -> None:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
-        raise ApiError(400, "validation_error", f"Invalid input: {HEADER}.",
-                       details={HEADER: [f"Must be 1..{MAX_KEY_LENGTH} printable ASCII characters."]})
+        raise InvalidInput(f"Invalid input: {HEADER}.",
+                           details={HEADER: [f"Must be 1..{MAX_KEY_LENGTH} printable ASCII characters."]})
 
 
-def _conflict(message: str) -> ApiError:
-    return ApiError(409, "idempotency_conflict", message)
+def _conflict(message: str) -> Conflict:
+    return Conflict(message)
 
 
 def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRecord | None, dict | None]:
@@ -64,12 +73,15 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
             continue
         if existing.body_hash != body_hash:
             raise _conflict(f"This {HEADER} was already used with a different request body.")
-        if existing.status_code is not None:
+        if existing.status_code is not None and existing.unsettled is None:
             return None, existing.response_body
-        stale = IdempotencyRecord.objects.filter(
-            pk=existing.pk, status_code__isnull=True, created_at__lt=now - IN_FLIGHT_STALE,
-        ).update(created_at=now)
-        if stale == 1:
+        row = IdempotencyRecord.objects.filter(pk=existing.pk)
+        if existing.status_code is not None:  # an unknown outcome: this request settles it, a twin waits
+            taken = row.filter(status_code__isnull=False, unsettled__isnull=False).update(status_code=None,
+                                                                                          created_at=now)
+        else:  # in flight: taken over only from a process that died mid-send
+            taken = row.filter(status_code__isnull=True, created_at__lt=now - IN_FLIGHT_STALE).update(created_at=now)
+        if taken == 1:
             return existing, None
         raise _conflict(f"A request with this {HEADER} is still in progress; retry when it has finished.")
     raise _conflict(f"A request with this {HEADER} is being retried concurrently; try again.")
@@ -82,10 +94,38 @@ def idempotent_call(*, key: str, scope: str, body_hash: str, perform: Callable[[
     row, stored = _begin(key=key, scope=scope, body_hash=body_hash, now=clock())
     if row is None:
         return stored, True
+    ours = IdempotencyRecord.objects.filter(pk=row.pk, status_code__isnull=True)
+    if row.unsettled is not None:
+        settled = _settle(ours, check=row.unsettled, status_code=status_code)
+        if settled is not None:
+            return settled, True
     try:
         answer = perform()
-    except BaseException:
-        IdempotencyRecord.objects.filter(pk=row.pk, status_code__isnull=True).delete()
+    except OutcomeUnknown as exc:
+        ours.update(status_code=exc.status, unsettled=exc.check, response_body=None)
         raise
-    IdempotencyRecord.objects.filter(pk=row.pk).update(status_code=status_code, response_body=answer)
+    except BaseException:
+        ours.delete()
+        raise
+    ours.update(status_code=status_code, response_body=answer, unsettled=None)
     return answer, False
+
+
+def _settle(ours, *, check: dict, status_code: int) -> dict | None:
+    """Look in the chat for the send whose outcome was unknown: its answer (now stored), or None if absent."""
+    try:
+        answer = message_find_sent(check=check)
+    except BaseException as exc:
+        ours.update(status_code=OutcomeUnknown.status)  # still unsettled: the next retry looks again
+        if isinstance(exc, AvitoError):
+            raise OutcomeUnknown(
+                f"The first send with this {HEADER} has an unknown outcome, and the chat cannot be read to "
+                f"settle it ({exc.message}). Nothing was sent.", check=check,
+                details={"outcome": "unknown", "chat_id": check.get("chat_id"),
+                         "advice": f"Retry later with the same {HEADER}."}) from exc
+        raise
+    if answer is None:
+        ours.update(unsettled=None)  # it did not land: the key is free, and this request sends
+        return None
+    ours.update(status_code=status_code, response_body=answer, unsettled=None)
+    return answer

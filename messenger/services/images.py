@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import InvalidInput
 from messenger.avito import get_client
 from messenger.image_fetcher import FetchedImage, ImageAddressRefused, ImageFetcher, ImageFetchError, ImageRejected
 from messenger.services.limits import MAX_IMAGE_BYTES, invalid
@@ -32,17 +32,17 @@ def image_format(content: bytes) -> tuple[str, str] | None:
 
 
 def image_fetch(*, url: str) -> FetchedImage:
-    """Download `image_url` within the size limit, refusing private addresses (ApiError on any failure)."""
+    """Download `image_url` within the size limit, refusing private addresses (InvalidInput on any failure)."""
     fetcher = ImageFetcher(timeout=settings.CONNECTION_TIMEOUT, max_bytes=MAX_IMAGE_BYTES,
                            allow_private=settings.IMAGE_URL_ALLOW_PRIVATE)
     try:
         return fetcher.fetch(url)
     except ImageAddressRefused as exc:
-        raise ApiError(400, "image_url_forbidden", str(exc), details={"image_url": [str(exc)]}) from None
+        raise InvalidInput(str(exc), code="image_url_forbidden", details={"image_url": [str(exc)]}) from None
     except ImageRejected as exc:
         raise invalid("image_url", str(exc)) from None
     except ImageFetchError as exc:
-        raise ApiError(400, "image_fetch_failed", str(exc), details={"image_url": [str(exc)]}) from None
+        raise InvalidInput(str(exc), code="image_fetch_failed", details={"image_url": [str(exc)]}) from None
 
 
 def image_upload(*, content: bytes, filename: str, field: str = "file") -> tuple[str, dict]:

@@ -9,7 +9,7 @@ import re
 
 from django.conf import settings
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import InvalidInput
 
 MAX_TEXT_LENGTH = 1000          # postSendMessage: "at most 1000 characters"
 LIMIT_MIN, LIMIT_MAX = 1, 100   # getChatsV2 / getMessagesV3 `limit`
@@ -29,9 +29,9 @@ def account_user_id() -> int:
     return settings.AVITO_USER_ID
 
 
-def invalid(field: str, message: str) -> ApiError:
+def invalid(field: str, message: str) -> InvalidInput:
     """The validation error a service raises for one bad field (same shape as a serializer's)."""
-    return ApiError(400, "validation_error", f"Invalid input: {field}.", details={field: [message]})
+    return InvalidInput(f"Invalid input: {field}.", details={field: [message]})
 
 
 def require_avito_id(value: str, *, field: str) -> str:

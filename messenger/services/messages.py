@@ -3,12 +3,14 @@
 The send functions are shared by the REST API and the bulk workers. Each checks Avito's
 limits first, sends once through the Avito client (which never sends a second copy on an
 ambiguous failure), stores the sent message, and returns the contract's answer
-`{"ok": true, "chat_id", "message_id", "message"}`.
+`{"ok": true, "chat_id", "message_id", "message"}`. A send whose outcome stayed unknown
+raises `OutcomeUnknown`; `message_find_sent` settles it later by looking in the chat.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from avitogw.errors import OutcomeUnknown
 from messenger.avito import get_client
 from messenger.models import Message
 from messenger.services.images import image_fetch, image_upload
@@ -67,8 +69,21 @@ def message_send_image(*, chat_id: str, image_id: str | None = None, image_url: 
         image_id, _ = image_upload(content=content, filename=filename, field="file")
     else:
         require_avito_id(image_id, field="image_id")
-    message = get_client().send_image(chat_id, image_id)
+    try:
+        message = get_client().send_image(chat_id, image_id)
+    except OutcomeUnknown as exc:
+        exc.check["image_id"] = image_id  # so a later settlement answers like this send would have
+        raise
     return _sent(chat_id=chat_id, message=message, image_id=image_id)
+
+
+def message_find_sent(*, check: dict) -> dict | None:
+    """The answer of a send whose outcome was unknown (`OutcomeUnknown.check`), if the chat now shows it."""
+    found = get_client().find_sent(check)
+    if found is None:
+        return None
+    extra = {"image_id": check["image_id"]} if check.get("image_id") else {}
+    return _sent(chat_id=check["chat_id"], message=found, **extra)
 
 
 def message_list(*, chat_id: str, limit: int = 100, offset: int = 0) -> dict:

@@ -67,11 +67,66 @@ def test_failed_send_is_not_kept_so_the_same_key_can_retry(api, avito):
     assert sends(avito) == 2
 
 
-def test_upstream_failure_is_not_kept_either(api, avito):
-    avito.post(SEND_URL, status=500, json={"error": {"code": 500, "message": "boom"}})
-    avito.get(f"{V3}/chats/{CHAT}/messages/", json={"messages": [], "meta": {"has_more": False}})
-    assert send(api).status_code == 502
+def test_upstream_failure_before_avito_took_the_send_is_not_kept_either(api, avito):
+    avito.post(SEND_URL, status=429, json={"error": {"code": 429, "message": "Too Many Requests"}},
+               headers={"Retry-After": "600"})
+    assert send(api).status_code == 429
     assert IdempotencyRecord.objects.count() == 0
+
+
+HISTORY = f"{V3}/chats/{CHAT}/messages/"
+
+
+def chat_history(*messages) -> dict:
+    return {"json": {"messages": list(messages), "meta": {"has_more": False}}}
+
+
+@pytest.fixture
+def unknown_outcome(api, avito, settings):
+    """A first send with key-1 that Avito answered 500 and that did not show up in the chat: 504."""
+    settings.CONNECTION_TIMEOUT = 0.2  # the settle window, really waited here
+    avito.post(SEND_URL, status=500, json={"error": {"code": 500, "message": "boom"}})
+    avito.get(HISTORY, **chat_history())
+    response = send(api)
+    assert response.status_code == 504
+    error = error_of(response)
+    assert error["code"] == "upstream_timeout" and error["details"]["outcome"] == "unknown"
+    return response
+
+
+def test_an_unknown_outcome_is_not_kept_as_the_answer(unknown_outcome):
+    [row] = IdempotencyRecord.objects.all()
+    assert row.response_body is None
+    assert row.unsettled == {"chat_id": CHAT, "kind": "text", "text": "hello", "since": row.unsettled["since"]}
+
+
+def test_a_retry_after_an_unknown_outcome_answers_with_the_message_that_landed(api, avito, unknown_outcome):
+    avito.replace("GET", HISTORY, **chat_history(sent_obj("m-late") | {"created": 2**31 - 1}))
+    retry = send(api)
+    assert retry.status_code == 200 and retry["Idempotent-Replayed"] == "true"
+    assert retry.json()["message_id"] == "m-late"
+    assert sends(avito) == 1
+    again = send(api)  # settled for good: replayed from the store
+    assert again.json() == retry.json()
+    assert IdempotencyRecord.objects.get().unsettled is None
+
+
+def test_a_retry_after_an_unknown_outcome_that_did_not_land_sends_once(api, avito, unknown_outcome):
+    avito.replace("POST", SEND_URL, json=sent_obj("m-2"))
+    retry = send(api)
+    assert retry.status_code == 200 and "Idempotent-Replayed" not in retry
+    assert retry.json()["message_id"] == "m-2"
+    assert sends(avito) == 2
+    assert send(api)["Idempotent-Replayed"] == "true" and sends(avito) == 2
+
+
+def test_a_retry_while_the_chat_cannot_be_read_is_504_again_and_sends_nothing(api, avito, unknown_outcome):
+    avito.replace("GET", HISTORY, status=503, json={"error": {"code": 503, "message": "unavailable"}})
+    retry = send(api)
+    assert retry.status_code == 504 and error_of(retry)["details"]["outcome"] == "unknown"
+    assert sends(avito) == 1
+    row = IdempotencyRecord.objects.get()
+    assert row.status_code == 504 and row.unsettled is not None  # the next retry looks again
 
 
 def test_keys_older_than_24_hours_are_ignored_and_pruned(api, avito):
@@ -123,3 +178,20 @@ def test_unusable_key_is_400(api, avito, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in error_of(response)["details"]
     assert sends(avito) == 0
+
+
+def test_a_twin_of_a_retry_that_is_settling_an_old_unknown_outcome_gets_409(api, avito, unknown_outcome):
+    """Even when the first send is older than the in-flight takeover time, one settler at a time."""
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(minutes=30))
+    twin = {}
+
+    def history(request):
+        twin["response"] = send(api)  # arrives while the retry is looking in the chat
+        return 200, {}, '{"messages": [], "meta": {"has_more": false}}'
+
+    avito.replace("POST", SEND_URL, json=sent_obj("m-2"))
+    avito.remove("GET", HISTORY)
+    avito.add_callback("GET", HISTORY, callback=history, content_type="application/json")
+    assert send(api).status_code == 200
+    assert twin["response"].status_code == 409
+    assert sends(avito) == 2  # the first (unknown) and the retry's one send

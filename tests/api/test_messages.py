@@ -5,6 +5,7 @@ import json
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from messenger.models import Message
 from tests.api.conftest import CHAT, V1, V3, error_of, message_obj, sent_obj
@@ -83,13 +84,27 @@ def test_unknown_chat_is_404_with_avitos_message(api, avito):
     assert error_of(response) == {"code": "not_found", "message": "chat not found", "details": None}
 
 
-def test_avito_failing_after_retries_is_502_and_nothing_is_stored(api, avito):
-    avito.post(SEND_URL, status=503, json={"error": {"code": 503, "message": "Service temporarily unavailable"}})
-    avito.get(LIST_URL, json={"messages": [], "meta": {"has_more": False}})  # the send was not delivered
+def test_avito_unreachable_after_retries_is_502_and_nothing_is_stored(api, avito):
+    avito.post(SEND_URL, body=requests.exceptions.ConnectionError(MaxRetryError(None, SEND_URL, NewConnectionError(
+        None, "Failed to establish a new connection: [Errno 111] Connection refused"))))
     response = api.post("/api/messages/send", {"chat_id": CHAT, "text": "hi"}, format="json")
     assert response.status_code == 502
     error = error_of(response)
-    assert error["code"] == "upstream_error" and error["message"] == "Service temporarily unavailable"
+    assert error["code"] == "upstream_error" and error["message"] == "Could not reach Avito: ConnectionError."
+    assert Message.objects.count() == 0
+
+
+def test_avito_failing_a_send_ambiguously_is_504_outcome_unknown_and_it_is_not_resent(api, avito, settings):
+    settings.CONNECTION_TIMEOUT = 0.2  # the settle window, really waited here
+    avito.post(SEND_URL, status=503, json={"error": {"code": 503, "message": "Service temporarily unavailable"}})
+    avito.get(LIST_URL, json={"messages": [], "meta": {"has_more": False}})  # not in the chat (yet)
+    response = api.post("/api/messages/send", {"chat_id": CHAT, "text": "hi"}, format="json")
+    assert response.status_code == 504
+    error = error_of(response)
+    assert error["code"] == "upstream_timeout" and "may or may not have been delivered" in error["message"]
+    assert error["details"]["outcome"] == "unknown" and error["details"]["chat_id"] == CHAT
+    assert "Check the chat" in error["details"]["advice"]
+    assert sum(1 for call in avito.calls if call.request.method == "POST" and call.request.url == SEND_URL) == 1
     assert Message.objects.count() == 0
 
 

@@ -14,6 +14,20 @@ from messenger.avito import get_client, reset_client
 AVITO_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
+class FakeClock:
+    """The transport's clock: a pause is recorded and moves the time on, nothing really sleeps."""
+
+    def __init__(self, pauses: list):
+        self.now, self.pauses = 1000.0, pauses
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture
 def pauses():
     """The pauses the client would have slept, in order (nothing really sleeps)."""
@@ -22,9 +36,10 @@ def pauses():
 
 @pytest.fixture
 def client(gateway_settings, pauses):
-    """The process's AvitoClient as services get it, with no real sleeping and jitter fixed at 0.5."""
+    """The process's AvitoClient as services get it, on a fake clock, with jitter fixed at 0.5."""
     avito_client = get_client()
-    avito_client.transport.sleep = pauses.append
+    clock = FakeClock(pauses)
+    avito_client.transport.clock, avito_client.transport.sleep = clock, clock.sleep
     avito_client.transport.jitter = lambda: 0.5
     return avito_client
 

@@ -12,7 +12,9 @@ import re
 import time
 
 import pytest
+import requests
 from rest_framework.test import APIClient
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from avitogw.celery import app as celery_app
 from tests.conftest import AVITO, USER_ID
@@ -35,7 +37,8 @@ class AvitoChats:
         mock.add_callback("POST", UPLOAD, callback=self._upload)
         mock.add_callback("GET", HISTORY, callback=self._history)
 
-    def fail_next(self, status: int, *, after_commit: bool = False, count: int = 1) -> None:
+    def fail_next(self, status: int | str, *, after_commit: bool = False, count: int = 1) -> None:
+        """Fail the next sends with this HTTP status, or "refused" (no connection: Avito never saw it)."""
         self.faults += [(status, after_commit)] * count
 
     def sent(self, chat_id: str | None = None) -> list[dict]:
@@ -48,6 +51,9 @@ class AvitoChats:
 
     def _store(self, request, chat_id: str, kind: str, content: dict):
         fault = self.faults.pop(0) if self.faults else None
+        if fault and fault[0] == "refused":
+            reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+            return requests.exceptions.ConnectionError(MaxRetryError(None, request.url, reason))
         if fault and not fault[1]:
             return fault[0], {}, json.dumps({"error": {"code": fault[0], "message": "injected before storing"}})
         message = {"id": f"m-{next(self.ids)}", "author_id": USER_ID, "created": int(time.time()),

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from avitogw.celery import app as celery_app
+from messenger.bulk.selectors import bulk_job_progress
 from messenger.bulk.sending import MAX_ATTEMPTS, bulk_item_resolve, bulk_item_send
 from messenger.bulk.services import bulk_job_create
 from messenger.models import BulkItem, BulkJob, Message
@@ -70,31 +71,56 @@ def test_no_rate_limit_slot_puts_the_item_back_without_spending_an_attempt(chats
     assert len(chats.sent()) == 1
 
 
-def test_a_send_that_may_have_arrived_is_checked_and_not_sent_again(chats, queued, settings):
-    settings.MAX_RETRIES = 0
+def test_a_send_that_may_have_arrived_is_unknown_until_the_chat_shows_it(chats, queued, settings):
+    settings.MAX_RETRIES, settings.CONNECTION_TIMEOUT = 0, 0.2
     [item] = job_of("are you there?")
     chats.fail_next(500, after_commit=True)  # Avito stored it, then failed the answer
-    # The client's own check right after the failure cannot see it either (Avito is "down").
+    # The client's own looks during its settle window cannot see it (the history is "down").
     chats.history_down = True
-    assert bulk_item_send(item_id=item.id) == "sending"
+    assert bulk_item_send(item_id=item.id) == "unknown"
     item = reload(item)
-    assert item.status == "sending" and item.error.startswith("outcome unknown")
+    assert item.status == "unknown" and item.error.startswith("outcome unknown")
+    assert item.settle_by > timezone.now()
     (name, args, _) = queued[-1]
     assert (name, args) == ("messenger.bulk.tasks.bulk_item_resolve", (item.id, item.claimed_at.isoformat()))
+    progress = bulk_job_progress(job_id=item.job_id)
+    assert (progress["status"], progress["pending"], progress["unknown"]) == ("running", 1, 1)
     chats.history_down = False
     assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at) == "sent"
     item = reload(item)
     assert item.message_id == chats.sent()[0]["id"] and item.error == ""
     assert len(chats.sent()) == 1
+    assert BulkJob.objects.get(id=item.job_id).status == "completed"
 
 
-def test_a_send_that_did_not_arrive_is_sent_again_after_the_check(chats, queued, settings):
+def test_an_unknown_send_absent_from_the_chat_is_looked_for_until_settle_by_then_failed_never_resent(
+        chats, queued, settings):
+    settings.MAX_RETRIES, settings.CONNECTION_TIMEOUT = 0, 0.2
+    [item] = job_of("lost?")
+    chats.fail_next(500)  # refused before storing, but the gateway cannot know that
+    assert bulk_item_send(item_id=item.id) == "unknown"
+    item = reload(item)
+    queued.clear()
+    assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at,
+                             clock=lambda: item.settle_by - timedelta(seconds=0.1)) == "unknown"
+    [(name, args, options)] = queued
+    assert name.endswith("bulk_item_resolve") and options["countdown"] <= 0.1  # never past settle_by
+    assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at,
+                             clock=lambda: item.settle_by + timedelta(seconds=0.1)) == "failed"
+    item = reload(item)
+    assert item.error.startswith("not delivered: Avito did not confirm the send (injected before storing)")
+    assert "does not send it again" in item.error
+    assert chats.sent() == [] and reload(item).attempts == 1
+    progress = bulk_job_progress(job_id=item.job_id)
+    assert (progress["status"], progress["failed"], progress["pending"], progress["unknown"]) == \
+        ("completed", 1, 0, 0)
+
+
+def test_a_send_that_never_reached_avito_is_sent_again_after_the_check(chats, queued, settings):
     settings.MAX_RETRIES = 0
     [item] = job_of("second try")
-    chats.fail_next(500)  # refused before storing
-    chats.history_down = True
+    chats.fail_next("refused")  # no connection was made: certainly not sent
     assert bulk_item_send(item_id=item.id) == "sending"
-    chats.history_down = False
     claimed_at = reload(item).claimed_at
     assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "pending"
     assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) is None  # that claim is settled
@@ -130,7 +156,7 @@ def test_an_item_that_keeps_failing_is_failed_after_the_last_attempt(chats, queu
     settings.MAX_RETRIES = 0
     [item] = job_of("doomed")
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        chats.fail_next(500)
+        chats.fail_next("refused")
         assert bulk_item_send(item_id=item.id) == "sending"
         claimed_at = reload(item).claimed_at
         expected = "failed" if attempt == MAX_ATTEMPTS else "pending"

@@ -105,3 +105,16 @@ def test_a_worker_killed_mid_job_loses_nothing_and_sends_nothing_twice(chats, qu
     assert job.status == "completed"
     assert list(job.items.order_by("index").values_list("status", flat=True)) == ["sent"] * 5
     assert len(set(job.items.values_list("message_id", flat=True))) == 5
+
+
+def test_an_unknown_item_whose_look_was_lost_is_handed_to_the_resolver_again(queued):
+    [item] = new_job(1).items.all()
+    now = timezone.now()
+    BulkItem.objects.filter(id=item.id).update(status="unknown", claimed_at=now, attempts=1,
+                                               next_attempt_at=now + timedelta(seconds=5),
+                                               settle_by=now + timedelta(seconds=30))
+    queued.clear()
+    assert bulk_sweep(clock=later(30)) == {}  # its look is due, but may just be running late
+    assert bulk_sweep(clock=later(70)) == {"orphaned": 1}
+    assert names(queued) == ["bulk_item_resolve"]
+    assert bulk_sweep(clock=later(71)) == {}  # woken once, not on every sweep

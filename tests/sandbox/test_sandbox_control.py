@@ -134,6 +134,27 @@ def test_fail_next_after_commit_stores_the_message_but_answers_500(client, sleep
     assert client.get("/_sandbox/stats").json()["faults_injected"] == 1
 
 
+def test_store_after_ms_holds_the_send_before_storing_it(client, app):
+    """Issue 11's Avito: the message lands only after the hold, when a client has given up."""
+    chat_id = chat_ids(client)[0]
+    client.post("/_sandbox/config", {"fail_next": {"operation": "postSendMessage", "status": "timeout",
+                                                   "store_after_ms": 1500, "hang_ms": 0}})
+    seen_during_hold = []
+
+    def hold(seconds):
+        last = client.get(account_path(f"/chats/{chat_id}", version="v2")).json()["last_message"]
+        seen_during_hold.append((seconds, last["content"]))
+
+    app.sleep = hold
+    late = send(client, chat_id, "дойдёт позже")
+    assert late.status == 504
+    assert seen_during_hold == [(1.5, seen_during_hold[0][1])] and seen_during_hold[0][1] != {"text": "дойдёт позже"}
+    last = client.get(account_path(f"/chats/{chat_id}", version="v2")).json()["last_message"]
+    assert last["content"] == {"text": "дойдёт позже"}
+    assert send(client, chat_id, "сразу").status == 200  # count 1
+    assert client.get("/_sandbox/stats").json()["faults_injected"] == 1
+
+
 def test_fail_next_timeout_and_delay_use_the_sleep(client, sleeps):
     client.post("/_sandbox/config", {"delay_ms": 250, "fail_next": {"operation": "*", "status": "timeout"}})
     assert client.get(CHATS).status == 504

@@ -6,7 +6,7 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from avitogw.exception_handler import ApiError
+from avitogw.errors import NotFound
 from messenger.api.responses import ErrorEnvelope
 from webhooks.api.serializers import (DeliveryDetailSerializer, DeliveryListQuery, DeliveryListResponse,
                                       DeliveryReplayResponse, DeliverySerializer)
@@ -30,7 +30,7 @@ LIST_EXAMPLE = OpenApiExample("a failed delivery", value={
 def _delivery_pk(pk: int) -> int:
     """The id from the path; one no database column can hold is simply not there."""
     if pk > MAX_ID:
-        raise ApiError(404, "not_found", f"No delivery with id {pk}.")
+        raise NotFound(f"No delivery with id {pk}.")
     return pk
 
 

@@ -200,6 +200,7 @@ def test_mark_read_goes_to_avito_and_into_the_admin_log(replier, chat, avito):
     response = replier.post(f"/admin/messenger/chat/{CHAT}/mark-read/", follow=True)
     assert shown(response) == ["Marked read at Avito."]
     assert Chat.objects.get(id=CHAT).is_unread is False
+    assert Message.objects.get(id="m1").is_read is True  # the thread no longer flags it unread
     assert LogEntry.objects.get(object_id=CHAT).change_message == "Marked read at Avito."
 
 

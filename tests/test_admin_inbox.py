@@ -273,3 +273,44 @@ def test_the_front_page_names_the_product_and_shows_the_status_board(replier, ch
     assert 'href="/admin/messenger/chat/?state=unread"' in page
     assert 'href="/admin/webhooks/delivery/?status__exact=failed"' in page
     assert "Avito calls in the current window" in page and "0 / 1000" in page
+
+
+def test_a_second_click_while_the_first_is_sending_does_not_send(replier, chat, avito, django_user_model):
+    from messenger.services.staff_replies import reply_scope
+
+    user = django_user_model.objects.get(username="replier")
+    IdempotencyRecord.objects.create(key="c" * 32 + ":text", scope=reply_scope(chat_id=CHAT, staff_user_id=user.pk),
+                                     body_hash="-")  # the first click's send, still in flight
+    avito.post(SEND_URL, json=sent_obj("sent-x", "Да"))
+    response = replier.post(REPLY_URL, {"text": "Да", "idempotency_key": "c" * 32}, follow=True)
+    assert response.status_code == 200
+    assert shown(response) == ["This form is already being sent; reload the page in a moment to see the reply "
+                               "in the thread."]
+    assert not [call for call in avito.calls if call.request.url == SEND_URL]
+
+
+def test_another_staff_members_key_replays_nothing(replier, chat, avito, client, django_user_model):
+    avito.post(SEND_URL, json=sent_obj("sent-1", "Да"))
+    replier.post(REPLY_URL, {"text": "Да", "idempotency_key": "d" * 32})
+    client.force_login(staff(django_user_model, "other", "view_chat", "reply_chat"))
+    client.post(REPLY_URL, {"text": "Да", "idempotency_key": "d" * 32})
+    assert len([call for call in avito.calls if call.request.url == SEND_URL]) == 2
+
+
+def test_a_voice_message_link_fetches_its_file_from_avito(replier, chat, avito):
+    avito.get(f"{V1}/getVoiceFiles", json={"voices_urls": {"v-1": "https://avito.ru/voice/v-1.mp4"}})
+    response = replier.get(reverse("admin:messenger_chat_voice", args=[CHAT, "v-1"]))
+    assert response.status_code == 302 and response["Location"] == "https://avito.ru/voice/v-1.mp4"
+
+
+def test_a_status_figure_that_cannot_be_read_does_not_break_the_front_page(replier, monkeypatch):
+    from avitogw import status_board
+
+    def broken():
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(status_board, "FIGURES", (status_board.unread_chats, broken))
+    page = replier.get(reverse("admin:index"))
+    assert page.status_code == 200
+    assert [(f.label, f.value) for f in page.context["status_board"]] == [("Unread chats", "0"),
+                                                                          ("Broken", "unavailable")]

@@ -71,7 +71,12 @@ def reply_view(request, object_id: str, *, model_admin):
         outcome = staff_reply_send(chat_id=chat.pk, staff_user_id=request.user.pk, text=form.cleaned_data["text"],
                                    image=image, form_key=form.cleaned_data["idempotency_key"] or None)
     except REFUSALS as exc:
-        model_admin.message_user(request, f"Not sent: {refusal_text(exc)}", messages.ERROR)
+        if getattr(exc, "error_code", "") == "idempotency_conflict":
+            # The first click of a double click is still sending: this one must not, and it is not a failure.
+            model_admin.message_user(request, "This form is already being sent; reload the page in a moment to "
+                                              "see the reply in the thread.", messages.WARNING)
+        else:
+            model_admin.message_user(request, f"Not sent: {refusal_text(exc)}", messages.ERROR)
         return _back(chat)
     ids = ", ".join(outcome.message_ids)
     if outcome.sent:

@@ -13,6 +13,7 @@ class GatewayAdminSite(admin.AdminSite):
     site_header = "avitogw"
     site_title = "avitogw"
     index_title = "Staff inbox and gateway status"
+    site_url = None  # the gateway has no site to view: "/" is an API path
 
     def index(self, request, extra_context=None):
         from avitogw.status_board import status_board  # this module loads before the apps' models

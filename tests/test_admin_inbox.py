@@ -233,8 +233,10 @@ def test_block_refuses_a_reason_outside_one_to_four(replier, chat, avito):
 
 def test_unread_chats_are_one_filter_away(replier, chat):
     Chat.objects.create(id="u2i-read", chat_type="u2i", client_name="Борис", is_unread=False)
+    Message.objects.create(id="m-photo", chat=chat, direction="in", type="image", created="2026-12-01T11:00:00Z")
     page = replier.get(reverse("admin:messenger_chat_changelist"), {"state": "unread"}).content.decode()
     assert "Анна" in page and "Борис" not in page
+    assert '<td class="field-last_message">(image)</td>' in page  # a photo has no text: its kind is shown
 
 
 @pytest.mark.parametrize("model", [Chat, Message, IncomingEvent, BlacklistEntry])
@@ -314,3 +316,18 @@ def test_a_status_figure_that_cannot_be_read_does_not_break_the_front_page(repli
     assert page.status_code == 200
     assert [(f.label, f.value) for f in page.context["status_board"]] == [("Unread chats", "0"),
                                                                           ("Broken", "unavailable")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Короткий вопрос", "Короткий вопрос"),
+    ("Добрый день!\n\nМожно   посмотреть сегодня?", "Добрый день! Можно посмотреть сегодня?"),
+    ("Здравствуйте, велосипед ещё продаётся? Можно приехать посмотреть сегодня вечером после работы?",
+     "Здравствуйте, велосипед ещё продаётся? Можно приехать посмотреть сегодня…"),
+    ("https://www.avito.ru/moskva/velosipedy/stels_navigator_500_1768287444?utm=chat&from=messenger",
+     "https://www.avito.ru/moskva/velosipedy/stels_navigator_500_1768287444?utm=chat&…"),
+])
+def test_list_text_is_cut_at_a_word_with_an_ellipsis(text, expected):
+    from messenger.inbox.shorten import shorten
+
+    assert shorten(text, 80) == expected
+    assert len(shorten(text, 80)) <= 80

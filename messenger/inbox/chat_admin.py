@@ -7,6 +7,7 @@ through the services (chat_actions), under the URLs this admin adds.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import F, OuterRef, Subquery
 from django.urls import path
 from django.contrib.admin.utils import unquote
 
@@ -15,7 +16,7 @@ from messenger.inbox.chat_actions import BLOCK_PERMISSION, REFUSALS, REPLY_PERMI
 from messenger.inbox.forms import BlockForm, ReplyForm
 from messenger.inbox.shorten import shorten
 from messenger.inbox.thread import chat_links, chat_thread
-from messenger.models import Chat
+from messenger.models import Chat, Message
 from messenger.services.chats import chat_mark_read
 
 
@@ -63,9 +64,15 @@ class ChatAdmin(admin.ModelAdmin):
     def item(self, chat: Chat) -> str:
         return shorten(chat.item_title, 50) or (str(chat.item_id) if chat.item_id else "—")
 
+    def get_queryset(self, request):
+        newest = Message.objects.filter(chat=OuterRef("pk")).order_by(F("created").desc(nulls_last=True))
+        return super().get_queryset(request).annotate(last_type=Subquery(newest.values("type")[:1]))
+
     @admin.display(description="last message")
     def last_message(self, chat: Chat) -> str:
-        return shorten(chat.last_message_text, 60)
+        """The text, or what the message was when it had none (a photo, a voice message)."""
+        last_type = getattr(chat, "last_type", None)
+        return shorten(chat.last_message_text, 60) or (f"({last_type})" if last_type else "—")
 
     @admin.display(description="unread", ordering="is_unread", boolean=True)
     def unread(self, chat: Chat) -> bool:

@@ -38,7 +38,7 @@ if SECRET_KEY in INSECURE_KEYS:
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS") or (["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "avitogw.admin_site.GatewayAdminConfig",  # django.contrib.admin, named avitogw, with a status board
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

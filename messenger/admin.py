@@ -1,67 +1,72 @@
-"""Admin pages where staff read every chat and message that passed through the gateway."""
+"""Admin pages where staff read every chat and message that passed through the gateway.
+
+Everything here is Avito's data or the gateway's record of it: nothing can be added or
+edited (it would never reach Avito), and only a superuser deletes local rows. Chats are the
+staff inbox (messenger.inbox); messages are listed with their n8n delivery status.
+"""
 from django.contrib import admin
+from django.db.models import OuterRef
 
+from messenger.inbox.chat_admin import ChatAdmin
+from messenger.inbox.shorten import shorten
 from messenger.models import BlacklistEntry, Chat, IdempotencyRecord, Message
+from webhooks.selectors import delivery_status_of
 
 
-class MessageInline(admin.TabularInline):
-    model = Message
-    fields = ("created", "direction", "type", "text")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ("-created",)
-    show_change_link = True
+class ArchiveAdmin(admin.ModelAdmin):
+    """Rows the gateway writes: read-only, deleted only by a superuser."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).only("id", "chat_id", "created", "direction", "type", "text")
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
 
 
-@admin.register(Chat)
-class ChatAdmin(admin.ModelAdmin):
-    list_display = ("id", "chat_type", "client_name", "item_title", "item_id", "is_unread", "last_message_at")
-    list_filter = ("chat_type", "is_unread")
-    search_fields = ("id", "client_name", "item_title", "=item_id", "=client_user_id")
-    readonly_fields = ("first_seen", "last_seen")
-    date_hierarchy = "last_message_at"
-    inlines = [MessageInline]
+admin.site.register(Chat, ChatAdmin)
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "chat", "direction", "type", "short_text", "created", "is_read")
+class MessageAdmin(ArchiveAdmin):
+    list_display = ("short_text", "direction", "type", "chat", "created", "delivery_status", "is_read")
     list_filter = ("direction", "type", "is_read")
     search_fields = ("text", "=id", "=chat__id")
     list_select_related = ("chat",)
-    raw_id_fields = ("chat",)
     date_hierarchy = "created"
+    exclude = ("raw",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(delivery=delivery_status_of(OuterRef("pk")))
 
     @admin.display(description="text")
     def short_text(self, obj: Message) -> str:
-        return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
+        return shorten(obj.text) or f"({obj.type})"
+
+    @admin.display(description="delivery to n8n", ordering="delivery")
+    def delivery_status(self, obj: Message) -> str:
+        return obj.delivery or "—"
 
 
 @admin.register(BlacklistEntry)
-class BlacklistEntryAdmin(admin.ModelAdmin):
+class BlacklistEntryAdmin(ArchiveAdmin):
+    """Blocking happens on a chat's page (it must reach Avito); this is the record of it."""
+
     list_display = ("user_id", "item_id", "reason_id", "created_at")
     list_filter = ("reason_id",)
     search_fields = ("=user_id", "=item_id")
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
-    """Read-only: staff can see which keys were used and what was answered, not forge answers."""
+class IdempotencyRecordAdmin(ArchiveAdmin):
+    """Staff can see which keys were used and what was answered, not forge answers."""
 
     list_display = ("key", "scope", "status_code", "created_at")
     list_filter = ("status_code",)
     search_fields = ("=key", "scope")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 from messenger.bulk import admin as bulk_admin  # noqa: E402,F401 - registers BulkJob's admin pages

@@ -36,6 +36,7 @@ class Chat(models.Model):
 
     class Meta:
         ordering = ["-last_message_at"]
+        permissions = [("reply_chat", "Can reply to the client and mark the chat read (staff inbox)")]
 
     def __str__(self) -> str:
         return f"{self.id} ({self.client_name or 'unknown'})"

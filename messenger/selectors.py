@@ -1,7 +1,8 @@
-"""Reads of stored rows (no Avito calls, no writes): what the gateway already knows."""
+"""Reads of stored rows and shared counters (no Avito calls, no writes): what the gateway already knows."""
 from __future__ import annotations
 
-from messenger.models import Chat, IdempotencyRecord
+from messenger.avito import get_client
+from messenger.models import BulkJob, BulkJobStatus, Chat, IdempotencyRecord
 
 
 def chat_stored_client(*, chat_id: str) -> tuple[int | None, str]:
@@ -12,3 +13,18 @@ def chat_stored_client(*, chat_id: str) -> tuple[int | None, str]:
 
 def idempotency_record_get(*, scope: str, key: str) -> IdempotencyRecord | None:
     return IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+
+
+def chat_unread_stored_count() -> int:
+    """Chats stored as unread (what the admin's unread filter lists)."""
+    return Chat.objects.filter(is_unread=True).count()
+
+
+def bulk_jobs_running_count() -> int:
+    return BulkJob.objects.filter(status=BulkJobStatus.RUNNING).count()
+
+
+def avito_calls_in_window() -> tuple[int, int, float]:
+    """(calls in the current window, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW), read without taking a slot."""
+    limiter = get_client().transport.rate_limiter
+    return limiter.used(), limiter.limit, limiter.window

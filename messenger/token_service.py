@@ -29,6 +29,14 @@ def token_get() -> dict:
     return _describe(store.get(), time.time())
 
 
+def token_expiry() -> datetime | None:
+    """When the shared token expires, read from the store without asking Avito (None: no token yet)."""
+    current = get_client().transport.token_store.current()
+    if current is None or not current.access_token:
+        return None
+    return datetime.fromtimestamp(current.expires_at, tz=timezone.utc)
+
+
 def token_refresh() -> dict:
     """A new token from Avito, replacing the shared one."""
     store = get_client().transport.token_store

@@ -23,8 +23,16 @@ def _short(text: str, size: int = 80) -> str:
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing added or edited by hand (events are Avito's, deliveries the gateway's); a superuser may delete."""
+
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.exclude or ())  # shown pretty-printed instead

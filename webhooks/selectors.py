@@ -1,11 +1,11 @@
-"""Reads of the webhooks app: deliveries for the API and the admin, and the incoming path."""
+"""Reads of the webhooks app: deliveries for the API and the admin, the latest notification, the incoming path."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from avitogw.errors import NotFound
-from webhooks.models import Delivery
+from webhooks.models import Delivery, IncomingEvent
 
 
 def incoming_webhook_path() -> str:
@@ -27,3 +27,24 @@ def delivery_get(*, delivery_pk: int) -> Delivery:
     if delivery is None:
         raise NotFound(f"No delivery with id {delivery_pk}.")
     return delivery
+
+
+def delivery_count(*, status: str) -> int:
+    return Delivery.objects.filter(status=status).count()
+
+
+def deliveries_by_message(*, message_ids: list[str]) -> dict[str, Delivery]:
+    """Each message's delivery to n8n (only messages that have one), keyed by Avito message id."""
+    rows = Delivery.objects.filter(incoming_event__message_id__in=message_ids).select_related("incoming_event")
+    return {row.incoming_event.message_id: row for row in rows.only(
+        "pk", "status", "attempts", "last_error", "delivered_at", "incoming_event__message_id")}
+
+
+def incoming_event_latest() -> IncomingEvent | None:
+    """The last notification Avito sent (by the time it arrived)."""
+    return IncomingEvent.objects.only("pk", "received_at", "event_type", "chat_id").order_by("-received_at").first()
+
+
+def delivery_status_of(message_id) -> Subquery:
+    """A subquery of the status of a message's delivery (`message_id` may be an OuterRef)."""
+    return Subquery(Delivery.objects.filter(incoming_event__message_id=message_id).values("status")[:1])

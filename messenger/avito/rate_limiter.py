@@ -66,10 +66,13 @@ class WindowStore(Protocol):
     def settle(self, granted_at: float) -> None:
         """Move the entry granted at `granted_at` to now (the store's clock)."""
 
+    def used(self, window: float) -> int:
+        """How many calls the current window holds, without taking a slot."""
+
 
 class RedisWindowStore:
     def __init__(self, redis_client, key: str = "avitogw:avito:ratelimit", clock: Callable[[], float] | None = None):
-        self.key = key
+        self.key, self.redis = key, redis_client
         self.clock = clock  # None: the Redis server's clock, so that every host agrees
         self.script = redis_client.register_script(SLIDING_WINDOW_LUA)
         self.settle_script = redis_client.register_script(SETTLE_LUA)
@@ -85,6 +88,16 @@ class RedisWindowStore:
     @redis_failures_as_unavailable
     def settle(self, granted_at: float) -> None:
         self.settle_script(keys=[self.key], args=[round(granted_at * 1_000_000)])
+
+    @redis_failures_as_unavailable
+    def used(self, window: float) -> int:
+        now = self.clock() if self.clock is not None else self._server_time()
+        since = round((now - window) * 1_000_000)
+        return int(self.redis.zcount(self.key, since, "+inf"))
+
+    def _server_time(self) -> float:
+        seconds, micros = self.redis.time()
+        return seconds + micros / 1_000_000
 
 
 class DatabaseWindowStore:
@@ -120,6 +133,11 @@ class DatabaseWindowStore:
         if call is not None:
             RateLimitCall.objects.filter(id=call).update(at=self.now())
 
+    def used(self, window: float) -> int:
+        from messenger.models import RateLimitCall
+
+        return RateLimitCall.objects.filter(at__gte=self.now() - window).count()
+
 
 class RateLimiter:
     def __init__(self, store: WindowStore, *, limit: int, window: float,
@@ -143,6 +161,10 @@ class RateLimiter:
                     retry_after=value,
                 )
             self.sleep(value)
+
+    def used(self) -> int:
+        """Calls granted in the current window (read only: for the admin's status board)."""
+        return self.store.used(self.window)
 
     def settle(self, granted_at: float) -> None:
         """The call granted at `granted_at` has been answered: it counts from now, not from its grant.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from messenger.avito import get_client
+from messenger.models import Direction, Message
 from messenger.services.limits import (
     DEFAULT_CHAT_TYPES, LIMIT_MAX, OFFSET_MAX, account_user_id, require_avito_id,
 )
@@ -66,6 +67,7 @@ def chat_mark_read(*, chat_id: str) -> dict:
     require_avito_id(chat_id, field="chat_id")
     get_client().mark_read(chat_id)
     chat_stub(chat_id, is_unread=False)
+    Message.objects.filter(chat_id=chat_id, direction=Direction.IN, is_read=False).update(is_read=True)
     return {"ok": True}
 
 

@@ -1,4 +1,4 @@
-"""Messages: send text, links and images, list a chat's history, delete a sent message.
+"""Messages: send text, links and images, list a chat's history, delete a sent message, a voice's file.
 
 The send functions are shared by the REST API and the bulk workers. Each checks Avito's
 limits first, sends once through the Avito client (which never sends a second copy on an
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from avitogw.errors import OutcomeUnknown
+from avitogw.errors import NotFound, OutcomeUnknown
 from messenger.avito import get_client
 from messenger.models import Message
 from messenger.services.images import image_fetch, image_upload
@@ -101,3 +101,12 @@ def message_delete(*, chat_id: str, message_id: str) -> dict:
     get_client().delete_message(chat_id, message_id)
     Message.objects.filter(id=message_id, chat_id=chat_id).update(type="deleted")
     return {"ok": True}
+
+
+def message_voice_url(*, voice_id: str) -> str:
+    """The file of a voice message (getVoiceFiles; Avito's link lives an hour, so it is asked each time)."""
+    require_avito_id(voice_id, field="voice_id")
+    url = get_client().voice_urls([voice_id]).get(voice_id)
+    if not url:
+        raise NotFound(f"Avito has no file for voice message {voice_id}.")
+    return url

@@ -130,3 +130,32 @@ def test_redis_window_is_exact_to_the_microsecond(avito_redis, redis_prefix):
     granted, wait = store.try_acquire(5, 0.5)
     assert not granted  # the first call, 499,991 us earlier, is still in the window
     assert wait == pytest.approx(10e-6, abs=2e-6)  # it leaves in 10 us
+
+
+def test_database_window_counts_calls_used_without_taking_a_slot():
+    clock = FakeClock()
+    limiter = RateLimiter(DatabaseWindowStore(clock=clock), limit=3, window=10.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire(timeout=1)
+    clock.now += 6.0
+    limiter.acquire(timeout=1)
+
+    assert limiter.used() == 2
+    assert limiter.used() == 2  # reading took nothing
+    clock.now += 5.0  # the first call has left the window
+    assert limiter.used() == 1
+
+
+@pytest.mark.redis
+def test_redis_window_counts_calls_used_without_taking_a_slot(avito_redis, redis_prefix):
+    key = f"{redis_prefix}:ratelimit"
+    clock = FakeClock()
+    limiter = RateLimiter(RedisWindowStore(redis_connection(), key=key, clock=clock), limit=3, window=10.0,
+                          clock=clock, sleep=clock.sleep)
+    limiter.acquire(timeout=1)
+    clock.now += 6.0
+    limiter.acquire(timeout=1)
+
+    assert limiter.used() == 2
+    assert avito_redis.zcard(key) == 2
+    clock.now += 5.0
+    assert limiter.used() == 1

@@ -1,0 +1,106 @@
+"""The figures on the admin's front page: what staff check first, each linked to the list behind it.
+
+Each figure is one small function returning a `Figure`; `FIGURES` lists them in the order
+shown, so a new one (say, the last reconciliation run) is one function in its app's
+selectors and one line here. A figure whose source is down (Redis, the token store) shows
+"unavailable" instead of breaking the page.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from django.urls import reverse
+from django.utils.timesince import timesince, timeuntil
+
+from messenger.models import BulkJobStatus
+from messenger.selectors import avito_calls_in_window, bulk_jobs_running_count, chat_unread_stored_count
+from messenger.token_service import token_expiry
+from webhooks.models import DeliveryStatus
+from webhooks.selectors import delivery_count, incoming_event_latest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+    url: str | None = None
+    note: str = ""
+    alert: bool = False  # shown in the warning colour
+
+
+def _changelist(model: str, **filters: str) -> str:
+    query = "&".join(f"{name}={value}" for name, value in filters.items())
+    return reverse(f"admin:{model}_changelist") + (f"?{query}" if query else "")
+
+
+def unread_chats() -> Figure:
+    count = chat_unread_stored_count()
+    return Figure("Unread chats", str(count), _changelist("messenger_chat", state="unread"))
+
+
+def deliveries_pending() -> Figure:
+    count = delivery_count(status=DeliveryStatus.PENDING)
+    return Figure("Deliveries to n8n pending", str(count),
+                  _changelist("webhooks_delivery", status__exact=DeliveryStatus.PENDING))
+
+
+def deliveries_failed() -> Figure:
+    count = delivery_count(status=DeliveryStatus.FAILED)
+    return Figure("Deliveries to n8n failed", str(count),
+                  _changelist("webhooks_delivery", status__exact=DeliveryStatus.FAILED), alert=count > 0)
+
+
+def last_notification() -> Figure:
+    event = incoming_event_latest()
+    if event is None:
+        return Figure("Last notification from Avito", "none yet", _changelist("webhooks_incomingevent"))
+    return Figure("Last notification from Avito", f"{timesince(event.received_at)} ago",
+                  _changelist("webhooks_incomingevent"), note=f"{event.received_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def token_expires() -> Figure:
+    expires = token_expiry()
+    if expires is None:
+        return Figure("Avito token", "not fetched yet", note="fetched on the first Avito call")
+    expired = expires <= datetime.now(timezone.utc)
+    return Figure("Avito token expires", "expired" if expired else f"in {timeuntil(expires)}",
+                  note=f"{expires:%Y-%m-%d %H:%M:%S} UTC", alert=expired)
+
+
+def avito_calls() -> Figure:
+    used, limit, window = avito_calls_in_window()
+    return Figure("Avito calls in the current window", f"{used} / {limit}", note=f"per {window:g} s",
+                  alert=used >= limit)
+
+
+def bulk_jobs_running() -> Figure:
+    return Figure("Bulk jobs running", str(bulk_jobs_running_count()),
+                  _changelist("messenger_bulkjob", status__exact=BulkJobStatus.RUNNING))
+
+
+FIGURES: tuple[Callable[[], Figure], ...] = (
+    unread_chats,
+    deliveries_pending,
+    deliveries_failed,
+    last_notification,
+    token_expires,
+    avito_calls,
+    bulk_jobs_running,
+)
+
+
+def status_board() -> list[Figure]:
+    """Every figure, in order; one that cannot be read says so and the rest still show."""
+    board = []
+    for figure in FIGURES:
+        try:
+            board.append(figure())
+        except Exception:  # noqa: BLE001 - the front page must render with a store down
+            logger.warning("Status board figure %s unavailable", figure.__name__, exc_info=True)
+            board.append(Figure(figure.__name__.replace("_", " ").capitalize(), "unavailable", alert=True))
+    return board

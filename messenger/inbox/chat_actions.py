@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from avitogw.errors import GatewayError
-from avitogw.exception_handler import ApiError
 from messenger.avito.errors import AvitoError
 from messenger.inbox.forms import BLOCK_REASONS, BlockForm, ReplyForm
 from messenger.models import Chat
@@ -27,7 +26,7 @@ from messenger.services.staff_replies import StaffImage, staff_reply_send
 
 REPLY_PERMISSION = "messenger.reply_chat"
 BLOCK_PERMISSION = "messenger.add_blacklistentry"
-REFUSALS = (GatewayError, ApiError, AvitoError)
+REFUSALS = (GatewayError, AvitoError)
 
 
 def refusal_text(exc: Exception) -> str:
@@ -71,7 +70,7 @@ def reply_view(request, object_id: str, *, model_admin):
         outcome = staff_reply_send(chat_id=chat.pk, staff_user_id=request.user.pk, text=form.cleaned_data["text"],
                                    image=image, form_key=form.cleaned_data["idempotency_key"] or None)
     except REFUSALS as exc:
-        if getattr(exc, "error_code", "") == "idempotency_conflict":
+        if getattr(exc, "code", "") == "idempotency_conflict":
             # The first click of a double click is still sending: this one must not, and it is not a failure.
             model_admin.message_user(request, "This form is already being sent; reload the page in a moment to "
                                               "see the reply in the thread.", messages.WARNING)

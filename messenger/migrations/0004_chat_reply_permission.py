@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messenger', '0002_bulk_next_attempt'),
+        ('messenger', '0003_send_outcome_unknown'),
     ]
 
     operations = [

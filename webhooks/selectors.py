@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from avitogw.exception_handler import ApiError
-from webhooks.models import Delivery
+from webhooks.models import Delivery, IncomingEvent
 
 
 def incoming_webhook_path() -> str:
@@ -27,3 +27,10 @@ def delivery_get(*, delivery_pk: int) -> Delivery:
     if delivery is None:
         raise ApiError(404, "not_found", f"No delivery with id {delivery_pk}.")
     return delivery
+
+
+def message_ids_stored(message_ids: list[str]) -> set[str]:
+    """Which of these Avito message ids have an incoming event already (by notification or poll)."""
+    if not message_ids:
+        return set()
+    return set(IncomingEvent.objects.filter(message_id__in=message_ids).values_list("message_id", flat=True))

@@ -15,6 +15,8 @@ class ReconcileState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     watermark = models.DateTimeField(null=True, blank=True,
                                      help_text="messages of chats updated before this are stored")
+    first_start = models.DateTimeField(null=True, blank=True,
+                                       help_text="scheduled runs never read before it: no history is delivered")
     lease_owner = models.CharField(max_length=64, blank=True, help_text="the run going on now")
     lease_until = models.DateTimeField(null=True, blank=True, help_text="that run's lease ends then")
 

@@ -2,8 +2,9 @@
 
 `reconcile_run` is what Celery beat (every RECONCILE_INTERVAL seconds) and the command
 `avito_reconcile` call. With no watermark yet (the first start) it sets the watermark to
-now and reads nothing, so installing the gateway delivers no history; the command, given
-a window, is how history is imported on purpose. Otherwise it reads the chats updated
+now and reads nothing, and no later scheduled run reads before that moment, so installing
+the gateway delivers no history; the command, given a window, is how history is imported
+on purpose. Otherwise it reads the chats updated
 since the watermark minus OVERLAP (Avito stamps `updated` with its own clock), oldest
 first, and stores each message no event holds yet (reconcile.poller).
 
@@ -24,7 +25,8 @@ from django.utils import timezone
 
 from messenger.avito.errors import AvitoError
 from reconcile.budget import BudgetSpent, budgeted_client
-from reconcile.lease import lease_release, lease_renew, lease_take, watermark_advance, watermark_get
+from reconcile.lease import (first_start_get, first_start_set, lease_release, lease_renew, lease_take,
+                             watermark_advance, watermark_get)
 from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
 from reconcile.poller import chat_catch_up, chats_updated_since
 
@@ -58,9 +60,9 @@ def reconcile_run(*, trigger: str = RunTrigger.BEAT, since: datetime | None = No
         run = ReconcileRun.objects.create(trigger=trigger, started_at=clock())
         watermark = watermark_get()
         if since is None and watermark is None:
-            run.watermark = watermark_advance(owner=owner, to=run.started_at)
+            run.watermark = first_start_set(owner=owner, now=run.started_at)
             return _finish(run, RunOutcome.STARTED, clock)
-        run.since = since if since is not None else watermark - OVERLAP
+        run.since = since if since is not None else _window_start(watermark)
         try:
             return _read(run, owner, clock)
         except Exception as exc:  # not swallowed (the task's logs and error tracker see it); recorded first
@@ -69,6 +71,13 @@ def reconcile_run(*, trigger: str = RunTrigger.BEAT, since: datetime | None = No
             raise
     finally:
         lease_release(owner=owner)
+
+
+def _window_start(watermark: datetime) -> datetime:
+    """A scheduled run's start: the overlap before the watermark, but never before the first start
+    (what was written before the gateway was installed is history, imported only by hand)."""
+    first_start = first_start_get()
+    return max(watermark - OVERLAP, first_start) if first_start else watermark - OVERLAP
 
 
 def _read(run: ReconcileRun, owner: str, clock: Clock) -> ReconcileRun:

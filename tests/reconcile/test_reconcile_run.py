@@ -197,3 +197,17 @@ def test_n8n_down_means_a_pending_delivery_not_a_lost_message(avito, run, waterm
     run()
     delivery = Delivery.objects.get()
     assert delivery.status == "pending" and delivery.attempts == 1 and delivery.event_id == "avito-msg-m-a"
+
+
+def test_what_was_written_just_before_the_first_start_stays_history(avito, n8n, run, clock):
+    before = NOW - timedelta(seconds=5)  # inside the overlap, but before the gateway's first start
+    run()
+    clock.advance(60)
+    after = clock.now - timedelta(seconds=10)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=after)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-after", created=after),
+                                                        message("m-before", created=before)],
+                                           "meta": {"has_more": False}})
+    done = run()
+    assert done.since == NOW
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-after"]

@@ -35,7 +35,7 @@ Clock = Callable[[], datetime]
 
 # Read back this far before the watermark: Avito's clock and ours may disagree a little,
 # and a message may show in Avito's lists a moment after the time it is stamped with.
-OVERLAP = timedelta(seconds=30)
+OVERLAP = timedelta(seconds=15)
 
 
 class LeaseLost(Exception):

@@ -110,3 +110,14 @@ def test_health_without_any_run_degrades_once_the_process_has_waited_three_inter
     assert client.get("/health").json()["status"] == "ok"
     monkeypatch.setattr(avitogw.health, "STARTED", avitogw.health.time.time() - 181)
     assert client.get("/health").json()["checks"]["reconcile"].startswith("stale")
+
+
+def test_the_admin_lists_runs_read_only(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("staff", "staff@example.com", "pw"))
+    run = ReconcileRun.objects.create(started_at=timezone.now(), outcome=RunOutcome.BUDGET, calls=25,
+                                      error="the Avito call window is at least 1/4 full")
+    page = client.get("/admin/reconcile/reconcilerun/")
+    assert page.status_code == 200 and "1/4 full" in page.content.decode()
+    assert client.get("/admin/reconcile/reconcilerun/add/").status_code == 403
+    detail = client.get(f"/admin/reconcile/reconcilerun/{run.pk}/change/")
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()

@@ -97,7 +97,9 @@ def _read(run: ReconcileRun, owner: str, clock: Clock) -> ReconcileRun:
     except (AvitoError, LeaseLost) as exc:
         outcome, error = RunOutcome.ERROR, getattr(exc, "message", str(exc))
         logger.warning("Reconciliation run %s stopped: %s", run.pk, error)
-    run.chats_seen, run.calls, run.error = done, room.calls, error
+    finally:
+        run.chats_seen, run.calls = done, room.calls  # recorded whatever happened, a crash included
+    run.error = error
     if outcome == RunOutcome.OK:
         run.watermark = watermark_advance(owner=owner, to=run.started_at)
     elif done < len(chats):  # the chats list was read: everything before the first unread chat is stored

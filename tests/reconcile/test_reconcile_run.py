@@ -175,6 +175,7 @@ def test_a_crash_mid_run_leaves_the_watermark_and_is_recorded(avito, run, waterm
     assert ReconcileState.objects.get().lease_owner == ""
     recorded = ReconcileRun.objects.get()
     assert recorded.outcome == RunOutcome.ERROR and "ZeroDivisionError" in recorded.error
+    assert (recorded.calls, recorded.chats_seen) == (2, 0)
 
 
 def test_an_explicit_window_delivers_history_and_moves_the_watermark_forward(avito, n8n, run):

@@ -10,7 +10,8 @@ from messenger.models import Chat, Message
 from reconcile.models import ReconcileRun, ReconcileState, RunOutcome
 from reconcile.services import OVERLAP
 from tests.reconcile.conftest import (CHATS_URL, NOW, avito_calls, chat, message, messages_url, unix)
-from tests.webhooks.avito_payloads import N8N_URL, notification, post_notification
+from tests.conftest import USER_ID
+from tests.webhooks.avito_payloads import N8N_URL, avito_message, notification, post_notification
 from webhooks.models import Delivery, EventSource, IncomingEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reconcile_settings", "eager")]
@@ -48,6 +49,10 @@ def test_a_message_whose_notification_never_came_is_delivered_with_source_poll(a
     assert body["meta"]["ad_id"] == 1768287444 and body["timestamp"] == new_at.isoformat()
     event = IncomingEvent.objects.get()
     assert (event.message_id, event.source, event.chat_id) == ("m-new", EventSource.POLL, "u2i-a")
+    # Stored as the notification Avito would have sent (avito-api.md §5.4), field for field.
+    assert event.raw["payload"]["type"] == "message"
+    assert set(event.raw["payload"]["value"]) == set(avito_message())
+    assert event.raw["payload"]["value"]["user_id"] == USER_ID and event.raw["payload"]["value"]["item_id"] == 1768287444
     assert (done.outcome, done.chats_seen, done.messages_found, done.calls) == (RunOutcome.OK, 1, 1, 2)
     assert done.since == watermark - OVERLAP and done.watermark == NOW
     assert ReconcileState.objects.get().watermark == NOW

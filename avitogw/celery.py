@@ -7,6 +7,8 @@ import os
 
 from celery import Celery, signals
 
+import avitogw.broker  # noqa: F401 (the embedded broker's transport, registered before any connection)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
 
 app = Celery("avitogw")

@@ -1,14 +1,22 @@
-"""`/health` (is the database reachable, is Redis) and `/info` (the configuration, never a secret)."""
+"""`/health` (is the database reachable, is Redis, is reconciliation running) and `/info` (the
+configuration, never a secret)."""
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messenger.avito import redis_connection
+from reconcile.selectors import last_success_at
+
+STARTED = time.time()  # a process that has seen no reconciliation for three intervals says so
+STALE_INTERVALS = 3
 
 
 def _database_check() -> str:
@@ -31,15 +39,38 @@ def _redis_check() -> str:
         return f"error: {exc.__class__.__name__}: {exc}"
 
 
+def _reconcile_check() -> tuple[str, dict]:
+    """"ok", "disabled", or "stale" when no run succeeded for three RECONCILE_INTERVALs (beat or the
+    worker is not running, or Avito keeps failing); and the last success's time and age."""
+    interval = settings.RECONCILE_INTERVAL
+    last = last_success_at()
+    age = (timezone.now() - last).total_seconds() if last else None
+    details = {"interval": interval, "last_success_at": last.isoformat() if last else None,
+               "last_success_age": round(age, 1) if age is not None else None}
+    if not interval:
+        return "disabled", details
+    limit = STALE_INTERVALS * interval
+    if (age if age is not None else time.time() - STARTED) > limit:
+        return f"stale: no successful run in {limit} s", details
+    return "ok", details
+
+
 HealthAnswer = inline_serializer("HealthAnswer", {
-    "status": serializers.CharField(help_text="ok, degraded (Redis failing) or error (database unreachable)"),
+    "status": serializers.CharField(help_text="ok; degraded (Redis failing, or no successful reconciliation "
+                                              "for three intervals); error (database unreachable)"),
     "checks": inline_serializer("HealthChecks", {"database": serializers.CharField(),
-                                                 "redis": serializers.CharField()}),
+                                                 "redis": serializers.CharField(),
+                                                 "reconcile": serializers.CharField(required=False)}),
+    "reconcile": inline_serializer("HealthReconcile", {
+        "interval": serializers.IntegerField(help_text="RECONCILE_INTERVAL, 0 = off"),
+        "last_success_at": serializers.DateTimeField(allow_null=True),
+        "last_success_age": serializers.FloatField(allow_null=True, help_text="seconds"),
+    }, required=False),
 })
 
 
 class HealthView(APIView):
-    """200 while the database answers (status `degraded` if only Redis fails), else 503."""
+    """200 while the database answers (status `degraded` if Redis fails or reconciliation is stale), else 503."""
 
     @extend_schema(operation_id="health", tags=["system"], summary="Database and Redis checks", auth=[],
                    responses={200: HealthAnswer, 503: HealthAnswer})
@@ -47,8 +78,9 @@ class HealthView(APIView):
         checks = {"database": _database_check(), "redis": _redis_check()}
         if checks["database"] != "ok":
             return Response({"status": "error", "checks": checks}, status=503)
-        status = "ok" if checks["redis"] in ("ok", "disabled") else "degraded"
-        return Response({"status": status, "checks": checks})
+        checks["reconcile"], reconcile = _reconcile_check()
+        healthy = checks["redis"] in ("ok", "disabled") and checks["reconcile"] in ("ok", "disabled")
+        return Response({"status": "ok" if healthy else "degraded", "checks": checks, "reconcile": reconcile})
 
 
 class InfoView(APIView):
@@ -57,6 +89,7 @@ class InfoView(APIView):
                        "version": serializers.CharField(), "avito": serializers.DictField(),
                        "rate_limit": serializers.DictField(), "api": serializers.DictField(),
                        "redis_configured": serializers.BooleanField(), "n8n": serializers.DictField(),
+                       "reconcile_interval": serializers.IntegerField(),
                    })})
     def get(self, request):
         return Response({
@@ -80,4 +113,5 @@ class InfoView(APIView):
                     "signing_configured": bool(settings.N8N_WEBHOOK_SECRET),
                     "forward_own_messages": settings.FORWARD_OWN_MESSAGES,
                     "max_attempts": settings.N8N_FORWARD_MAX_ATTEMPTS},
+            "reconcile_interval": settings.RECONCILE_INTERVAL,
         })

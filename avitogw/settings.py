@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "messenger",
     "webhooks",
+    "reconcile",
     "sandbox",
 ]
 
@@ -119,6 +120,8 @@ N8N_FORWARD_MAX_ATTEMPTS = read_int("N8N_FORWARD_MAX_ATTEMPTS", 12, minimum=1)
 N8N_FORWARD_BACKOFF_BASE = read_float("N8N_FORWARD_BACKOFF_BASE", 10, minimum=0)
 N8N_FORWARD_BACKOFF_MAX = read_float("N8N_FORWARD_BACKOFF_MAX", 3600, minimum=0)
 FORWARD_OWN_MESSAGES = read_bool("FORWARD_OWN_MESSAGES", False)
+# Seconds between polls for messages whose notification never arrived (reconcile/); 0 = off.
+RECONCILE_INTERVAL = read_int("RECONCILE_INTERVAL", 60, minimum=0)
 
 # --- The gateway's own API ------------------------------------------------------------------
 API_KEY = read_str("API_KEY")
@@ -187,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
     # Resumes stalled bulk jobs: lost wake-ups, items orphaned by a killed worker, unsent callbacks.
     "bulk-sweep": {"task": "messenger.bulk.tasks.bulk_sweep", "schedule": 15.0},
 }
+if RECONCILE_INTERVAL:
+    # Looks for messages whose notification never came; a tick not run within its interval is
+    # dropped (a worker that was down does not run a pile of them back to back).
+    CELERY_BEAT_SCHEDULE["reconcile"] = {"task": "reconcile.tasks.reconcile_tick", "schedule": float(RECONCILE_INTERVAL),
+                                         "options": {"expires": float(RECONCILE_INTERVAL)}}
 # Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
 CELERY_IMPORTS = ("messenger.bulk.tasks",)
 # Bulk sends have a queue of their own, which every worker consumes too: a campaign of a

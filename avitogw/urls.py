@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("messenger.api.urls")),
     path("", include("messenger.bulk.urls")),
     path("", include("webhooks.urls")),
+    path("", include("reconcile.urls")),
 ]
 
 handler400 = "avitogw.exception_handler.json_error_400"

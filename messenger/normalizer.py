@@ -143,8 +143,9 @@ def event_id_for(message_id: str) -> str:
 
 def normalize_message(message: Mapping[str, Any], *, account_user_id: int, chat_id: str, chat_type: str | None,
                       ad_id: int | None, client_user_id: int | None, client_name: str | None,
-                      voice_url: str | None = None) -> dict:
-    """One Avito message (a v3 list entry or a webhook `payload.value`) in n8n's shape."""
+                      voice_url: str | None = None, source: str = "webhook") -> dict:
+    """One Avito message (a v3 list entry or a webhook `payload.value`) in n8n's shape; `source` says
+    how it came: "webhook" (Avito's notification) or "poll" (read from Avito's lists)."""
     message_type = message.get("type") or "text"
     parts = message_parts(message_type, message.get("content"))
     direction = message_direction(message, account_user_id)
@@ -171,5 +172,6 @@ def normalize_message(message: Mapping[str, Any], *, account_user_id: int, chat_
             "original_media_type": message_type,
             "chat_type": chat_type or (chat_id.split("-", 1)[0] if "-" in chat_id else None),
             "direction": direction,
+            "source": source,
         },
     }

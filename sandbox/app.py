@@ -45,6 +45,7 @@ class SandboxApp:
         self.state = SandboxState(account_id=options.user_id, base_url=options.base_url, clock=clock)
         self.tokens = TokenStore(ttl=options.token_ttl, clock=clock, token_factory=token_factory)
         self.faults = FaultPlan()
+        self.drop_notifications = 0  # the next N notifications Avito "forgets" to send
         self.notifier = notifier or WebhookNotifier(self.stats, clock=clock)
         self.set_rate(options.rate)
         seed_state(self.state, chats=options.chats, seed=options.seed)
@@ -60,17 +61,28 @@ class SandboxApp:
         self.options.chats = self.options.chats if chats is None else chats
         self.tokens.ttl = self.options.token_ttl
         self.faults.clear()
+        self.drop_notifications = 0
         self.stats.reset()
         self.set_rate(self.options.rate)
         with self.state.lock:
             self.state.clear()
             seed_state(self.state, chats=self.options.chats, seed=self.options.seed)
 
-    def publish(self, chat: Chat, message: Message) -> int:
-        """Send the v3 notification of ``message`` to every subscriber; returns how many."""
+    def publish(self, chat: Chat, message: Message, *, notify: bool = True) -> int:
+        """Send the v3 notification of ``message`` to every subscriber; returns how many.
+
+        Avito sometimes never sends one: ``notify=False``, or a pending ``drop_notifications``
+        (POST /_sandbox/config), drops it (counted in ``notifications_dropped``).
+        """
         with self.state.lock:
             body = notification_json(self.state, chat, message, event_id=self.state.new_event_id())
             urls = list(self.state.subscriptions)
+            if urls and notify and self.drop_notifications:
+                self.drop_notifications -= 1
+                notify = False
+        if urls and not notify:
+            self.stats.incr("notifications_dropped")
+            return 0
         return self.notifier.notify(urls, body) if urls else 0
 
     # --- WSGI -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ HOOKS = ["POST /_sandbox/messages", "POST /_sandbox/chats", "GET /_sandbox/stats
          "GET /_sandbox/notifications", "GET /_sandbox/blacklist", "POST /_sandbox/reset",
          "GET /_sandbox/config", "POST /_sandbox/config"]
 CONFIG_KEYS = ("rate", "fail_next", "clear_faults", "delay_ms", "expire_tokens", "token_ttl",
-               "messages_wrapper", "probe_webhooks")
+               "messages_wrapper", "probe_webhooks", "drop_notifications")
 
 
 def index(app: SandboxApp, request: Request) -> Response:
@@ -79,6 +79,10 @@ def configure(app: SandboxApp, request: Request) -> Response:
             rules = [parse_rule(spec) for spec in specs]
         except ValueError as exc:
             problems["fail_next"] = str(exc)
+    if "drop_notifications" in body and not (isinstance(body["drop_notifications"], int)
+                                             and not isinstance(body["drop_notifications"], bool)
+                                             and body["drop_notifications"] >= 0):
+        problems["drop_notifications"] = "must be a non-negative integer"
     for key in ("delay_ms", "token_ttl"):
         if key in body and not (isinstance(body[key], int) and body[key] >= (0 if key == "delay_ms" else 1)):
             problems[key] = "must be a non-negative integer" if key == "delay_ms" else "must be a positive integer"
@@ -101,6 +105,9 @@ def configure(app: SandboxApp, request: Request) -> Response:
         app.options.messages_wrapper = body["messages_wrapper"]
     if "probe_webhooks" in body:
         app.options.probe_webhooks = bool(body["probe_webhooks"])
+    if "drop_notifications" in body:
+        with app.state.lock:
+            app.drop_notifications = body["drop_notifications"]
     expired = app.tokens.expire_all() if body.get("expire_tokens") else 0
     return json_response({**_config(app), "tokens_expired": expired})
 
@@ -111,4 +118,5 @@ def _config(app: SandboxApp) -> dict:
             "rate": f"{rate[0]}/{rate[1]:g}" if rate else None, "delay_ms": app.faults.delay_ms,
             "fail_next": app.faults.describe(), "token_ttl": app.tokens.ttl,
             "messages_wrapper": app.options.messages_wrapper, "probe_webhooks": app.options.probe_webhooks,
+            "drop_notifications": app.drop_notifications,
             "client_credentials_checked": app.options.client_id is not None or app.options.client_secret is not None}

@@ -1,7 +1,8 @@
 """Control hooks that play the customer: ``POST /_sandbox/messages`` and ``POST /_sandbox/chats``.
 
 A simulated message lands in the chat like a real one (the chat becomes unread when a
-customer wrote it) and Avito's v3 notification goes to every subscribed URL.
+customer wrote it) and Avito's v3 notification goes to every subscribed URL, unless the
+body says ``"notify": false``: Avito "forgets" it, as it sometimes does.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def _write(app: SandboxApp, chat: Chat, body: dict, problems: dict) -> tuple[dic
     text = _optional(body, "text", str, problems)
     author_id = _optional(body, "author_id", int, problems)
     content = _optional(body, "content", dict, problems)
+    notify = body.get("notify", True)
+    if not isinstance(notify, bool):
+        problems["notify"] = "must be true or false"
     if problems:
         raise validation_error(problems)
     state = app.state
@@ -48,7 +52,7 @@ def _write(app: SandboxApp, chat: Chat, body: dict, problems: dict) -> tuple[dic
                                     type=kind, content=content)
         rendered = message_json(state, chat, message)
     app.stats.incr("customer_messages")
-    return rendered, app.publish(chat, message)
+    return rendered, app.publish(chat, message, notify=notify)
 
 
 def customer_message(app: SandboxApp, request: Request) -> Response:
@@ -90,7 +94,7 @@ def create_chat(app: SandboxApp, request: Request) -> Response:
         now = state.now()
         chat = state.add_chat(Chat(state.new_chat_id(chat_type), chat_type, now, now, peer.id, item), peer)
     first = {"type": "system" if chat_type == "a2u" else "text",
-             "text": text or state.rng.choice(seed_data.CUSTOMER_OPENERS)}
+             "text": text or state.rng.choice(seed_data.CUSTOMER_OPENERS), "notify": body.get("notify", True)}
     message, notified = _write(app, chat, first, {})
     with state.lock:
         rendered = chat_json(state, chat)

@@ -10,7 +10,8 @@ NOTIFICATION_LOG_SIZE = 200
 
 class Stats:
     COUNTERS = ("requests_total", "token_requests", "tokens_issued", "rate_limited", "sends",
-                "faults_injected", "customer_messages", "notifications_sent", "notifications_failed")
+                "faults_injected", "customer_messages", "notifications_sent", "notifications_failed",
+                "notifications_dropped")
 
     def __init__(self):
         self._lock = threading.Lock()

@@ -37,6 +37,7 @@ def gateway_settings(settings):
     settings.N8N_WEBHOOK_SECRET = ""
     settings.AVITO_WEBHOOK_SECRET = ""
     settings.API_RATE_LIMIT = "600/m"
+    settings.RECONCILE_INTERVAL = 0  # /health then says "disabled"; the reconcile tests turn it on
     cache.clear()  # the API rate limit counts in the cache: no test inherits another's calls
     RECENT_CHATS.clear()  # nor a chat another test's worker remembered
     reset_client()

@@ -21,7 +21,7 @@ def manage_check(tmp_path, **env) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("name, value", [
     ("RATE_LIMIT_REQUESTS", "many"), ("MAX_CONNECTIONS", "0"), ("RETRY_BACKOFF_BASE", "fast"),
     ("DEBUG", "maybe"), ("FORWARD_OWN_MESSAGES", "sometimes"), ("API_RATE_LIMIT", "600 per minute"),
-    ("AVITO_API_BASE_URL", "api.avito.ru"), ("AVITO_USER_ID", "me"),
+    ("AVITO_API_BASE_URL", "api.avito.ru"), ("AVITO_USER_ID", "me"), ("RECONCILE_INTERVAL", "-1"),
 ])
 def test_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value):
     result = manage_check(tmp_path, **{name: value})
@@ -58,7 +58,7 @@ CONTRACT_VARIABLES = [
     "PUBLIC_BASE_URL", "SERVER_HOST", "SERVER_PORT", "RATE_LIMIT_REQUESTS", "RATE_LIMIT_WINDOW",
     "MAX_CONNECTIONS", "MAX_RETRIES", "RETRY_BACKOFF_BASE", "CONNECTION_TIMEOUT", "API_KEY", "API_RATE_LIMIT",
     "N8N_FORWARD_MAX_ATTEMPTS", "N8N_FORWARD_BACKOFF_BASE", "N8N_FORWARD_BACKOFF_MAX", "FORWARD_OWN_MESSAGES",
-    "IMAGE_URL_ALLOW_PRIVATE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
+    "IMAGE_URL_ALLOW_PRIVATE", "RECONCILE_INTERVAL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
 ]
 
 

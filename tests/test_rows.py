@@ -17,7 +17,7 @@ DEFAULTS = {"attempts": "0", "repeats": "0", "last_error": "''", "claimed_until"
 def an_event(message_id="m-1") -> dict:
     return {"avito_event_id": "", "event_type": "message", "message_id": message_id, "chat_id": "u2i-1",
             "status": EventStatus.PENDING, "note": "", "raw": {"text": "Привет"}, "next_attempt_at": T0,
-            "received_at": T0}
+            "received_at": T0, "source": "webhook"}
 
 
 def test_insert_new_stores_once_per_key_and_as_the_orm_reads_it():

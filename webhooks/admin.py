@@ -41,9 +41,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(IncomingEvent)
 class IncomingEventAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "event_type", "message_id", "chat_id", "status", "attempts", "repeats",
+    list_display = ("received_at", "event_type", "message_id", "chat_id", "source", "status", "attempts", "repeats",
                     "short_note")
-    list_filter = ("status", "event_type")
+    list_filter = ("status", "source", "event_type")
     search_fields = ("=message_id", "=chat_id", "=avito_event_id")
     date_hierarchy = "received_at"
     readonly_fields = ("pretty_raw",)

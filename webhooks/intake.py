@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from avitogw.rows import JsonText, insert_new
 from webhooks.message_events import MESSAGE_PROCESSOR
-from webhooks.models import EventStatus, IncomingEvent
+from webhooks.models import EventSource, EventStatus, IncomingEvent
 from webhooks.processors import EventProcessor
 from webhooks.wakeups import event_stored_wakeup
 
@@ -72,8 +72,13 @@ def _classify(data: dict) -> dict[str, Any]:
     return {**fields, "message_id": message_id, "status": EventStatus.PENDING, "note": ""}
 
 
-def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
-    """Store one notification from Avito; processing is queued for after the commit."""
+def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Callable = timezone.now) -> Receipt:
+    """Store one notification from Avito; processing is queued for after the commit.
+
+    Reconciliation stores a message whose notification never came through here too
+    (`source="poll"`), as the notification Avito would have sent: the unique message id
+    then makes whichever copy comes second a duplicate, so the message is processed once.
+    """
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -83,7 +88,7 @@ def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
-    event_pk = _event_insert(fields, raw=_raw_json(body, data), now=clock())
+    event_pk = _event_insert({**fields, "source": source}, raw=_raw_json(body, data), now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.
         IncomingEvent.objects.filter(message_id=fields["message_id"]).update(repeats=F("repeats") + 1)

@@ -154,6 +154,7 @@ def message_event_store(event: IncomingEvent, work: MessageWork) -> Processed:
         chat_type=message.get("chat_type") or chat.chat_type or None,
         ad_id=message.get("item_id") if isinstance(message.get("item_id"), int) else chat.item_id,
         client_user_id=chat.client_user_id, client_name=chat.client_name, voice_url=work.voice_url,
+        source=event.source,
     )
     return Processed("; ".join(work.notes), delivery_create(event=event, payload=payload))
 

@@ -20,13 +20,20 @@ class EventStatus(models.TextChoices):
     FAILED = "failed", "processing failed every attempt"
 
 
+class EventSource(models.TextChoices):
+    WEBHOOK = "webhook", "Avito's notification"
+    POLL = "poll", "found by reconciliation (its notification never came)"
+
+
 class IncomingEvent(models.Model):
     avito_event_id = models.CharField(max_length=128, blank=True, help_text="the notification's own `id`")
     event_type = models.CharField(max_length=64, blank=True, help_text="payload.type")
     message_id = models.CharField(max_length=128, null=True, blank=True,
                                   help_text="Avito message id: a repeat of it is dropped")
     chat_id = models.CharField(max_length=128, blank=True)
-    raw = models.JSONField(help_text="the notification exactly as Avito sent it")
+    raw = models.JSONField(help_text="the notification exactly as Avito sent it (or, polled, as it would have)")
+    source = models.CharField(max_length=8, choices=EventSource.choices, default=EventSource.WEBHOOK,
+                              help_text="how the message came: Avito's notification or reconciliation")
     status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

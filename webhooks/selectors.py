@@ -48,3 +48,9 @@ def incoming_event_latest() -> IncomingEvent | None:
 def delivery_status_of(message_id) -> Subquery:
     """A subquery of the status of a message's delivery (`message_id` may be an OuterRef)."""
     return Subquery(Delivery.objects.filter(incoming_event__message_id=message_id).values("status")[:1])
+
+def message_ids_stored(message_ids: list[str]) -> set[str]:
+    """Which of these Avito message ids have an incoming event already (by notification or poll)."""
+    if not message_ids:
+        return set()
+    return set(IncomingEvent.objects.filter(message_id__in=message_ids).values_list("message_id", flat=True))

@@ -19,6 +19,16 @@ from messenger.services.unread import unread_messages_collect
 MESSAGE_ID = OpenApiParameter("message_id", str, OpenApiParameter.PATH, description="Avito message id")
 SEND_ERRORS = errors(400, 401, 404, 409, 413, 415, 429, 502, 504)
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
+# The normalized shape, as deliveries to n8n carry it (contract §4; docs/n8n.md).
+UNREAD_EXAMPLE = OpenApiExample("one unread message", response_only=True, value={
+    "count": 1, "truncated": False, "messages": [{
+        "channel": "avito", "event_id": "avito-msg-4f8d8b0c1e2a4b6c8d0e1f2a3b4c5d6e", "external_user_id": "94235311",
+        "external_chat_id": CHAT, "text": "Здравствуйте, ещё продаёте?", "timestamp": "2025-12-01T17:30:00+00:00",
+        "client_name": "Guldan",
+        "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [], "has_video": False,
+                  "has_document": False},
+        "meta": {"external_message_id": "4f8d8b0c1e2a4b6c8d0e1f2a3b4c5d6e", "ad_id": 1768287444,
+                 "original_media_type": "text", "chat_type": "u2i", "direction": "in", "source": "poll"}}]})
 
 
 def _example(name: str, value: dict) -> OpenApiExample:
@@ -92,6 +102,7 @@ class MessageViewSet(viewsets.ViewSet):
                     "deliveries to n8n have. `mark_read=true` marks those chats read afterwards. Chats past "
                     "Avito's offset cap (1100 unread chats) are not reached: `truncated: true`.",
         parameters=[UnreadAllQuery], responses={200: UnreadMessagesAnswer, **errors(400, 401, 429, 502, 504)},
+        examples=[UNREAD_EXAMPLE],
     )
     def unread_all(self, request):
         return Response(unread_messages_collect(**validated(UnreadAllQuery, request.query_params)))

@@ -86,6 +86,17 @@ class NormalizedMedia(serializers.Serializer):
     has_document = serializers.BooleanField()
 
 
+class NormalizedMeta(serializers.Serializer):
+    external_message_id = serializers.CharField()
+    ad_id = serializers.IntegerField(allow_null=True)
+    original_media_type = serializers.CharField(help_text="Avito's message type")
+    chat_type = serializers.CharField(allow_null=True)
+    direction = serializers.ChoiceField(choices=["in", "out"])
+    source = serializers.ChoiceField(choices=["webhook", "poll"],
+                                     help_text="webhook: Avito's notification; poll: read from Avito's lists "
+                                               "(reconciliation found it, or this endpoint read it)")
+
+
 class NormalizedMessage(serializers.Serializer):
     channel = serializers.CharField()
     event_id = serializers.CharField()
@@ -95,7 +106,7 @@ class NormalizedMessage(serializers.Serializer):
     timestamp = serializers.CharField(allow_null=True)
     client_name = serializers.CharField(allow_null=True)
     media = NormalizedMedia()
-    meta = serializers.DictField()
+    meta = NormalizedMeta()
 
 
 class UnreadMessagesAnswer(serializers.Serializer):

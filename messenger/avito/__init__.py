@@ -6,8 +6,10 @@ store and rate limiter live in Redis when REDIS_URL is set, else in the database
 """
 from __future__ import annotations
 
+import copy
 import os
 import threading
+from typing import Any, Callable
 
 from django.conf import settings
 
@@ -60,6 +62,17 @@ def get_client() -> AvitoClient:
         if _client is None or _client[0] != os.getpid():
             _client = (os.getpid(), build_client())
         return _client[1]
+
+
+def client_with_limiter(wrap: Callable[[RateLimiter], Any]) -> AvitoClient:
+    """The process's client (its Session, in-flight cap and token) whose calls ask `wrap(limiter)`
+    for their rate-limit slot instead: background work that takes a slot only when there is room."""
+    shared = get_client()
+    transport = copy.copy(shared.transport)
+    transport.rate_limiter = wrap(shared.transport.rate_limiter)
+    client = copy.copy(shared)
+    client.transport = transport
+    return client
 
 
 def reset_client() -> None:

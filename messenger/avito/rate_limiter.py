@@ -166,6 +166,12 @@ class RateLimiter:
         """Calls granted in the current window (read only: for the admin's status board)."""
         return self.store.used(self.window)
 
+    def try_acquire(self, cap: int) -> float | None:
+        """A slot now, only while the window holds fewer than `cap` calls (never waits): its grant
+        time, or None. Background work that must leave room for everyone else asks this way."""
+        granted, value = self.store.try_acquire(min(cap, self.limit), self.window)
+        return value if granted else None
+
     def settle(self, granted_at: float) -> None:
         """The call granted at `granted_at` has been answered: it counts from now, not from its grant.
 

@@ -66,7 +66,7 @@ def _normalized(chat: dict, messages: list[dict]) -> list[tuple[int, str, dict]]
             message, account_user_id=account_user_id(), chat_id=chat_id,
             chat_type=chat_type_of(chat_id) or None, ad_id=ad_id,
             client_user_id=client_user_id, client_name=client_name,
-            voice_url=voices.get(voice_id(message.get("content")) or ""),
+            voice_url=voices.get(voice_id(message.get("content")) or ""), source="poll",
         ))
         for message in messages if message.get("id")
     ]

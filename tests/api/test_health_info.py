@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 def test_health_ok_without_redis(api):
     response = api.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "disabled"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "disabled", "reconcile": "disabled"},
+                               "reconcile": {"interval": 0, "last_success_at": None, "last_success_age": None}}
 
 
 @pytest.mark.redis

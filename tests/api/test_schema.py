@@ -32,6 +32,7 @@ CONTRACT_OPERATIONS = {
     ("post", "/api/messages/send"), ("post", "/api/messages/send/image"), ("post", "/api/messages/send/link"),
     ("get", "/api/messages/unread/all"), ("post", "/api/webhook/subscribe"), ("post", "/api/webhook/unsubscribe"),
     ("get", "/api/webhook/subscriptions"), ("post", "/api/blacklist"), ("get", "/health"), ("get", "/info"),
+    ("get", "/api/reconcile/runs"),
 }
 SENDS = ["/api/messages/send", "/api/messages/send/image", "/api/messages/send/link"]
 

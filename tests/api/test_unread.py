@@ -45,7 +45,7 @@ def test_collects_unread_incoming_messages_oldest_first_in_the_delivery_shape(ap
         "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [], "has_video": False,
                   "has_document": False},
         "meta": {"external_message_id": "a3", "ad_id": ITEM, "original_media_type": "text", "chat_type": "u2i",
-                 "direction": "in"},
+                 "direction": "in", "source": "poll"},
     }
     assert Message.objects.filter(id__in=["a3", "a2", "a1", "b1", "a-out"]).count() == 5
     assert not any(call.request.url.endswith("/read") for call in two_unread_chats.calls)

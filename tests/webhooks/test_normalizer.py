@@ -65,7 +65,7 @@ def test_each_type_in_the_contract_shape(message_type, content, text, media):
         "client_name": "Guldan",
         "media": {**NO_MEDIA, **media},
         "meta": {"external_message_id": "msg_123", "ad_id": ITEM_ID, "original_media_type": message_type,
-                 "chat_type": "u2i", "direction": "in"},
+                 "chat_type": "u2i", "direction": "in", "source": "webhook"},
     }
 
 

@@ -59,7 +59,7 @@ def test_a_customer_message_reaches_n8n_with_the_chats_client_name(avito, delive
         "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [], "has_video": False,
                   "has_document": False},
         "meta": {"external_message_id": "m-1", "ad_id": ITEM_ID, "original_media_type": "text", "chat_type": "u2i",
-                 "direction": "in"},
+                 "direction": "in", "source": "webhook"},
     }
     assert IncomingEvent.objects.get().status == EventStatus.PROCESSED
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED

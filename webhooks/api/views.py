@@ -26,6 +26,19 @@ LIST_EXAMPLE = OpenApiExample("a failed delivery", value={
                     "delivered_at": None, "message_id": "4f8d8b0c", "chat_id": "u2i-abc123"}],
     "meta": {"total": 1, "has_more": False}}, response_only=True)
 
+DETAIL_EXAMPLE = OpenApiExample("a message reconciliation found", response_only=True, value={
+    "id": 8, "event_id": "avito-msg-5a1b", "status": "delivered", "attempts": 1, "max_attempts": 12,
+    "next_attempt_at": "2025-12-01T17:31:01Z", "last_attempt_at": "2025-12-01T17:31:01Z", "last_status_code": 200,
+    "last_error": "", "created_at": "2025-12-01T17:31:01Z", "delivered_at": "2025-12-01T17:31:01Z",
+    "message_id": "5a1b", "chat_id": "u2i-abc123",
+    "payload": {"channel": "avito", "event_id": "avito-msg-5a1b", "external_user_id": "12345678",
+                "external_chat_id": "u2i-abc123", "text": "Ещё продаёте?", "timestamp": "2025-12-01T17:30:40+00:00",
+                "client_name": "Guldan",
+                "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [],
+                          "has_video": False, "has_document": False},
+                "meta": {"external_message_id": "5a1b", "ad_id": 456, "original_media_type": "text",
+                         "chat_type": "u2i", "direction": "in", "source": "poll"}}})
+
 
 def _delivery_pk(pk: int) -> int:
     """The id from the path; one no database column can hold is simply not there."""
@@ -47,7 +60,7 @@ class DeliveryViewSet(viewsets.ViewSet):
                          "meta": {"total": total, "has_more": offset + len(rows) < total}})
 
     @extend_schema(operation_id="deliveries_retrieve", parameters=[ID],
-                   responses={200: DeliveryDetailSerializer, 404: NOT_FOUND},
+                   responses={200: DeliveryDetailSerializer, 404: NOT_FOUND}, examples=[DETAIL_EXAMPLE],
                    tags=["deliveries"], summary="One delivery, with the payload posted to n8n")
     def retrieve(self, request: Request, pk: int) -> Response:
         return Response(DeliveryDetailSerializer(delivery_get(delivery_pk=_delivery_pk(pk))).data)

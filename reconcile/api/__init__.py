@@ -1,0 +1,1 @@
+"""`/api/reconcile/runs`: the latest reconciliation runs."""

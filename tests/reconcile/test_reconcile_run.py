@@ -1,0 +1,219 @@
+"""A reconciliation run, seen from outside: Avito's lists in, events, deliveries to n8n and the run's row out."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from responses import matchers
+
+from messenger.models import Chat, Message
+from reconcile.models import ReconcileRun, ReconcileState, RunOutcome
+from reconcile.services import OVERLAP
+from tests.reconcile.conftest import (CHATS_URL, NOW, avito_calls, chat, message, messages_url, unix)
+from tests.conftest import USER_ID
+from tests.webhooks.avito_payloads import N8N_URL, avito_message, notification, post_notification
+from webhooks.models import Delivery, EventSource, IncomingEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reconcile_settings", "eager")]
+WATERMARK = NOW - timedelta(minutes=1)
+
+
+@pytest.fixture
+def watermark():
+    ReconcileState.objects.create(id=1, watermark=WATERMARK)
+    return WATERMARK
+
+
+def test_the_first_start_sets_the_watermark_to_now_and_reads_nothing(avito, run):
+    done = run()
+    assert done.outcome == RunOutcome.STARTED and done.watermark == NOW
+    assert ReconcileState.objects.get().watermark == NOW
+    assert not avito_calls(avito, CHATS_URL)  # no history is read, so none is delivered
+    assert IncomingEvent.objects.count() == 0
+
+
+def test_a_message_whose_notification_never_came_is_delivered_with_source_poll(avito, n8n, run, watermark):
+    new_at = NOW - timedelta(seconds=20)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=new_at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [
+        message("m-new", created=new_at, text="Ещё продаёте?"),
+        message("m-old", created=watermark - OVERLAP - timedelta(hours=1), text="история")],
+        "meta": {"has_more": False}})
+
+    done = run()
+
+    [body] = n8n.bodies()
+    assert body["event_id"] == "avito-msg-m-new" and body["text"] == "Ещё продаёте?"
+    assert body["meta"]["source"] == "poll" and body["meta"]["direction"] == "in"
+    assert body["client_name"] == "Guldan" and body["external_user_id"] == "94235311"
+    assert body["meta"]["ad_id"] == 1768287444 and body["timestamp"] == new_at.isoformat()
+    event = IncomingEvent.objects.get()
+    assert (event.message_id, event.source, event.chat_id) == ("m-new", EventSource.POLL, "u2i-a")
+    # Stored as the notification Avito would have sent (avito-api.md §5.4), field for field.
+    assert event.raw["payload"]["type"] == "message"
+    assert set(event.raw["payload"]["value"]) == set(avito_message())
+    assert event.raw["payload"]["value"]["user_id"] == USER_ID and event.raw["payload"]["value"]["item_id"] == 1768287444
+    assert (done.outcome, done.chats_seen, done.messages_found, done.calls) == (RunOutcome.OK, 1, 1, 2)
+    assert done.since == watermark - OVERLAP and done.watermark == NOW
+    assert ReconcileState.objects.get().watermark == NOW
+    # The admin lists the chat read, with its client, and the message.
+    assert Chat.objects.get(id="u2i-a").client_name == "Guldan"
+    assert Message.objects.get(id="m-new").direction == "in"
+
+
+def test_paging_stops_at_the_first_chat_older_than_the_watermark(avito, n8n, run, watermark):
+    fresh, stale = NOW - timedelta(seconds=5), watermark - OVERLAP - timedelta(seconds=1)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-fresh", updated=fresh), chat("u2i-stale", updated=stale)],
+                               "meta": {"has_more": True}})
+    avito.get(messages_url("u2i-fresh"), json={"messages": [], "meta": {"has_more": False}})
+
+    done = run()
+
+    assert len(avito_calls(avito, CHATS_URL)) == 1
+    assert not avito_calls(avito, messages_url("u2i-stale"))
+    assert done.chats_seen == 1 and done.calls == 2
+
+
+def test_an_idle_account_costs_one_chats_call(avito, run, watermark):
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-old", updated=watermark - timedelta(hours=2))],
+                               "meta": {"has_more": True}},
+              match=[matchers.query_param_matcher({"chat_types": "u2i,u2u,a2u", "limit": "100", "offset": "0"})])
+    done = run()
+    assert (done.outcome, done.calls, done.chats_seen, done.messages_found) == (RunOutcome.OK, 1, 0, 0)
+
+
+def test_a_chat_with_more_new_messages_than_a_page_is_read_back_to_the_watermark(avito, n8n, run, watermark):
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=NOW)], "meta": {"has_more": False}})
+    newest = [message(f"m-{i}", created=NOW - timedelta(seconds=i)) for i in range(20)]
+    older = [message("m-20", created=NOW - timedelta(seconds=20)),
+             message("m-history", created=watermark - OVERLAP - timedelta(seconds=1))]
+    avito.get(messages_url("u2i-a"), json={"messages": newest, "meta": {"has_more": True}},
+              match=[matchers.query_param_matcher({"limit": "20", "offset": "0"})])
+    avito.get(messages_url("u2i-a"), json={"messages": older, "meta": {"has_more": True}},
+              match=[matchers.query_param_matcher({"limit": "20", "offset": "20"})])
+
+    done = run()
+
+    assert done.messages_found == 21 and done.calls == 3
+    # Oldest first, as they were written; the message from before the window is left alone.
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == [f"m-{i}" for i in range(20, -1, -1)]
+
+
+def test_a_message_the_webhook_brought_is_not_delivered_again(avito, n8n, run, watermark, client,
+                                                              django_capture_on_commit_callbacks):
+    at = NOW - timedelta(seconds=10)
+    avito.get(f"{CHATS_URL}/u2i-a", json=chat("u2i-a", updated=at))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_notification(client, notification(message_id="m-both", created=unix(at), chat_id="u2i-a"))
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-both", created=at)], "meta": {"has_more": False}})
+
+    done = run()
+
+    assert done.messages_found == 0
+    assert [body["meta"]["source"] for body in n8n.bodies()] == ["webhook"]
+    assert Delivery.objects.count() == 1
+
+
+def test_a_webhook_after_the_poll_is_a_duplicate(avito, n8n, run, watermark, client,
+                                                 django_capture_on_commit_callbacks):
+    at = NOW - timedelta(seconds=10)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-both", created=at)], "meta": {"has_more": False}})
+    run()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post_notification(client, notification(message_id="m-both", created=unix(at), chat_id="u2i-a"))
+
+    assert answer.status_code == 200
+    assert [body["meta"]["source"] for body in n8n.bodies()] == ["poll"]
+    assert IncomingEvent.objects.get().repeats == 1
+
+
+def test_the_accounts_own_messages_are_stored_as_outgoing_not_delivered(avito, n8n, run, watermark):
+    at = NOW - timedelta(seconds=10)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-own", created=at, own=True, text="Да, продаём")],
+                                           "meta": {"has_more": False}})
+    done = run()
+    assert done.messages_found == 1 and not n8n.bodies()
+    assert Message.objects.get(id="m-own").direction == "out"
+    assert "own message" in IncomingEvent.objects.get().note
+
+
+def test_own_messages_are_delivered_with_forward_own_messages(avito, n8n, run, watermark, settings):
+    settings.FORWARD_OWN_MESSAGES = True
+    at = NOW - timedelta(seconds=10)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-own", created=at, own=True)],
+                                           "meta": {"has_more": False}})
+    run()
+    [body] = n8n.bodies()
+    assert body["meta"]["direction"] == "out" and body["meta"]["source"] == "poll"
+
+
+def test_an_avito_failure_moves_the_watermark_only_past_the_chats_finished(avito, n8n, run, watermark):
+    first, second = NOW - timedelta(seconds=40), NOW - timedelta(seconds=10)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-b", updated=second), chat("u2i-a", updated=first)],
+                               "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-a", created=first)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-b"), status=500, json={"error": {"code": 500, "message": "Internal error"}})
+
+    done = run()
+
+    assert done.outcome == RunOutcome.ERROR and "Internal error" in done.error
+    assert done.messages_found == 1 and done.chats_seen == 1
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-a"]
+    # u2i-b is read again next time: the watermark stops at its `updated`, within the next window.
+    assert ReconcileState.objects.get().watermark == second.replace(microsecond=0)
+
+
+def test_a_crash_mid_run_leaves_the_watermark_and_is_recorded(avito, run, watermark, monkeypatch):
+    at = NOW - timedelta(seconds=10)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-a", created=at)], "meta": {"has_more": False}})
+    monkeypatch.setattr("reconcile.poller.event_receive", lambda **kwargs: 1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        run()
+
+    assert ReconcileState.objects.get().watermark == watermark
+    assert ReconcileState.objects.get().lease_owner == ""
+    recorded = ReconcileRun.objects.get()
+    assert recorded.outcome == RunOutcome.ERROR and "ZeroDivisionError" in recorded.error
+    assert (recorded.calls, recorded.chats_seen) == (2, 0)
+
+
+def test_an_explicit_window_delivers_history_and_moves_the_watermark_forward(avito, n8n, run):
+    old = NOW - timedelta(hours=3)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=old)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-a", created=old)], "meta": {"has_more": False}})
+
+    done = run(trigger="command", since=NOW - timedelta(hours=4))
+
+    assert done.outcome == RunOutcome.OK and done.messages_found == 1
+    assert [body["meta"]["source"] for body in n8n.bodies()] == ["poll"]
+    assert ReconcileState.objects.get().watermark == NOW
+
+
+def test_n8n_down_means_a_pending_delivery_not_a_lost_message(avito, run, watermark):
+    at = NOW - timedelta(seconds=10)
+    avito.post(N8N_URL, status=500)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-a", created=at)], "meta": {"has_more": False}})
+    run()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.event_id == "avito-msg-m-a"
+
+
+def test_what_was_written_just_before_the_first_start_stays_history(avito, n8n, run, clock):
+    before = NOW - timedelta(seconds=5)  # inside the overlap, but before the gateway's first start
+    run()
+    clock.advance(60)
+    after = clock.now - timedelta(seconds=10)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=after)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-after", created=after),
+                                                        message("m-before", created=before)],
+                                           "meta": {"has_more": False}})
+    done = run()
+    assert done.since == NOW
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-after"]

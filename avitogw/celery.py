@@ -6,6 +6,11 @@ Configuration comes from Django settings (CELERY_*); tasks are found in each app
 import os
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker (`sqla+...` URLs) is kombu's SQLAlchemy transport with avitogw/broker.py's
+# channel; registered by name, so SQLAlchemy is imported only by a process that uses it.
+TRANSPORT_ALIASES["sqla"] = TRANSPORT_ALIASES["sqlalchemy"] = "avitogw.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
 

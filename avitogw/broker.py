@@ -1,0 +1,111 @@
+"""The embedded Celery broker of a gateway without Redis: kombu's SQLAlchemy transport over SQLite.
+
+Why this one: kombu's `filesystem://` transport, the previous default, let a reader open a
+message file before its writer had filled it (celery/kombu#1551); the worker then died with
+`Unrecoverable error: JSONDecodeError` during a burst of webhooks. Here a message is a row,
+written in one transaction, so a reader sees all of it or nothing, and SQLite's write lock
+serializes the web processes that publish and the worker that takes messages. It needs no
+server, only SQLAlchemy (the transport's one dependency), and a file beside the database.
+
+`CELERY_BROKER_URL=sqla+<SQLAlchemy URL>` selects it (the default without Redis is
+`sqla+sqlite:///<DATA_DIR>/broker.sqlite3`). avitogw/celery.py registers this module's transport
+for the `sqla` scheme. Its channel changes three things in kombu's:
+- a message is deleted when taken, not kept forever with `visible=False` (the table would
+  grow by one row per wake-up; an unacknowledged message is still held by the worker and
+  given back at a graceful stop, as every virtual transport does);
+- a row whose payload is not readable JSON is logged and dropped instead of raising in the
+  worker's consumer, so one bad message never stops a worker;
+- the SQLite file's folder is made when the broker is first opened (nothing at import), the
+  file runs in WAL mode, and a writer waits up to BUSY_TIMEOUT for the lock.
+Celery messages are only wake-ups (the rows are the source of truth, and the sweep re-sends
+a lost one), so a message dropped here costs a few seconds, never an event.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from queue import Empty
+
+from kombu.transport import sqlalchemy as kombu_sqla
+from kombu.utils.encoding import bytes_to_str
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT = 30  # seconds a process waits for SQLite's write lock before the call fails
+
+
+def _sqlite_file(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
+        return None
+    return Path(url[len(prefix):])
+
+
+class Channel(kombu_sqla.Channel):
+    _engines: dict = {}  # this module's own cache (emptied in a forked child: a connection must not cross a fork)
+
+    def _engine_from_config(self):
+        from sqlalchemy import create_engine, event
+
+        options = {key: value for key, value in self.connection.client.transport_options.items()
+                   if key not in ("queue_tablename", "message_tablename", "callback", "errback", "max_retries",
+                                  "interval_start", "interval_step", "interval_max", "retry_errors",
+                                  "polling_interval")}
+        url = self.connection.client.hostname
+        path = _sqlite_file(url)
+        if path is None:
+            return create_engine(url, **options)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        options.setdefault("connect_args", {}).setdefault("timeout", BUSY_TIMEOUT)
+        engine = create_engine(url, **options)
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+
+    def _get(self, queue):
+        """Take the oldest message of `queue`: delete its row and return its payload, in one transaction."""
+        queue_row = self._get_or_create(queue)
+        session = self.session
+        try:
+            if session.bind.name == "sqlite":
+                from sqlalchemy import text
+
+                session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
+            message = (session.query(self.message_cls).with_for_update(skip_locked=True)
+                       .filter(self.message_cls.queue_id == queue_row.id)
+                       .order_by(self.message_cls.id).limit(1).first())
+            if message is None:
+                session.commit()
+                raise Empty()
+            message_id, payload = message.id, message.payload
+            session.delete(message)
+            session.commit()
+        except Empty:
+            raise
+        except Exception:
+            session.rollback()
+            raise
+        try:
+            return json.loads(bytes_to_str(payload))
+        except (ValueError, TypeError):
+            logger.error("Dropped broker message %s of queue %r: its payload is not JSON (%d bytes)",
+                         message_id, queue, len(payload or ""))
+            raise Empty() from None
+
+
+class Transport(kombu_sqla.Transport):
+    Channel = Channel
+
+
+def _forget_engines_in_child() -> None:
+    for engine, _session in Channel._engines.values():
+        engine.dispose(close=False)  # the parent's connections stay the parent's
+    Channel._engines = {}
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)

@@ -171,8 +171,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
-    # Re-queues incoming events and n8n deliveries whose wake-up was lost or whose worker died.
-    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": 30.0},
+    # Re-queues incoming events and n8n deliveries whose wake-up was lost or whose worker died:
+    # with its 5 s grace (webhooks/sweep.py), a stored event whose wake-up was lost (a broker or
+    # database restart) is picked up within about 10 s. A sweep is a few indexed queries.
+    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": 5.0},
     # Resumes stalled bulk jobs: lost wake-ups, items orphaned by a killed worker, unsent callbacks.
     "bulk-sweep": {"task": "messenger.bulk.tasks.bulk_sweep", "schedule": 15.0},
 }

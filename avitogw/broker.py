@@ -67,29 +67,39 @@ class Channel(kombu_sqla.Channel):
 
         return engine
 
+    def _queue_id(self, queue: str) -> int:
+        """The queue's row id (queues are never deleted: looked up once per channel)."""
+        ids = self.__dict__.setdefault("_queue_ids", {})
+        if queue not in ids:
+            ids[queue] = self._get_or_create(queue).id
+        return ids[queue]
+
     def _get(self, queue):
-        """Take the oldest message of `queue`: delete its row and return its payload, in one transaction."""
-        queue_row = self._get_or_create(queue)
+        """Take the oldest message of `queue`: one `DELETE ... RETURNING`, so a message is taken once.
+
+        An idle worker polls every queue many times a second: a plain read (which takes no
+        lock in WAL mode) comes first, and only a queue with a message is written to.
+        """
+        from sqlalchemy import text
+
+        table = self.message_cls.__tablename__
+        queue_id = self._queue_id(queue)
         session = self.session
         try:
-            if session.bind.name == "sqlite":
-                from sqlalchemy import text
-
-                session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
-            message = (session.query(self.message_cls).with_for_update(skip_locked=True)
-                       .filter(self.message_cls.queue_id == queue_row.id)
-                       .order_by(self.message_cls.id).limit(1).first())
-            if message is None:
-                session.commit()
-                raise Empty()
-            message_id, payload = message.id, message.payload
-            session.delete(message)
+            waiting = session.execute(text(f"SELECT 1 FROM {table} WHERE queue_id = :queue LIMIT 1"),
+                                      {"queue": queue_id}).first()
+            row = None
+            if waiting is not None:
+                row = session.execute(text(
+                    f"DELETE FROM {table} WHERE id = (SELECT id FROM {table} WHERE queue_id = :queue "
+                    f"ORDER BY id LIMIT 1) RETURNING id, payload"), {"queue": queue_id}).first()
             session.commit()
-        except Empty:
-            raise
         except Exception:
             session.rollback()
             raise
+        if row is None:
+            raise Empty()
+        message_id, payload = row
         try:
             return json.loads(bytes_to_str(payload))
         except (ValueError, TypeError):

@@ -87,7 +87,8 @@ def test_a_database_restart_mid_traffic_loses_nothing_and_duplicates_nothing(tmp
         print(f"\n{len(answers)} notifications at {RATE}/s; PostgreSQL restart took {restart_seconds:.1f} s; "
               f"answered 200: {len(accepted)}, not accepted: {len(refused)} "
               f"({sorted(set(answers[m] for m in refused))}); deliveries: {len(delivered)} "
-              f"({len(delivered) - len(set(delivered))} repeats with the same webhook-id)")
+              f"({len(delivered) - len(set(delivered))} repeats with the same webhook-id); tasks run again on a "
+              f"new connection: {gateway.log('worker').count('running it again on a new one')}")
         assert {status for status in answers.values()} <= {200, 503}  # never a 500
         # Refused only while the database was down for longer than the webhook's 1.5 s of retries.
         assert len(refused) <= RATE * max(0.0, restart_seconds - 1.0) + 3
@@ -95,6 +96,10 @@ def test_a_database_restart_mid_traffic_loses_nothing_and_duplicates_nothing(tmp
         assert set(delivered) <= accepted  # nothing refused was delivered behind Avito's back
         assert all(len(ids) == 1 for ids in ids_by_message.values())  # never under a new webhook-id
         assert gateway.alive("worker")
+        worker_log = gateway.log("worker")
+        # Tasks met the restart on a checked connection or ran again on a new one; none failed with it.
+        assert "raised unexpected: OperationalError" not in worker_log
+        assert "raised unexpected: InterfaceError" not in worker_log
     finally:
         gateway.stop()
         standin.stop()

@@ -9,14 +9,16 @@ server, only SQLAlchemy (the transport's one dependency), and a file beside the 
 
 `CELERY_BROKER_URL=sqla+<SQLAlchemy URL>` selects it (the default without Redis is
 `sqla+sqlite:///<DATA_DIR>/broker.sqlite3`). avitogw/celery.py registers this module's transport
-for the `sqla` scheme. Its channel changes three things in kombu's:
+for the `sqla` scheme. Its channel changes four things in kombu's:
 - a message is deleted when taken, not kept forever with `visible=False` (the table would
   grow by one row per wake-up; an unacknowledged message is still held by the worker and
   given back at a graceful stop, as every virtual transport does);
 - a row whose payload is not readable JSON is logged and dropped instead of raising in the
   worker's consumer, so one bad message never stops a worker;
 - the SQLite file's folder is made when the broker is first opened (nothing at import), the
-  file runs in WAL mode, and a writer waits up to BUSY_TIMEOUT for the lock.
+  file runs in WAL mode, and a writer waits up to BUSY_TIMEOUT for the lock;
+- a worker whose slots are all busy checks for a free one every SLOT_POLL, without asking the
+  database, instead of sleeping a whole polling interval after each task.
 Celery messages are only wake-ups (the rows are the source of truth, and the sweep re-sends
 a lost one), so a message dropped here costs a few seconds, never an event.
 """
@@ -25,8 +27,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from pathlib import Path
 from queue import Empty
+from time import monotonic, sleep
 
 from kombu.transport import sqlalchemy as kombu_sqla
 from kombu.utils.encoding import bytes_to_str
@@ -34,6 +38,7 @@ from kombu.utils.encoding import bytes_to_str
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 30  # seconds a process waits for SQLite's write lock before the call fails
+SLOT_POLL = 0.002  # seconds between looks for a free slot while all of the worker's slots are busy
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -66,6 +71,12 @@ class Channel(kombu_sqla.Channel):
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
         return engine
+
+    waiting_for_slot = False  # every prefetched message is still being worked on: nothing to ask for
+
+    def drain_events(self, timeout=None, callback=None):
+        self.waiting_for_slot = bool(self._consumers) and not self.qos.can_consume()
+        return super().drain_events(timeout=timeout, callback=callback)
 
     def _queue_id(self, queue: str) -> int:
         """The queue's row id (queues are never deleted: looked up once per channel)."""
@@ -109,7 +120,23 @@ class Channel(kombu_sqla.Channel):
 
 
 class Transport(kombu_sqla.Transport):
+    """Polls the database every `polling_interval` while the queues are empty, but only every
+    SLOT_POLL while the worker's slots are all busy: that wait asks nothing of the database,
+    and a slot that frees up is refilled at once instead of up to one interval later."""
+
     Channel = Channel
+
+    def drain_events(self, connection, timeout=None):
+        started = monotonic()
+        while True:
+            try:
+                self.cycle.get(self._deliver, timeout=timeout)
+                return
+            except Empty:
+                if timeout is not None and monotonic() - started >= timeout:
+                    raise socket.timeout() from None
+                busy = any(getattr(channel, "waiting_for_slot", False) for channel in self.channels)
+                sleep(SLOT_POLL if busy else self.polling_interval)
 
 
 def _forget_engines_in_child() -> None:

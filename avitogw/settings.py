@@ -151,10 +151,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith(("sqla+", "sqlalchemy+")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # An idle worker looks for new messages this often (kombu's default, 1 s, would be added
-        # to almost every wake-up). A busy pool slot also waits one interval before its next
-        # task, which bounds a worker near concurrency / interval tasks per second (a drain
-        # task takes many events). Each look is a read per queue: idle, ~2% of a core at 0.05 s
-        # (~4% at 0.02 s).
+        # to almost every wake-up); each look is a read per queue, ~2% of a core when idle. A
+        # worker whose slots are all busy looks for a free one far more often, without asking
+        # the database (avitogw/broker.py, SLOT_POLL).
         "polling_interval": 0.05,
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -2,16 +2,65 @@
 
 Configuration comes from Django settings (CELERY_*); tasks are found in each app's
 `tasks` module. Celery messages are only wake-up calls: the rows are the source of truth.
+
+A database restart must not cost a task: a worker checks its persistent connection before
+each task (CONN_HEALTH_CHECKS, on in worker processes only: the web process saves that
+round trip), and a task whose connection breaks while it runs is run once more on a new
+connection as soon as the database answers (DatabaseRetryTask). Running a task twice is
+harmless: each one claims its rows before acting on them.
 """
+import logging
 import os
+import time
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
+from kombu.transport import TRANSPORT_ALIASES
 
-import avitogw.broker  # noqa: F401 (the embedded broker's transport, registered before any connection)
+# The embedded broker (`sqla+...` URLs) is kombu's SQLAlchemy transport with avitogw/broker.py's
+# channel; registered by name, so SQLAlchemy is imported only by a process that uses it.
+TRANSPORT_ALIASES["sqla"] = TRANSPORT_ALIASES["sqlalchemy"] = "avitogw.broker:Transport"
+
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
 
-app = Celery("avitogw")
+logger = logging.getLogger(__name__)
+DATABASE_WAIT = 10.0  # seconds a task waits for a restarting database before its second run
+
+
+def _wait_for_database(seconds: float) -> None:
+    from django.db import connection, connections
+
+    connections.close_all()
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            connection.ensure_connection()
+            return
+        except Exception:  # noqa: BLE001 - not up yet; the second run reports what still fails
+            connection.close()
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.25)
+
+
+class DatabaseRetryTask(Task):
+    """Runs the task once more when its database connection broke (a restart, a dropped connection)."""
+
+    def __call__(self, *args, **kwargs):
+        from django.db import InterfaceError, OperationalError, connection
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if self.request.is_eager or connection.in_atomic_block:
+                raise
+            logger.warning("%s met a broken database connection (%s); running it again on a new one",
+                           self.name, exc.__class__.__name__)
+            _wait_for_database(DATABASE_WAIT)
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("avitogw", task_cls=DatabaseRetryTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -26,3 +75,17 @@ def close_old_connections(sender=None, **_kwargs) -> None:
     from django.db import close_old_connections as django_close_old_connections
 
     django_close_old_connections()
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def check_connections_before_tasks(**_kwargs) -> None:
+    """Worker processes ping a persistent connection before a task uses it (Django's
+    CONN_HEALTH_CHECKS), so a connection the database dropped is replaced, not failed on."""
+    from django.conf import settings
+    from django.db import connections
+
+    settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    for connection in connections.all(initialized_only=True):
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = True
+        connection.health_check_enabled = True

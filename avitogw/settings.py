@@ -147,28 +147,17 @@ else:
     # the limit on its own, and no extra service is needed. See avitogw/api_guard.py.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-CELERY_BROKER_URL = read_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# Without Redis the broker is a SQLite file beside the database (avitogw/broker.py says why
+# this transport); nothing is created until a process first opens it.
+CELERY_BROKER_URL = read_str("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
-if CELERY_BROKER_URL == "filesystem://":
-    # kombu's filesystem transport: a folder of message files shared by web, worker and
-    # beat on one machine, so the default run needs no broker server at all.
-    BROKER_DIR = DATA_DIR / "broker"
-    for sub in ("out", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+if CELERY_BROKER_URL.startswith(("sqla+", "sqlalchemy+")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-        # Broadcast bindings (`celery inspect ping`, remote control); kombu's default is a
-        # `control` folder in whatever directory the process started in.
-        "control_folder": str(BROKER_DIR / "control"),
-        # An idle worker looks for new files this often (kombu's default, 1 s, is added to
-        # almost every task's start); listing a folder of a few files costs next to nothing.
-        # A busy pool slot also waits one interval before its next task, so this bounds the
-        # worker at ~concurrency / interval tasks per second: 0.1 s held delivery to ~10
-        # events/s, 0.01 s allows ~200 (bench/delivery_throughput.py) for ~1% of a core idle.
-        "polling_interval": 0.01,
+        # An idle worker looks for new messages this often (kombu's default, 1 s, would be added
+        # to almost every wake-up); each look is a read per queue, ~2% of a core when idle. A
+        # worker whose slots are all busy looks for a free one far more often, without asking
+        # the database (avitogw/broker.py, SLOT_POLL).
+        "polling_interval": 0.05,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -185,8 +174,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
-    # Re-queues incoming events and n8n deliveries whose wake-up was lost or whose worker died.
-    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": 30.0},
+    # Re-queues incoming events and n8n deliveries whose wake-up was lost or whose worker died:
+    # with its 5 s grace (webhooks/sweep.py), a stored event whose wake-up was lost (a broker or
+    # database restart) is picked up within about 10 s. A sweep is a few indexed queries.
+    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": 5.0},
     # Resumes stalled bulk jobs: lost wake-ups, items orphaned by a killed worker, unsent callbacks.
     "bulk-sweep": {"task": "messenger.bulk.tasks.bulk_sweep", "schedule": 15.0},
 }

@@ -111,9 +111,12 @@ class RateLimitCall(models.Model):
 
 
 class RateLimitLock(models.Model):
-    """A single row locked with SELECT ... FOR UPDATE so limiter decisions serialize on PostgreSQL."""
+    """A single row locked with SELECT ... FOR UPDATE so limiter decisions serialize on PostgreSQL;
+    it also holds the pause every process keeps after Avito answers 429."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    paused_until = models.FloatField(default=0, help_text="Unix time; 0 = no pause")
+    probing = models.BooleanField(default=False, help_text="one call is testing whether the pause is over")
 
 
 class BulkJobStatus(models.TextChoices):

@@ -54,9 +54,14 @@ def _connection():
 
 
 def _disconnect() -> None:
-    """After any failure, whatever state the socket is in: the next use connects anew."""
+    """After any failure, whatever state the socket is in: the next use builds a new connection
+    (a Redis that restarted must not be talked to through the socket of the one that died)."""
     if _bell.connection is not None and _bell.pid == os.getpid():
-        _bell.connection.disconnect()
+        try:
+            _bell.connection.disconnect()
+        except Exception:  # noqa: BLE001 - it is being dropped anyway
+            pass
+    _bell.connection = None
 
 
 def bell_ring() -> bool | None:
@@ -64,14 +69,16 @@ def bell_ring() -> bool | None:
     None when there is no bell (no Redis, or Redis failing): publish the event's own wake-up."""
     if not settings.REDIS_URL:
         return None
-    try:
-        connection = _connection()
-        connection.send_packed_command(_bell.ring, check_health=False)
-        return connection.read_response() is not None  # SET NX answers OK, or nil when the key was set
-    except Exception:  # noqa: BLE001 (any Redis failure: fall back to a wake-up per event)
-        _disconnect()
-        logger.warning("The events doorbell failed; waking the worker for this event alone", exc_info=True)
-        return None
+    for fresh in (False, True):  # a socket to a Redis that restarted fails once: then a new one
+        try:
+            connection = _connection()
+            connection.send_packed_command(_bell.ring, check_health=False)
+            return connection.read_response() is not None  # SET NX answers OK, or nil when the key was set
+        except Exception:  # noqa: BLE001 (any Redis failure: fall back to a wake-up per event)
+            _disconnect()
+            if fresh:
+                logger.warning("The events doorbell failed; waking the worker for this event alone", exc_info=True)
+    return None
 
 
 def bell_answer() -> None:

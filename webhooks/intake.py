@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from django.db import DatabaseError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from avitogw.errors import DependencyUnavailable
 from avitogw.rows import JsonText, insert_new
 from webhooks.message_events import MESSAGE_PROCESSOR
 from webhooks.models import EventSource, EventStatus, IncomingEvent
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 # acknowledged and stored as ignored, so staff can see what Avito started sending.
 EVENT_PROCESSORS: dict[str, EventProcessor] = {"message": MESSAGE_PROCESSOR}
 ID_MAX = 128
+STORE_BUDGET = 1.5  # seconds the INSERT may be retried: Avito gives up on the webhook after 2 s
+RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the database restarts
 
 
 class NotificationInvalid(Exception):
@@ -114,17 +118,32 @@ def _raw_json(body: bytes, data: dict) -> Any:
         return data
 
 
-def _event_insert(fields: dict[str, Any], *, raw: Any, now) -> int | None:
-    """INSERT the row unless its message id is stored already; its id, or None for a repeat."""
+def _event_insert(fields: dict[str, Any], *, raw: Any, now, monotonic: Callable[[], float] = time.monotonic,
+                  sleep: Callable[[float], None] = time.sleep) -> int | None:
+    """INSERT the row unless its message id is stored already; its id, or None for a repeat.
+
+    A connection that fails (the database restarting, a persistent connection it dropped: the
+    gateway spends no `SELECT 1` per request on health checks, so it learns it here) is closed
+    and the INSERT tried again on a new one, every RETRY_PAUSE, until STORE_BUDGET has passed:
+    Avito waits 2 s for the answer and never sends the notification again. The INSERT is
+    idempotent. Past the budget the notification is logged with its ids and refused with 503.
+    """
     values = {**fields, "raw": raw, "next_attempt_at": now, "received_at": now}
-    try:
-        return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)
-    except DatabaseError:
-        # Most likely a persistent connection the database dropped (a restart, an idle
-        # timeout): the gateway spends no `SELECT 1` per request on health checks, so it learns
-        # it here, and tries once more on a new connection. The INSERT is idempotent.
-        if connection.in_atomic_block:
-            raise
-        logger.warning("The database connection was broken; storing the notification on a new one")
-        connection.close()
-        return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)
+    deadline = monotonic() + STORE_BUDGET
+    while True:
+        try:
+            return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            if monotonic() + RETRY_PAUSE > deadline:
+                logger.error("Could not store Avito's notification %s (message %s, chat %s): the database failed "
+                             "(%s) for %.1f s", fields["avito_event_id"] or "-", fields["message_id"] or "-",
+                             fields["chat_id"] or "-", exc.__class__.__name__, STORE_BUDGET)
+                raise DependencyUnavailable(
+                    "The database could not store the notification; it was not accepted.",
+                    details={"message_id": fields["message_id"]}) from exc
+            logger.warning("The database connection failed (%s); storing the notification on a new one",
+                           exc.__class__.__name__)
+            sleep(RETRY_PAUSE)

@@ -23,7 +23,7 @@ from webhooks.wakeups import delivery_attempt_wakeup, event_process_wakeup
 
 BATCH = 500  # wake-ups per kind per sweep; a larger backlog drains over the following sweeps
 # A row that just became due has its own wake-up on the way; the sweep leaves it this long.
-GRACE = timedelta(seconds=10)
+GRACE = timedelta(seconds=5)
 LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
 
 

@@ -20,6 +20,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from avitogw.errors import DependencyUnavailable
 from avitogw.exception_handler import error_body, json_error_404
 from messenger.api.responses import ErrorEnvelope
 from webhooks.intake import NotificationInvalid, event_receive
@@ -53,7 +54,9 @@ SCHEMA = {
     "responses": {200: inline_serializer("WebhookAck", {"ok": serializers.BooleanField()}),
                   400: OpenApiResponse(ErrorEnvelope, description="not JSON, or not a JSON object"),
                   404: OpenApiResponse(ErrorEnvelope, description="wrong or missing path secret"),
-                  413: OpenApiResponse(ErrorEnvelope, description="larger than 1 MB")},
+                  413: OpenApiResponse(ErrorEnvelope, description="larger than 1 MB"),
+                  503: OpenApiResponse(ErrorEnvelope, description="the database could not store it "
+                                                                  "(dependency_unavailable)")},
 }
 SECRET = OpenApiParameter("secret", str, OpenApiParameter.PATH, description="AVITO_WEBHOOK_SECRET")
 
@@ -91,6 +94,8 @@ class AvitoWebhookView(APIView):
             event_receive(body=request.body)
         except NotificationInvalid as exc:
             return JsonResponse(error_body("parse_error", str(exc)), status=400)
+        except DependencyUnavailable as exc:  # the database stayed down for the whole retry budget
+            return JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status)
         return HttpResponse(OK, content_type="application/json")
 
 

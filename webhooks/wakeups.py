@@ -11,16 +11,18 @@ from __future__ import annotations
 import logging
 
 from webhooks.background_wakeups import BackgroundWakeups
-from webhooks.doorbell import bell_ring
+from webhooks.doorbell import bell_answer, bell_ring
 
 logger = logging.getLogger(__name__)
 
 
-def _publish(task, *args, countdown: float | None = None) -> None:
+def _publish(task, *args, countdown: float | None = None) -> bool:
     try:
         task.apply_async(args, countdown=countdown)
+        return True
     except Exception:  # noqa: BLE001 (any broker failure; the sweep re-sends)
         logger.exception("Could not queue %s%s; the sweep will pick it up", task.name, args)
+        return False
 
 
 def event_stored_wakeup(event_pk: int) -> None:
@@ -39,8 +41,8 @@ def events_stored_wakeup(event_pks: list[int]) -> None:
     if rang is None:
         for event_pk in event_pks:
             _publish(event_process, event_pk)
-    elif rang:
-        _publish(events_drain)
+    elif rang and not _publish(events_drain):
+        bell_answer()  # no drain is on its way after all: the next event must ring again
 
 
 _background: BackgroundWakeups | None = None

@@ -2,7 +2,8 @@
 
 `get_client()` returns the process's one AvitoClient (one pooled Session, one in-flight
 cap). It is rebuilt in a forked child, since a Session must not cross a fork. The token
-store and rate limiter live in Redis when REDIS_URL is set, else in the database.
+store and rate limiter live in Redis when REDIS_URL is set, with the database behind it
+while Redis is down (store_failover), else in the database.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.conf import settings
 
 from messenger.avito.client import AvitoClient
 from messenger.avito.rate_limiter import DatabaseWindowStore, RateLimiter, RedisWindowStore
+from messenger.avito.store_failover import FailoverTokenBackend, FailoverWindowStore, RedisOutage
 from messenger.avito.token_store import DatabaseTokenBackend, RedisTokenBackend, TokenStore
 from messenger.avito.transport import AvitoTransport, pooled_session
 
@@ -23,6 +25,7 @@ REDIS_PREFIX = "avitogw:avito"  # the shared keys: `<prefix>:token`, `<prefix>:r
 _lock = threading.Lock()
 _client: tuple[int, AvitoClient] | None = None
 _redis = None
+_outage: RedisOutage | None = None
 
 
 def redis_connection():
@@ -33,15 +36,37 @@ def redis_connection():
 
     global _redis
     if _redis is None or _redis[0] != os.getpid():
-        _redis = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5))
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # One immediate retry (a pooled socket Redis closed when it restarted), not redis-py's
+        # default backoff of seconds: a Redis that is down sends the call to the database at once.
+        _redis = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5,
+                                                    retry=Retry(NoBackoff(), 1)))
     return _redis[1]
+
+
+def shared_store() -> str:
+    """Where this process keeps the Avito token and call limit now: redis, database (no Redis
+    configured, or Redis down)."""
+    outage = _outage
+    if not settings.REDIS_URL or outage is None:
+        return "database" if not settings.REDIS_URL else "redis"
+    return outage.store
 
 
 def build_client() -> AvitoClient:
     """A new client wired to this process's settings: one Session, the shared token and limit."""
+    global _outage
     connection = redis_connection()
-    window_store = RedisWindowStore(connection, f"{REDIS_PREFIX}:ratelimit") if connection else DatabaseWindowStore()
-    token_backend = RedisTokenBackend(connection, f"{REDIS_PREFIX}:token") if connection else DatabaseTokenBackend()
+    if connection:
+        _outage = RedisOutage()
+        window_store = FailoverWindowStore(RedisWindowStore(connection, f"{REDIS_PREFIX}:ratelimit"),
+                                           DatabaseWindowStore(), _outage)
+        token_backend = FailoverTokenBackend(RedisTokenBackend(connection, f"{REDIS_PREFIX}:token"),
+                                             DatabaseTokenBackend(), _outage)
+    else:
+        window_store, token_backend = DatabaseWindowStore(), DatabaseTokenBackend()
     limiter = RateLimiter(window_store, limit=settings.RATE_LIMIT_REQUESTS, window=settings.RATE_LIMIT_WINDOW)
     transport = AvitoTransport(
         base_url=settings.AVITO_API_BASE_URL, session=pooled_session(settings.MAX_CONNECTIONS),
@@ -77,15 +102,15 @@ def client_with_limiter(wrap: Callable[[RateLimiter], Any]) -> AvitoClient:
 
 def reset_client() -> None:
     """Forget the process's client (tests change settings between cases)."""
-    global _client, _redis
+    global _client, _redis, _outage
     with _lock:
-        _client, _redis = None, None
+        _client, _redis, _outage = None, None, None
 
 
 def _forget_in_child() -> None:
     # A fork copies the lock in whatever state another thread left it; a new one cannot be held.
-    global _lock, _client, _redis
-    _lock, _client, _redis = threading.Lock(), None, None
+    global _lock, _client, _redis, _outage
+    _lock, _client, _redis, _outage = threading.Lock(), None, None, None
 
 
 os.register_at_fork(after_in_child=_forget_in_child)

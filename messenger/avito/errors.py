@@ -1,12 +1,16 @@
 """Errors of calls to Avito, as types: the API maps each to one JSON error in one place.
 
 Transient failures (AvitoUnavailable, AvitoRateLimited) are the only ones worth retrying;
-everything else is permanent for the request that caused it. Each error keeps the message
+everything else is permanent for the request that caused it. A failure of our own store of
+the token and call limit (Redis, the database) is not Avito's: it is a StoreUnavailable, a
+`DependencyUnavailable` (503) of the gateway's own error types. Each error keeps the message
 Avito itself returned, so the caller sees Avito's words, not ours.
 """
 from __future__ import annotations
 
 import functools
+
+from avitogw.errors import DependencyUnavailable
 
 
 class AvitoError(Exception):
@@ -53,8 +57,18 @@ class AvitoRateLimited(AvitoError):
         self.retry_after = retry_after
 
 
+class StoreUnavailable(DependencyUnavailable):
+    """The shared store of the token and the call limit failed: our own dependency, not Avito (503)."""
+
+    transient = True  # a worker retries later, as it would for a transient Avito failure
+
+
+class RedisUnavailable(StoreUnavailable):
+    """Redis failed; with a database behind it (store_failover) the call goes on there instead."""
+
+
 def redis_failures_as_unavailable(method):
-    """Redis holds the shared token and call limit: without it no call to Avito can be made safely."""
+    """A Redis failure becomes RedisUnavailable, which the failover store catches and bridges."""
 
     @functools.wraps(method)
     def guarded(*args, **kwargs):
@@ -63,7 +77,24 @@ def redis_failures_as_unavailable(method):
         try:
             return method(*args, **kwargs)
         except redis.exceptions.RedisError as exc:
-            raise AvitoUnavailable(f"Redis, which holds the shared Avito token and call limit, failed: "
+            raise RedisUnavailable(f"Redis, which holds the shared Avito token and call limit, failed: "
+                                   f"{exc.__class__.__name__}.") from exc
+
+    return guarded
+
+
+def database_failures_as_unavailable(method):
+    """The database holds the token and call limit without Redis (or while Redis is down): when it
+    fails too, no call to Avito can be made safely, and the caller gets 503, not a 500 or a 502."""
+
+    @functools.wraps(method)
+    def guarded(*args, **kwargs):
+        from django.db import DatabaseError
+
+        try:
+            return method(*args, **kwargs)
+        except DatabaseError as exc:
+            raise StoreUnavailable(f"The database, which holds the shared Avito token and call limit, failed: "
                                    f"{exc.__class__.__name__}.") from exc
 
     return guarded

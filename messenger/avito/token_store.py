@@ -20,7 +20,7 @@ from typing import Callable, Protocol
 
 from django.db import IntegrityError, connections, transaction
 
-from messenger.avito.errors import AvitoUnavailable, redis_failures_as_unavailable
+from messenger.avito.errors import AvitoUnavailable, database_failures_as_unavailable, redis_failures_as_unavailable
 
 EXPIRY_MARGIN = 60.0  # seconds: a token this close to expiry is treated as expired
 LEASE_SECONDS = 10.0  # life of a fetch lease between heartbeats
@@ -93,16 +93,19 @@ class DatabaseTokenBackend:
 
         return AvitoToken.objects.filter(id=1)
 
+    @database_failures_as_unavailable
     def read(self) -> Token | None:
         row = self._row().values("access_token", "expires_at").first()
         return Token(**row) if row and row["access_token"] else None
 
+    @database_failures_as_unavailable
     def write(self, token: Token) -> None:
         from messenger.models import AvitoToken
 
         AvitoToken.objects.update_or_create(
             id=1, defaults={"access_token": token.access_token, "expires_at": token.expires_at})
 
+    @database_failures_as_unavailable
     def try_lease(self, owner: str, seconds: float) -> bool:
         from messenger.models import AvitoToken
 
@@ -116,9 +119,11 @@ class DatabaseTokenBackend:
         except IntegrityError:
             return False
 
+    @database_failures_as_unavailable
     def renew(self, owner: str, seconds: float) -> bool:
         return self._row().filter(lease_owner=owner).update(lease_until=self.clock() + seconds) == 1
 
+    @database_failures_as_unavailable
     def release(self, owner: str) -> None:
         self._row().filter(lease_owner=owner).update(lease_owner="", lease_until=0)
 

@@ -32,6 +32,7 @@ from messenger.avito.token_store import TokenStore
 
 logger = logging.getLogger(__name__)
 
+MIN_PAUSE = 1.0  # seconds every process waits after a 429 that named no Retry-After
 # Mistakes in our own configuration: repeating them cannot help.
 CONFIG_ERRORS = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                  requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)
@@ -193,13 +194,25 @@ class AvitoTransport:
                 f"within {self.timeout:g} s.", retry_after=1)
         try:
             granted_at = self.rate_limiter.acquire(self.timeout) if limited else None
+            response = None
             try:
-                return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+                response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+                return response
             finally:
                 if granted_at is not None:
-                    self.rate_limiter.settle(granted_at)
+                    self._settle(granted_at, response)
         finally:
             self.in_flight.release()
+
+    def _settle(self, granted_at: float, response: requests.Response | None) -> None:
+        """Tell the shared limiter how the call ended. A 429 pauses every process for Avito's
+        Retry-After (or a backoff) and gives the refused call's slot back."""
+        if response is not None and response.status_code == 429:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            pause = retry_after if retry_after is not None else max(MIN_PAUSE, self.backoff(0))
+            self.rate_limiter.refused(granted_at, pause)
+        else:
+            self.rate_limiter.settle(granted_at, answered=response is not None)
 
     def _unreachable(self, exc: requests.exceptions.RequestException) -> errors.AvitoError:
         if isinstance(exc, CONFIG_ERRORS):

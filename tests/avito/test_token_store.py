@@ -180,6 +180,6 @@ def test_the_client_keeps_its_token_in_redis_when_redis_url_is_set(avito, avito_
 
     get_client().list_chats()
 
-    assert isinstance(get_client().transport.token_store.backend, RedisTokenBackend)
+    assert isinstance(get_client().transport.token_store.backend.redis, RedisTokenBackend)
     assert b"tok-1" in avito_redis.get(f"{redis_prefix}:token")
     assert not AvitoToken.objects.exists()

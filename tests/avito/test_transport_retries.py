@@ -12,6 +12,7 @@ import requests
 from responses import matchers
 
 from messenger.avito import errors, get_client
+from messenger.models import AvitoToken, RateLimitCall
 from tests.conftest import AVITO, USER_ID
 
 CHATS = f"{AVITO}/messenger/v2/accounts/{USER_ID}/chats"
@@ -226,18 +227,40 @@ def test_the_limiter_counts_every_call_including_the_token(avito, settings, gate
     assert token_calls(avito) == 1 and chat_calls(avito) == 2
 
 
-def test_redis_down_is_an_upstream_error_in_the_json_envelope(avito, settings, gateway_settings):
+def _nothing_listens() -> str:
     import socket
-
-    from avitogw.exception_handler import api_exception_handler
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"  # nothing listens there
+        return f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
 
-    with pytest.raises(errors.AvitoUnavailable, match="Redis") as raised:
+
+def test_redis_down_the_call_goes_on_with_the_database_store(avito, settings, gateway_settings):
+    from messenger.avito import shared_store
+
+    settings.REDIS_URL = _nothing_listens()
+    avito.get(f"{AVITO}/messenger/v2/accounts/1234567/chats", json={"chats": []})
+
+    assert get_client().list_chats() == {"chats": [], "meta": {"has_more": False}}
+    assert shared_store() == "database"
+    assert AvitoToken.objects.get().access_token == "tok-1"  # the token went to the database
+    assert RateLimitCall.objects.count() == 2  # and so did the calls (token, chats)
+
+
+def test_redis_and_database_down_is_503_dependency_unavailable(avito, settings, gateway_settings, monkeypatch):
+    from django.db import OperationalError
+
+    from avitogw.exception_handler import api_exception_handler
+    from messenger.avito.rate_limiter import DatabaseWindowStore
+
+    def database_down(self):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    settings.REDIS_URL = _nothing_listens()
+    monkeypatch.setattr(DatabaseWindowStore, "now", database_down)
+    with pytest.raises(errors.StoreUnavailable, match="database") as raised:
         get_client().list_chats()
     response = api_exception_handler(raised.value, {})
-    assert response.status_code == 502 and response.data["error"]["code"] == "upstream_error"
-    assert len(avito.calls) == 0
+    assert response.status_code == 503 and response.data["error"]["code"] == "dependency_unavailable"
+    assert "127.0.0.1" not in response.data["error"]["message"]
+    assert not any("/chats" in call.request.url for call in avito.calls)

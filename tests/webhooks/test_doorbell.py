@@ -30,7 +30,7 @@ def bell_redis(redis_url, settings):
 def published(monkeypatch):
     """What would have been sent to the broker, in order."""
     sent = []
-    monkeypatch.setattr(wakeups, "_publish", lambda task, *args, countdown=None: sent.append((task.name, args)))
+    monkeypatch.setattr(wakeups, "_publish", lambda task, *args, countdown=None: sent.append((task.name, args)) or True)
     return sent
 
 

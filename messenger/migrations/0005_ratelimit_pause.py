@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("messenger", "0002_bulk_next_attempt"),
+        ("messenger", "0004_chat_reply_permission"),
     ]
 
     operations = [

@@ -138,7 +138,7 @@ class AvitoTransport:
             if unsure and not idempotent:
                 if verify is None:
                     raise failure  # Avito may have it and we cannot look: repeating could duplicate it
-                return self._settle(method, path, verify, failure)
+                return self._await_outcome(method, path, verify, failure)
             delay = self.backoff(attempt, retry_after)
             if attempt >= self.max_retries or delay > self.timeout:
                 raise failure
@@ -146,7 +146,7 @@ class AvitoTransport:
             self.sleep(delay)
             attempt += 1
 
-    def _settle(self, method: str, path: str, verify: Callable[[], Any], failure: errors.AvitoError) -> Any:
+    def _await_outcome(self, method: str, path: str, verify: Callable[[], Any], failure: errors.AvitoError) -> Any:
         """Wait for a send that may have reached Avito to show up in the chat; never send it again.
 
         A look right after the failure cannot prove the message absent (Avito may still be
@@ -200,11 +200,11 @@ class AvitoTransport:
                 return response
             finally:
                 if granted_at is not None:
-                    self._settle(granted_at, response)
+                    self._report_to_limiter(granted_at, response)
         finally:
             self.in_flight.release()
 
-    def _settle(self, granted_at: float, response: requests.Response | None) -> None:
+    def _report_to_limiter(self, granted_at: float, response: requests.Response | None) -> None:
         """Tell the shared limiter how the call ended. A 429 pauses every process for Avito's
         Retry-After (or a backoff) and gives the refused call's slot back."""
         if response is not None and response.status_code == 429:

@@ -41,8 +41,11 @@ class SpareRoom:
         self.calls += 1
         return granted_at
 
-    def settle(self, granted_at: float) -> None:
-        self.limiter.settle(granted_at)
+    def settle(self, granted_at: float, *, answered: bool = True) -> None:
+        self.limiter.settle(granted_at, answered=answered)
+
+    def refused(self, granted_at: float, pause: float) -> None:
+        self.limiter.refused(granted_at, pause)  # Avito's 429 pauses everyone, the reconciler included
 
 
 def budgeted_client() -> tuple[AvitoClient, SpareRoom]:

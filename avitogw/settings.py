@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc files, served from /static/ (no CDN)
     "django_ratelimit",
     "messenger",
     "webhooks",
@@ -222,6 +223,14 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKeyAuth": []}],
     # Several serializers have a `status` field with different choices; name this one.
     "ENUM_NAME_OVERRIDES": {"DeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
+    # The API console's files come from drf-spectacular-sidecar through whitenoise: no page of the
+    # gateway loads anything from another origin, and /docs works on a machine without internet.
+    # templates/drf_spectacular/redoc.html drops the Google Fonts link of the stock ReDoc page.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise ask validator.swagger.io about the schema for its badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": True},
 }
 
 # --- The rest of Django ---------------------------------------------------------------------
@@ -232,6 +241,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start while collectstatic has not run
+# Static files (the admin's, the API console's) are found in the installed apps too, so a gateway
+# started without `collectstatic` (a bare gunicorn, a test stack) still serves a working /docs.
+WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024  # one Avito image (24 MB) plus the form around it
 FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "avitogw.api_guard.ApiGuardMiddleware",  # X-API-Key and API_RATE_LIMIT on every /api/* path
+    "avitogw.api_guard.ApiGuardMiddleware",  # API_KEY (or loopback only) and API_RATE_LIMIT on /api/*, /metrics
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -217,7 +217,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # avitogw.api_guard checks X-API-Key on /api/* (when API_KEY is set); /health, /info, the docs
+    # avitogw.api_guard checks X-API-Key on /api/* (without API_KEY: loopback callers only); /health, /info, the docs
     # and the incoming webhook are open and say so with `auth=[]`.
     "APPEND_COMPONENTS": {"securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
     "SECURITY": [{"ApiKeyAuth": []}],

@@ -46,6 +46,13 @@ def post_fork(server, worker):
     wakeups_in_background()
 
 
+def child_exit(server, worker):
+    """In the master, once a worker has gone: prometheus_client's multiprocess mode forgets its live gauges."""
+    from avitogw.metrics import metrics_process_dead
+
+    metrics_process_dead(worker.pid)
+
+
 def worker_exit(server, worker):
     """A worker recycled or stopped sends the wake-ups it still holds."""
     from webhooks.wakeups import wakeups_flush

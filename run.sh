@@ -51,6 +51,7 @@ fi
 export PATH="$PWD/$VENV/bin:$PATH"
 python manage.py migrate --noinput
 python manage.py collectstatic --noinput --verbosity 0
+python manage.py metrics_reset  # /metrics counts from this start; nothing of the group runs yet
 
 address=$(python - <<'EOF'
 from pathlib import Path

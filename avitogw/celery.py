@@ -14,6 +14,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.worker_process_shutdown.connect
+def metrics_process_ended(pid=None, **_kwargs) -> None:
+    """A pool process ends: prometheus_client's multiprocess mode forgets its live gauges (its counts stay)."""
+    from avitogw.metrics import metrics_process_dead
+
+    metrics_process_dead(pid or os.getpid())
+
+
 @signals.task_postrun.connect
 def close_old_connections(sender=None, **_kwargs) -> None:
     """After each task, what Django does after each request: drop connections that are broken or

@@ -6,6 +6,7 @@ the gateway runs on SQLite and embedded fallbacks, with no services at all.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,11 @@ config.load_env_file(BASE_DIR / ".env")
 
 DATA_DIR = Path(read_str("DATA_DIR") or BASE_DIR / "data")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Prometheus counts of every process (avitogw/metrics.py), one file per process; made at start-up
+# (avitogw.apps), emptied by ./run.sh. prometheus_client picks multiprocess mode from this variable
+# when it is imported, and settings load before it in every process; the folder is always this one.
+METRICS_DIR = DATA_DIR / "metrics"
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 VERSION = "0.1.0"
 
@@ -38,6 +44,7 @@ if SECRET_KEY in INSECURE_KEYS:
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS") or (["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
+    "avitogw.apps.GatewayConfig",  # management commands (metrics_reset); the metrics folder at start-up
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -223,6 +230,8 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKeyAuth": []}],
     # Several serializers have a `status` field with different choices; name this one.
     "ENUM_NAME_OVERRIDES": {"DeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "avitogw.api_guard.document_refusals"],
     # The API console's files come from drf-spectacular-sidecar through whitenoise: no page of the
     # gateway loads anything from another origin, and /docs works on a machine without internet.
     # templates/drf_spectacular/redoc.html drops the Google Fonts link of the stock ReDoc page.

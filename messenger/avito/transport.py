@@ -25,6 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from avitogw.metrics import avito_call_metered, avito_wait_metered
 from messenger.avito import errors
 from messenger.avito.rate_limiter import RateLimiter
 from messenger.avito.token_store import TokenStore
@@ -165,9 +166,10 @@ class AvitoTransport:
                 f"{self.max_connections} Avito calls already in flight in this process; none ended "
                 f"within {self.timeout:g} s.", retry_after=1)
         try:
-            granted_at = self.rate_limiter.acquire(self.timeout) if limited else None
+            granted_at = avito_wait_metered(self.rate_limiter.acquire, self.timeout) if limited else None
             try:
-                return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+                return avito_call_metered(self.session.request, method, url, headers=headers, timeout=self.timeout,
+                                          **kwargs)
             finally:
                 if granted_at is not None:
                     self.rate_limiter.settle(granted_at)

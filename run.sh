@@ -68,6 +68,5 @@ say "starting web, worker and beat (Ctrl-C stops all three)"
 say "  API docs:  $address/docs"
 say "  admin:     $address/admin/   (first: $VENV/bin/python manage.py createsuperuser)"
 
-# `-e /dev/null`: every process reads .env itself (avitogw/config.py), where a variable set in
-# the real environment wins over the file; honcho's own loading would do it the other way round.
-exec honcho start -f Procfile -e /dev/null
+# honcho with the Procfile, given time for a warm shutdown on Ctrl-C (avitogw/procfile.py).
+exec python -m avitogw.procfile

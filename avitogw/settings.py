@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from avitogw import config
-from avitogw.config import env, read_bool, read_float, read_int, read_list, read_rate, read_str, read_url
+from avitogw.config import env, read_bool, read_choice, read_float, read_int, read_list, read_rate, read_str, read_url
+from avitogw.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 config.load_env_file(BASE_DIR / ".env")
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "avitogw.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -256,10 +258,8 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024  # one Avito image (24 MB) plus the form around it
 FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": read_str("LOG_LEVEL", "INFO").upper()},
-}
+# One format for web, worker and beat (avitogw.logs; Celery's setup_logging signal in avitogw.celery,
+# gunicorn's own lines in gunicorn.conf.py): text, or one JSON object per line.
+LOG_FORMAT = read_choice("LOG_FORMAT", "text", ("text", "json"))
+LOG_LEVEL = read_choice("LOG_LEVEL", "INFO", ("debug", "info", "warning", "error", "critical")).upper()
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from avitogw.exception_handler import ApiError
+from avitogw.logs import log_context
 from avitogw.metrics import n8n_delivery_counted
 from avitogw.rows import insert_new, update_held
 from webhooks.backoff import backoff_delay
@@ -98,6 +99,12 @@ def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock
 
 
 def _post(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: Callable[[], float]) -> None:
+    """POST a delivery this worker holds, with its event id (= webhook-id) on every log line meanwhile."""
+    with log_context(event_id=delivery.event_id):
+        _post_logged(delivery, client=client, clock=clock, rand=rand)
+
+
+def _post_logged(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: Callable[[], float]) -> None:
     """POST a delivery this worker holds, and record the outcome on its row."""
     body = delivery.body.encode("utf-8")
     try:

@@ -81,9 +81,11 @@ def test_info_names_the_rule_in_force(settings):
 
 
 def _gateway_curls(text: str) -> list[str]:
-    """Each curl command (continuation lines joined) that calls the gateway (port 8765)."""
+    """Each curl command (continuation lines joined) that calls the gateway (its port, its API or /metrics),
+    not the Avito sandbox (port 8766, `$S` in docs/sandbox.md), which knows no API key."""
     joined = text.replace("\\\n", " ")
-    return [line.strip() for line in joined.splitlines() if re.search(r"\bcurl\b", line) and ":8765" in line]
+    return [line.strip() for line in joined.splitlines() if re.search(r"\bcurl\b", line)
+            and re.search(r":8765|/api/|/metrics", line) and not re.search(r":8766|\$S\b", line)]
 
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

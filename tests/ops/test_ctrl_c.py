@@ -1,6 +1,7 @@
 """./run.sh's processes for real (`python -m avitogw.procfile`: honcho, the Procfile), with LOG_FORMAT=json:
-every log line of web, worker and beat is one JSON object, and Ctrl-C stops all three cleanly:
-each exits 0, nobody is sent SIGKILL, no ERROR line, well inside honcho's patience.
+every log line of web, worker and beat is one JSON object, the periodic sweep's lines are DEBUG
+(LOG_LEVEL=DEBUG here, to see them at all), and Ctrl-C stops all three cleanly: each exits 0,
+nobody is sent SIGKILL, no ERROR line, well inside honcho's patience.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def started(tmp_path):
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
            "DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "t-" + "k" * 60, "SERVER_HOST": "127.0.0.1",
-           "SERVER_PORT": str(port), "WEB_CONCURRENCY": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO",
+           "SERVER_PORT": str(port), "WEB_CONCURRENCY": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG",
            "PYTHONUNBUFFERED": "1", "API_KEY": "", "REDIS_URL": "", "DATABASE_URL": "", "CELERY_BROKER_URL": ""}
     env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -66,7 +67,9 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     process, output, url = started
     answer = requests.get(f"{url}/health", headers={"X-Request-ID": "req-ctrl-c-1"}, timeout=10)
     assert answer.headers["X-Request-ID"] == "req-ctrl-c-1"
-    time.sleep(1)
+    # Beat's first bulk sweep is due 15 s after it starts.
+    wait_until(lambda: "bulk_sweep" in output.text() and "succeeded" in output.text(), 40, "a bulk sweep run")
+    time.sleep(0.5)
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: the whole foreground group
     started_at = time.monotonic()
@@ -84,6 +87,9 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     assert {name for name, _ in entries} == {"web", "worker", "beat"}
     assert not [text for name, text in lines if name != "system" and TEXT_LOG.match(text)]  # none in another format
     assert not [entry for _, entry in entries if entry["level"] in ("ERROR", "CRITICAL")]
+    sweeps = [entry for _, entry in entries if "sweep" in entry["message"].lower()]
+    assert any("bulk_sweep" in entry["message"] and "succeeded" in entry["message"] for entry in sweeps)
+    assert {entry["level"] for entry in sweeps} == {"DEBUG"}, [e for e in sweeps if e["level"] != "DEBUG"]
     [access] = [entry for name, entry in entries if entry["logger"] == "gunicorn.access" and "/health" in entry["message"]
                 and "req-ctrl-c-1" in entry["message"]]
     assert access["request_id"] == "req-ctrl-c-1"

@@ -1,8 +1,9 @@
 """/docs, /redoc and the admin load nothing from another origin, and their files are served here.
 
-Every `src` and `href` of the rendered pages (and every URL in their inline scripts) must be
-a path on the gateway itself; each asset must then answer 200 through the static handler
-(whitenoise), so the API console works on a machine without internet.
+Everything a rendered page loads (every `src`, every `<link href>`) and every URL in its inline
+scripts must be a path on the gateway itself; each asset must then answer 200 through the
+static handler (whitenoise), so the API console works on a machine without internet. Plain
+links (`<a href>`, such as a chat's link to its item on Avito) load nothing and may go anywhere.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/docs", "/redoc", "/admin/login/"]
+STAFF_PAGES = ["/admin/", "/admin/messenger/chat/", "/admin/webhooks/delivery/"]
 
 
 class AssetLinks(HTMLParser):
@@ -26,7 +28,8 @@ class AssetLinks(HTMLParser):
         self._in_script = False
 
     def handle_starttag(self, tag, attrs):
-        self.links += [value for name, value in attrs if name in ("src", "href") and value]
+        loaded = ("src", "href") if tag == "link" else ("src",)
+        self.links += [value for name, value in attrs if name in loaded and value]
         self._in_script = tag == "script"
 
     def handle_endtag(self, tag):
@@ -37,8 +40,8 @@ class AssetLinks(HTMLParser):
             self.scripts.append(data)
 
 
-def _parsed(path: str) -> AssetLinks:
-    response = Client().get(path)
+def _parsed(path: str, client: Client | None = None) -> AssetLinks:
+    response = (client or Client()).get(path)
     assert response.status_code == 200, path
     parser = AssetLinks()
     parser.feed(response.content.decode())
@@ -49,9 +52,18 @@ def _parsed(path: str) -> AssetLinks:
 def test_every_src_and_href_is_same_origin(path):
     parser = _parsed(path)
     assert parser.links, f"{path} links nothing: the check would prove nothing"
-    foreign = [link for link in parser.links if urlsplit(link).scheme or urlsplit(link).netloc
-               or link.startswith("//")]
-    assert foreign == [], f"{path} loads from another origin: {foreign}"
+    assert _foreign(parser.links) == [], f"{path} loads from another origin"
+
+
+def _foreign(links: list[str]) -> list[str]:
+    return [link for link in links if urlsplit(link).scheme or urlsplit(link).netloc or link.startswith("//")]
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_the_admin_a_staff_member_sees_loads_nothing_from_elsewhere(path, admin_client):
+    parser = _parsed(path, admin_client)
+    assert parser.links, f"{path} loads nothing: the check would prove nothing"
+    assert _foreign(parser.links) == [], f"{path} loads from another origin"
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])

@@ -45,16 +45,6 @@ def task_log_context_end(task_id=None, **_kwargs) -> None:
         log_context_reset(token)
 
 
-@signals.worker_process_init.connect
-def pool_process_own_group(**_kwargs) -> None:
-    """A pool process leaves the worker's process group. honcho (./run.sh) stops each process with
-    SIGTERM to its whole group: a pool process that got it too died mid-task (Celery logs an ERROR),
-    and the warm shutdown it was in the middle of ran past honcho's patience. Alone in the group,
-    the main process gets the signal and stops its pool itself: running tasks finish, then the pool
-    exits. (Pool processes ignore SIGINT anyway, and the main process still ends them by pid.)"""
-    os.setpgrp()
-
-
 @signals.worker_process_shutdown.connect
 def metrics_process_ended(pid=None, **_kwargs) -> None:
     """A pool process ends: prometheus_client's multiprocess mode forgets its live gauges (its counts stay)."""

@@ -86,6 +86,11 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     entries = [(name, json.loads(text)) for name, text in logged]
     assert {name for name, _ in entries} == {"web", "worker", "beat"}
     assert not [text for name, text in lines if name != "system" and TEXT_LOG.match(text)]  # none in another format
+    # After the Ctrl-C nothing but JSON lines, and Celery's own notice (no "Process ... exited with signal").
+    after = output.lines[next(i for i, line in enumerate(output.lines) if "SIGINT received" in line):]
+    stopping = [match.group(2) for match in map(LINE.match, after)
+                if match and match.group(2).strip() and not match.group(2).startswith("{")]
+    assert stopping == ["worker: Warm shutdown (MainProcess)"], stopping
     assert not [entry for _, entry in entries if entry["level"] in ("ERROR", "CRITICAL")]
     sweeps = [entry for _, entry in entries if "sweep" in entry["message"].lower()]
     assert any("bulk_sweep" in entry["message"] and "succeeded" in entry["message"] for entry in sweeps)

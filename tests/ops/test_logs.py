@@ -6,16 +6,19 @@ import json
 import logging
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 import responses
 from django.test import Client
+from django.utils import timezone
 
 from avitogw import logs
 from avitogw.logs import JsonFormatter, QuietRoutine, TextFormatter, log_context, logging_config, redact
 from tests.ops.test_secure_default import ROOT
 from tests.webhooks.avito_payloads import N8N_URL
 from tests.webhooks.test_delivery import a_delivery, first_attempt
+from webhooks.models import IncomingEvent
 from webhooks.sweep import webhooks_sweep
 
 pytestmark = pytest.mark.django_db
@@ -69,15 +72,10 @@ def test_a_delivery_failure_line_names_its_event(json_lines):
     assert line["level"] == "WARNING"
 
 
-def test_an_idle_sweep_logs_at_debug_and_a_busy_one_at_info(json_lines, settings):
+def test_an_idle_sweep_logs_at_debug_and_a_busy_one_at_info(json_lines):
     webhooks_sweep()
     [idle] = [entry for entry in json_lines() if entry["logger"] == "webhooks.sweep"]
     assert idle["level"] == "DEBUG"
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from webhooks.models import IncomingEvent
     IncomingEvent.objects.create(message_id="m-s", chat_id="u2i-a", event_type="message", raw={},
                                  next_attempt_at=timezone.now() - timedelta(minutes=5))
     webhooks_sweep()

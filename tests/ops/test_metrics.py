@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 import requests
 import responses
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -166,8 +167,6 @@ def test_gauges_are_read_from_the_database_at_scrape_time(avito):
 
 
 def test_metrics_reset_empties_the_folder_before_the_processes_start(settings, tmp_path):
-    from django.core.management import call_command
-
     settings.METRICS_DIR = tmp_path / "metrics"
     settings.METRICS_DIR.mkdir()
     (settings.METRICS_DIR / "counter_999999.db").write_bytes(b"\0" * 16)  # a process of the last run

@@ -9,6 +9,7 @@ import multiprocessing
 from pathlib import Path
 
 from avitogw import config as settings_env  # not `config`: that name is a gunicorn setting
+from avitogw.logs import logging_config
 
 settings_env.load_env_file(Path(__file__).resolve().parent / ".env")
 
@@ -46,6 +47,13 @@ def post_fork(server, worker):
     wakeups_in_background()
 
 
+def child_exit(server, worker):
+    """In the master, once a worker has gone: prometheus_client's multiprocess mode forgets its live gauges."""
+    from avitogw.metrics import metrics_process_dead
+
+    metrics_process_dead(worker.pid)
+
+
 def worker_exit(server, worker):
     """A worker recycled or stopped sends the wake-ups it still holds."""
     from webhooks.wakeups import wakeups_flush
@@ -56,4 +64,11 @@ def worker_exit(server, worker):
 accesslog = "-"
 errorlog = "-"
 loglevel = settings_env.read_str("LOG_LEVEL", "INFO").lower()
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The request id (avitogw.request_id) ends each access line, so it can be matched with the app's lines.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
+# gunicorn's own lines in the gateway's format (LOG_FORMAT=json: one JSON object per line), like the app's.
+logconfig_dict = logging_config(log_format=settings_env.read_choice("LOG_FORMAT", "text", ("text", "json")),
+                                level=loglevel)
+logconfig_dict["loggers"] = {name: {"level": "INFO" if name == "gunicorn.access" else loglevel.upper(),
+                                    "handlers": ["console"], "propagate": False}
+                             for name in ("gunicorn.error", "gunicorn.access")}

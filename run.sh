@@ -4,7 +4,7 @@
 #   ./run.sh
 #
 # On a fresh machine it creates .venv, installs requirements/prod.txt, writes .env from
-# .env.example with a generated SECRET_KEY, migrates the database (SQLite in data/ unless
+# .env.example with a generated SECRET_KEY and API_KEY, migrates the database (SQLite in data/ unless
 # DATABASE_URL says otherwise), collects static files, and hands over to honcho, which runs
 # the Procfile: gunicorn, a Celery worker and Celery beat. Ctrl-C stops all three.
 # Later runs skip whatever is already done. PYTHON picks the interpreter (default python3).
@@ -32,19 +32,26 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 
 if [ ! -f .env ]; then
+  # Secure by default: a new .env gets its own SECRET_KEY and API_KEY, so /api/* is closed to
+  # strangers from the first start. An existing .env is never touched.
   secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
-  if [ -f .env.example ]; then
-    sed "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" .env.example > .env
-  else
-    printf 'SECRET_KEY=%s\n' "$secret" > .env
-  fi
-  chmod 600 .env
-  say "wrote .env with a new SECRET_KEY: fill in AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID there"
+  api_key=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
+  (
+    umask 077  # the file holds secrets: readable by its owner only, from its first byte
+    if [ -f .env.example ]; then
+      sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" -e "s|^API_KEY=.*|API_KEY=$api_key|" .env.example > .env
+    else
+      printf 'SECRET_KEY=%s\nAPI_KEY=%s\n' "$secret" "$api_key" > .env
+    fi
+  )
+  say "wrote .env with a new SECRET_KEY and API_KEY: fill in AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID there"
+  say "every /api/* call needs the header X-API-Key; read the key with: grep API_KEY .env"
 fi
 
 export PATH="$PWD/$VENV/bin:$PATH"
 python manage.py migrate --noinput
 python manage.py collectstatic --noinput --verbosity 0
+python manage.py metrics_reset  # /metrics counts from this start; nothing of the group runs yet
 
 address=$(python - <<'EOF'
 from pathlib import Path
@@ -61,6 +68,5 @@ say "starting web, worker and beat (Ctrl-C stops all three)"
 say "  API docs:  $address/docs"
 say "  admin:     $address/admin/   (first: $VENV/bin/python manage.py createsuperuser)"
 
-# `-e /dev/null`: every process reads .env itself (avitogw/config.py), where a variable set in
-# the real environment wins over the file; honcho's own loading would do it the other way round.
-exec honcho start -f Procfile -e /dev/null
+# honcho with the Procfile, given time for a warm shutdown on Ctrl-C (avitogw/procfile.py).
+exec python -m avitogw.procfile

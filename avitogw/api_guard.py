@@ -1,11 +1,17 @@
-"""The gate in front of every `/api/*` path: the API key, then a per-caller rate limit.
+"""The gate in front of every `/api/*` path and `/metrics`: who may call, then a per-caller rate limit.
 
 A middleware rather than a DRF permission, so the bulk and deliveries APIs written
-elsewhere are covered without each view remembering to opt in. With `API_KEY` set, the
-`X-API-Key` header must match it (compared in constant time). django-ratelimit then counts
-calls per API key (per client address when there is no key) against `API_RATE_LIMIT`, so a
-runaway n8n loop gets 429 instead of starving every other workflow. Everything outside
-`/api/` (health, info, docs, the incoming webhook) is open.
+elsewhere are covered without each view remembering to opt in. Who may call:
+
+- With `API_KEY` set, the key must come as `X-API-Key` or `Authorization: Bearer <key>`
+  (Prometheus' `bearer_token`), compared in constant time; otherwise 401.
+- Without `API_KEY`, only callers on this machine: REMOTE_ADDR in 127.0.0.0/8 or ::1.
+  `X-Forwarded-For` is not believed (anyone can send it), so behind a reverse proxy on the
+  same host every caller would look local: set API_KEY there. Anyone else gets 403 saying so.
+
+django-ratelimit then counts calls per API key (per client address when there is no key)
+against `API_RATE_LIMIT`, so a runaway n8n loop gets 429 instead of starving every other
+workflow. Everything else (health, info, docs, the incoming webhook) is open.
 
 Counting lives in the Django cache: Redis when REDIS_URL is set (shared by every process).
 Without Redis the cache is each process's memory, so every web process counts on its own
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -26,10 +33,30 @@ from avitogw.exception_handler import error_body
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+METRICS_PATH = "/metrics"
+API_KEY = "api_key"
+LOOPBACK_ONLY = "loopback_only"
+
+
+def api_access() -> str:
+    """The rule in force, as `/info` shows it: `api_key` or `loopback_only`."""
+    return API_KEY if settings.API_KEY else LOOPBACK_ONLY
+
+
+def is_guarded(path: str) -> bool:
+    return path.startswith(API_PREFIX) or path == METRICS_PATH
+
+
+def _presented_key(request) -> str:
+    key = request.headers.get("X-API-Key", "")
+    if key:
+        return key
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def _caller(request, key_ok: bool) -> str:
-    presented = request.headers.get("X-API-Key", "")
+    presented = _presented_key(request)
     if key_ok and presented:
         return "key:" + hashlib.sha256(presented.encode()).hexdigest()[:32]
     return "ip:" + (request.META.get("REMOTE_ADDR") or "unknown")
@@ -39,8 +66,33 @@ def _key_ok(request) -> bool:
     expected = settings.API_KEY
     if not expected:
         return True
-    presented = request.headers.get("X-API-Key", "")
-    return hmac.compare_digest(presented.encode(), expected.encode())
+    return hmac.compare_digest(_presented_key(request).encode(), expected.encode())
+
+
+def is_loopback(address: str | None) -> bool:
+    """127.0.0.0/8, ::1, and 127.x written as an IPv4-mapped IPv6 address (a dual-stack socket)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def _refusal(request):
+    """The answer for a caller who may not call, or None when the caller may."""
+    if not settings.API_KEY:
+        if is_loopback(request.META.get("REMOTE_ADDR")):
+            return None
+        return JsonResponse(error_body(
+            "forbidden", "This gateway has no API_KEY set, so it serves /api/* and /metrics only to callers "
+                         "on its own machine. Set API_KEY (in .env) and send it as the X-API-Key header."),
+            status=403)
+    if _key_ok(request):
+        return None
+    return JsonResponse(error_body("unauthorized", "Missing or wrong API key: send the X-API-Key header "
+                                                   "(or Authorization: Bearer <API_KEY>)."),
+                        status=401, headers={"WWW-Authenticate": "X-API-Key"})
 
 
 def _rate_limited(request, caller: str) -> int | None:
@@ -61,7 +113,7 @@ class ApiGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(API_PREFIX):
+        if not is_guarded(request.path):
             return self.get_response(request)
         key_ok = _key_ok(request)
         wait = _rate_limited(request, _caller(request, key_ok))
@@ -71,9 +123,9 @@ class ApiGuardMiddleware:
                                 f"retry in {wait} s."), status=429)
             response["Retry-After"] = str(wait)
             return response
-        if not key_ok:
-            return JsonResponse(error_body("unauthorized", "Missing or wrong X-API-Key header."), status=401,
-                                headers={"WWW-Authenticate": "X-API-Key"})
+        refusal = _refusal(request)
+        if refusal is not None:
+            return refusal
         if _declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             # DRF reads a JSON body whole, whatever its size: refuse before it is read.
             return JsonResponse(error_body(
@@ -99,3 +151,22 @@ def _json_errors_only(request, response):
     code = HTML_ERROR_CODES.get(response.status_code, "error")
     message = f"No such path: {request.path}" if code == "not_found" else f"HTTP {response.status_code}."
     return JsonResponse(error_body(code, message), status=response.status_code)
+
+
+REFUSALS = {
+    "401": "API_KEY is set and the call did not send it (X-API-Key or Authorization: Bearer)",
+    "403": "no API_KEY is set and the caller is not on the gateway's own machine (loopback)",
+}
+
+
+def document_refusals(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: every guarded operation documents the guard's 401 and 403."""
+    envelope = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+    for path, operations in result.get("paths", {}).items():
+        if not is_guarded(path):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in REFUSALS.items():
+                responses.setdefault(status, {"description": description, "content": envelope})
+    return result

@@ -86,6 +86,14 @@ def read_url(name: str, default: str = "") -> str:
     return raw.rstrip("/") if raw else raw
 
 
+def read_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a few words (case-insensitive), such as LOG_FORMAT's text or json."""
+    raw = read_str(name, default).lower()
+    if raw not in choices:
+        raise _fail(name, raw, "one of " + ", ".join(choices))
+    return raw
+
+
 def read_rate(name: str, default: str) -> str:
     """A django-ratelimit rate such as `600/m`, checked here so a typo stops start-up."""
     raw = read_str(name, default)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from avitogw.api_guard import API_KEY, LOOPBACK_ONLY, api_access
 from messenger.avito import redis_connection
 from reconcile.selectors import last_success_at
 
@@ -87,7 +88,12 @@ class HealthView(APIView):
 class InfoView(APIView):
     @extend_schema(operation_id="info", tags=["system"], summary="Configuration (no secrets)", auth=[],
                    responses={200: inline_serializer("InfoAnswer", {
-                       "version": serializers.CharField(), "avito": serializers.DictField(),
+                       "version": serializers.CharField(),
+                       "api_access": serializers.ChoiceField(
+                           choices=[API_KEY, LOOPBACK_ONLY],
+                           help_text="who may call /api/* and /metrics: holders of API_KEY, or (no API_KEY "
+                                     "set) only callers on the gateway's own machine"),
+                       "avito": serializers.DictField(),
                        "rate_limit": serializers.DictField(), "api": serializers.DictField(),
                        "redis_configured": serializers.BooleanField(), "n8n": serializers.DictField(),
                        "reconcile_interval": serializers.IntegerField(),
@@ -95,6 +101,7 @@ class InfoView(APIView):
     def get(self, request):
         return Response({
             "version": settings.VERSION,
+            "api_access": api_access(),
             "avito": {
                 "user_id": settings.AVITO_USER_ID or None,
                 "api_base_url": settings.AVITO_API_BASE_URL,

@@ -6,6 +6,7 @@ the gateway runs on SQLite and embedded fallbacks, with no services at all.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,13 +14,19 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from avitogw import config
-from avitogw.config import env, read_bool, read_float, read_int, read_list, read_rate, read_str, read_url
+from avitogw.config import env, read_bool, read_choice, read_float, read_int, read_list, read_rate, read_str, read_url
+from avitogw.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 config.load_env_file(BASE_DIR / ".env")
 
 DATA_DIR = Path(read_str("DATA_DIR") or BASE_DIR / "data")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Prometheus counts of every process (avitogw/metrics.py), one file per process; made at start-up
+# (avitogw.apps), emptied by ./run.sh. prometheus_client picks multiprocess mode from this variable
+# when it is imported, and settings load before it in every process; the folder is always this one.
+METRICS_DIR = DATA_DIR / "metrics"
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 VERSION = "0.1.0"
 
@@ -38,6 +45,7 @@ if SECRET_KEY in INSECURE_KEYS:
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS") or (["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
+    "avitogw.apps.GatewayConfig",  # management commands (metrics_reset); the metrics folder at start-up
     "avitogw.admin_site.GatewayAdminConfig",  # django.contrib.admin, named avitogw, with a status board
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -46,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc files, served from /static/ (no CDN)
     "django_ratelimit",
     "messenger",
     "webhooks",
@@ -54,11 +63,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "avitogw.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "avitogw.api_guard.ApiGuardMiddleware",  # X-API-Key and API_RATE_LIMIT on every /api/* path
+    "avitogw.api_guard.ApiGuardMiddleware",  # API_KEY (or loopback only) and API_RATE_LIMIT on /api/*, /metrics
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -215,12 +225,22 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # avitogw.api_guard checks X-API-Key on /api/* (when API_KEY is set); /health, /info, the docs
+    # avitogw.api_guard checks X-API-Key on /api/* (without API_KEY: loopback callers only); /health, /info, the docs
     # and the incoming webhook are open and say so with `auth=[]`.
     "APPEND_COMPONENTS": {"securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
     "SECURITY": [{"ApiKeyAuth": []}],
     # Several serializers have a `status` field with different choices; name this one.
     "ENUM_NAME_OVERRIDES": {"DeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "avitogw.api_guard.document_refusals"],
+    # The API console's files come from drf-spectacular-sidecar through whitenoise: no page of the
+    # gateway loads anything from another origin, and /docs works on a machine without internet.
+    # templates/drf_spectacular/redoc.html drops the Google Fonts link of the stock ReDoc page.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise ask validator.swagger.io about the schema for its badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": True},
 }
 
 # --- The rest of Django ---------------------------------------------------------------------
@@ -231,13 +251,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start while collectstatic has not run
+# Static files (the admin's, the API console's) are found in the installed apps too, so a gateway
+# started without `collectstatic` (a bare gunicorn, a test stack) still serves a working /docs.
+WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024  # one Avito image (24 MB) plus the form around it
 FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": read_str("LOG_LEVEL", "INFO").upper()},
-}
+# One format for web, worker and beat (avitogw.logs; Celery's setup_logging signal in avitogw.celery,
+# gunicorn's own lines in gunicorn.conf.py): text, or one JSON object per line.
+LOG_FORMAT = read_choice("LOG_FORMAT", "text", ("text", "json"))
+LOG_LEVEL = read_choice("LOG_LEVEL", "INFO", ("debug", "info", "warning", "error", "critical")).upper()
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)

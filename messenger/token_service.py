@@ -54,3 +54,9 @@ def token_refresh_ahead(*, ahead: float = REFRESH_AHEAD) -> bool:
         return False
     store.refresh(stale=current.access_token if current else "")
     return True
+
+
+def token_seconds_left(*, now: float) -> float | None:
+    """Seconds until the stored token expires (negative once it has), None when there is none; never asks Avito."""
+    current = get_client().transport.token_store.current()
+    return current.seconds_left(now) if current else None

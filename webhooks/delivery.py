@@ -23,6 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from avitogw.errors import Conflict, NotFound
+from avitogw.logs import log_context
+from avitogw.metrics import n8n_delivery_counted
 from avitogw.rows import insert_new, update_held
 from webhooks.backoff import backoff_delay
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
@@ -89,13 +91,20 @@ def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock
              last_attempt_at=now, updated_at=now)
     if not claimed:
         return None
-    delivery = Delivery.objects.get(pk=delivery_pk)
+    # With the event's arrival, for the delivery lag (avitogw_n8n_delivery_lag_seconds).
+    delivery = Delivery.objects.annotate(received_at=F("incoming_event__received_at")).get(pk=delivery_pk)
     _post(delivery, client=client, clock=clock, rand=rand)
     delivery.refresh_from_db()
     return delivery
 
 
 def _post(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: Callable[[], float]) -> None:
+    """POST a delivery this worker holds, with its event id (= webhook-id) on every log line meanwhile."""
+    with log_context(event_id=delivery.event_id):
+        _post_logged(delivery, client=client, clock=clock, rand=rand)
+
+
+def _post_logged(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: Callable[[], float]) -> None:
     """POST a delivery this worker holds, and record the outcome on its row."""
     body = delivery.body.encode("utf-8")
     try:
@@ -109,8 +118,19 @@ def _post(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: C
         _attempt_failed(delivery, f"N8N_WEBHOOK_SECRET: {exc}", None, clock(), rand)
     else:
         done = clock()
-        _attempt_finish(delivery, status=DeliveryStatus.DELIVERED, delivered_at=done, last_status_code=status_code,
-                        last_error="", updated_at=done)
+        if _attempt_finish(delivery, status=DeliveryStatus.DELIVERED, delivered_at=done,
+                           last_status_code=status_code, last_error="", updated_at=done):
+            n8n_delivery_counted("delivered", attempt=delivery.attempts,
+                                 lag_seconds=(done - _received_at(delivery)).total_seconds())
+
+
+def _received_at(delivery: Delivery) -> datetime:
+    """When Avito's notification came: the event's time (annotated, or the event already loaded), else
+    when the delivery was made (a delivery without an event: the event row was deleted)."""
+    received = getattr(delivery, "received_at", None)
+    if received is None and delivery.incoming_event_id and Delivery.incoming_event.is_cached(delivery):
+        received = delivery.incoming_event.received_at
+    return received or delivery.created_at
 
 
 def _attempt_finish(delivery: Delivery, **changes) -> int:
@@ -124,8 +144,10 @@ def _attempt_failed(delivery: Delivery, error: str, status_code: int | None, now
     logger.warning("Delivery %s attempt %s failed: %s", delivery.event_id, delivery.attempts, error)
     common = {"last_error": error[:2000], "last_status_code": status_code, "updated_at": now}
     if delivery.attempts >= settings.N8N_FORWARD_MAX_ATTEMPTS:
-        _attempt_finish(delivery, status=DeliveryStatus.FAILED, **common)
+        if _attempt_finish(delivery, status=DeliveryStatus.FAILED, **common):
+            n8n_delivery_counted("failed")
         return
+    n8n_delivery_counted("retry")
     delay = backoff_delay(attempt=delivery.attempts, base=settings.N8N_FORWARD_BACKOFF_BASE,
                           cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
     if _attempt_finish(delivery, status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay),

@@ -19,7 +19,9 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from avitogw.logs import log_context
 from avitogw.rows import update_held
+from messenger.normalizer import event_id_for
 from webhooks.backoff import backoff_delay
 from webhooks.delivery import delivery_post_new
 from webhooks.doorbell import bell_answer
@@ -150,6 +152,12 @@ def event_process(*, event_pk: int, clock: Clock = timezone.now,
 
 
 def _event_run(event: IncomingEvent, clock: Clock, rand: Callable[[], float]) -> IncomingEvent:
+    """Process an event this worker has claimed, with its event id on every log line meanwhile."""
+    with log_context(event_id=event_id_for(event.message_id) if event.message_id else f"event-{event.pk}"):
+        return _event_work(event, clock, rand)
+
+
+def _event_work(event: IncomingEvent, clock: Clock, rand: Callable[[], float]) -> IncomingEvent:
     """Process an event this worker has claimed, and record the outcome on its row."""
     processor = EVENT_PROCESSORS[event.event_type]
     try:

@@ -9,6 +9,7 @@ harmless, so the sweep never needs to know what is still in flight in the broker
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Callable
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 from webhooks.wakeups import delivery_attempt_wakeup, event_process_wakeup
+
+logger = logging.getLogger(__name__)
 
 BATCH = 500  # wake-ups per kind per sweep; a larger backlog drains over the following sweeps
 # A row that just became due has its own wake-up on the way; the sweep leaves it this long.
@@ -56,4 +59,8 @@ def webhooks_sweep(*, clock: Callable[[], datetime] = timezone.now) -> dict[str,
         ).exclude(pk__in=deliveries).order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH]
         for pk in deliveries:
             transaction.on_commit(partial(delivery_attempt_wakeup, pk))
-    return {"events": len(events), "deliveries": len(deliveries) if settings.N8N_WEBHOOK_URL else 0}
+    woken = {"events": len(events), "deliveries": len(deliveries) if settings.N8N_WEBHOOK_URL else 0}
+    # Every 30 s: a line only when there was something to pick up (DEBUG otherwise).
+    logger.log(logging.INFO if any(woken.values()) else logging.DEBUG,
+               "Sweep: woke %(events)d events and %(deliveries)d deliveries", woken)
+    return woken

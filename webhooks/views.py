@@ -22,12 +22,15 @@ from rest_framework.views import APIView
 
 from avitogw.errors import DependencyUnavailable
 from avitogw.exception_handler import error_body, json_error_404
+from avitogw.metrics import webhook_event_counted
 from messenger.api.responses import ErrorEnvelope
 from webhooks.intake import NotificationInvalid, event_receive
 
 # Avito's notification is a few kilobytes; refuse anything far larger before reading it.
 MAX_BODY_BYTES = 1024 * 1024
 OK = b'{"ok": true}'
+# avitogw_webhook_events_total{outcome}: Avito's reachability probe counts as ignored.
+OUTCOMES = {"stored": "stored", "duplicate": "duplicate", "ignored": "ignored", "probe": "ignored"}
 
 EXAMPLE = OpenApiExample("a customer's text message", request_only=True, value={
     "id": "5e9f2a1c-8d1b-4c1e-9a51-0f2f6c3b7d10", "version": "v3.0.0", "timestamp": 1718000000,
@@ -74,6 +77,7 @@ class AvitoWebhookView(APIView):
 
     def dispatch(self, request: HttpRequest, *args, secret: str | None = None, **kwargs) -> HttpResponse:
         if not _path_secret_ok(secret):  # before anything else, whatever the method
+            webhook_event_counted("rejected")
             return json_error_404(request)
         if request.method != "POST":
             response = JsonResponse(error_body("method_not_allowed", f'Method "{request.method}" not allowed.'),
@@ -89,13 +93,17 @@ class AvitoWebhookView(APIView):
         except ValueError:
             length = 0
         if length > MAX_BODY_BYTES:
+            webhook_event_counted("rejected")
             return JsonResponse(error_body("payload_too_large", "The notification is larger than 1 MB."), status=413)
         try:
-            event_receive(body=request.body)
+            receipt = event_receive(body=request.body)
         except NotificationInvalid as exc:
+            webhook_event_counted("rejected")
             return JsonResponse(error_body("parse_error", str(exc)), status=400)
         except DependencyUnavailable as exc:  # the database stayed down for the whole retry budget
+            webhook_event_counted("rejected")
             return JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status)
+        webhook_event_counted(OUTCOMES[receipt.outcome])
         return HttpResponse(OK, content_type="application/json")
 
 

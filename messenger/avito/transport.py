@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from avitogw.errors import OutcomeUnknown
+from avitogw.metrics import avito_call_metered, avito_wait_metered
 from messenger.avito import errors
 from messenger.avito.rate_limiter import RateLimiter
 from messenger.avito.token_store import TokenStore
@@ -193,10 +194,11 @@ class AvitoTransport:
                 f"{self.max_connections} Avito calls already in flight in this process; none ended "
                 f"within {self.timeout:g} s.", retry_after=1)
         try:
-            granted_at = self.rate_limiter.acquire(self.timeout) if limited else None
+            granted_at = avito_wait_metered(self.rate_limiter.acquire, self.timeout) if limited else None
             response = None
             try:
-                response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+                response = avito_call_metered(self.session.request, method, url, headers=headers,
+                                              timeout=self.timeout, **kwargs)
                 return response
             finally:
                 if granted_at is not None:

@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from avitogw.errors import GatewayError, OutcomeUnknown
+from avitogw.logs import log_context_add
 from messenger.avito import errors as avito
 from messenger.avito import get_client
 from messenger.bulk import wakeups
@@ -66,6 +67,7 @@ def bulk_item_send(*, item_id: int, clock: Callable[[], datetime] = timezone.now
                         next_attempt_at=None) != 1:
         return None
     item = BulkItem.objects.get(id=item_id)
+    log_context_add(job_id=item.job_id)  # for the rest of the task (avitogw.celery resets it)
     BulkJob.objects.filter(id=item.job_id, status=BulkJobStatus.QUEUED).update(status=BulkJobStatus.RUNNING)
     try:
         outcome = Outcome(BulkItemStatus.SENT, message_id=str(_dispatch(item).get("message_id") or ""))
@@ -80,6 +82,7 @@ def bulk_item_resolve(*, item_id: int, claimed_at: datetime,
     item = BulkItem.objects.filter(id=item_id, status__in=UNSETTLED, claimed_at=claimed_at).first()
     if item is None:
         return None  # already settled, or claimed again since
+    log_context_add(job_id=item.job_id)
     known = BulkItem.objects.filter(chat_id=item.chat_id, status=BulkItemStatus.SENT,
                                     finished_at__gte=claimed_at - timedelta(minutes=1)).exclude(message_id="")
     try:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from avitogw.errors import Conflict
+from avitogw.logs import log_context_add
 from messenger.bulk import callback_client, wakeups
 from messenger.bulk.selectors import bulk_job_get, bulk_job_progress
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
@@ -71,6 +72,7 @@ def bulk_job_finish_if_done(*, job_id: UUID, now: datetime | None = None) -> boo
 
 def bulk_job_callback(*, job_id: UUID) -> str | None:
     """POST the ended job's summary to its callback_url, once, signed like deliveries to n8n."""
+    log_context_add(job_id=job_id)
     if BulkJob.objects.filter(id=job_id, callback_status="pending").update(callback_status="sending") != 1:
         return None  # not ended, no callback, or another worker has it
     summary = bulk_job_progress(job_id=job_id)

@@ -10,6 +10,7 @@ overlapping sweeps do not both wake the same row and a row is woken at most once
 """
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Callable
@@ -20,6 +21,8 @@ from django.utils import timezone
 from messenger.bulk import wakeups
 from messenger.bulk.services import bulk_job_finish_if_done
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
+
+logger = logging.getLogger(__name__)
 
 BATCH = 500  # rows of each kind handled per sweep; the next sweep takes the rest
 LATE_LOOK = timedelta(seconds=60)  # an `unknown` item's look this overdue lost its wake-up
@@ -64,4 +67,8 @@ def bulk_sweep(*, clock: Callable[[], datetime] = timezone.now) -> dict[str, int
         if unsent.filter(id=job_id).update(updated_at=now) == 1:
             wakeups.wake_callback(job_id)
             acted["callbacks"] += 1
-    return {kind: count for kind, count in acted.items() if count}
+    acted = {kind: count for kind, count in acted.items() if count}
+    # Every 15 s: a line only when there was something to resume (DEBUG otherwise).
+    logger.log(logging.INFO if acted else logging.DEBUG, "Bulk sweep: %s",
+               ", ".join(f"{count} {kind}" for kind, count in sorted(acted.items())) or "nothing to resume")
+    return acted

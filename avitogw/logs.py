@@ -1,0 +1,163 @@
+"""Log lines an operator can use: plain text or one JSON object per line (LOG_FORMAT), each with the
+ids of what it is about, never with a secret.
+
+- The ids (`request_id`, `event_id`, `job_id`, `task_id`) live in a context variable: the
+  request-id middleware, the Celery task signals and the services set them for the work at
+  hand (`log_context`, `log_context_add`), and `ContextFilter` copies them onto every record.
+- Both formatters pass the message and any traceback through `redact`: the configured
+  secrets, bearer tokens and URL passwords become `[secret]`, whoever logged them.
+- `QuietRoutine` turns Celery's own lines about the periodic sweeps (sent by beat, received
+  and succeeded in the worker) into DEBUG: every 15 s at INFO they drowned everything else.
+  A sweep that finds work says so itself, at INFO.
+
+`logging_config` is the one dictConfig of every process: Django's LOGGING, Celery's
+`setup_logging` signal (avitogw.celery) and gunicorn's `logconfig_dict` (gunicorn.conf.py).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from datetime import datetime, timezone
+from typing import Iterator
+from urllib.parse import urlsplit
+
+CONTEXT_KEYS = ("request_id", "event_id", "job_id", "task_id")
+_context: ContextVar[dict[str, str]] = ContextVar("avitogw_log_context", default={})
+
+# Environment variables whose values must never reach a log line (URLs: their passwords).
+SECRET_VARIABLES = ("SECRET_KEY", "API_KEY", "AVITO_CLIENT_SECRET", "N8N_WEBHOOK_SECRET", "AVITO_WEBHOOK_SECRET")
+URL_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
+SECRET = "[secret]"
+PATTERNS = [
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{SECRET}"),
+    (re.compile(r"(?i)((?:client_secret|access_token|api_key|x-api-key)[\"']?\s*[=:]\s*[\"']?)[^\s&\"',}]+"),
+     rf"\1{SECRET}"),
+    (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), rf"\1{SECRET}@"),
+]
+# Celery's lines about these tasks are routine (beat every 15-300 s); see QuietRoutine.
+ROUTINE_TASKS = ("webhooks.tasks.webhooks_sweep", "messenger.bulk.tasks.bulk_sweep", "messenger.tasks.token_refresh",
+                 "webhooks-sweep", "bulk-sweep", "avito-token-refresh")
+CELERY_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+
+
+def log_context_set(**ids) -> Token:
+    """Add ids to the current context; undo with `log_context_reset(token)`."""
+    return _context.set({**_context.get(), **{key: str(value) for key, value in ids.items() if value is not None}})
+
+
+def log_context_reset(token: Token) -> None:
+    _context.reset(token)
+
+
+def log_context_add(**ids) -> None:
+    """Add ids for the rest of the current scope (a request, a task), which ends by resetting it."""
+    log_context_set(**ids)
+
+
+@contextmanager
+def log_context(**ids) -> Iterator[None]:
+    token = log_context_set(**ids)
+    try:
+        yield
+    finally:
+        log_context_reset(token)
+
+
+def current_log_context() -> dict[str, str]:
+    return dict(_context.get())
+
+
+@functools.cache
+def _secrets() -> tuple[str, ...]:
+    """The values to hide, read once from the environment (settings and gunicorn both load `.env` into it)."""
+    values = [os.environ.get(name, "").strip() for name in SECRET_VARIABLES]
+    for name in URL_VARIABLES:
+        try:
+            values.append(urlsplit(os.environ.get(name, "")).password or "")
+        except ValueError:
+            continue
+    # Longest first, so a secret that contains another is hidden whole; short values would
+    # hide ordinary words (and are no secret anyway).
+    return tuple(sorted({value for value in values if len(value) >= 6}, key=len, reverse=True))
+
+
+def redact(text: str) -> str:
+    for secret in _secrets():
+        text = text.replace(secret, SECRET)
+    for pattern, replacement in PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.log_context = current_log_context()
+        return True
+
+
+class QuietRoutine(logging.Filter):
+    """Celery's INFO lines about the periodic sweeps become DEBUG (dropped unless LOG_LEVEL=DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.name.startswith(CELERY_ROUTINE_LOGGERS):
+            return True
+        message = record.getMessage()
+        if not any(task in message for task in ROUTINE_TASKS):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger message [request_id=... event_id=...]`."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        ids = getattr(record, "log_context", None) or {}
+        if ids:
+            text += " [" + " ".join(f"{key}={ids[key]}" for key in CONTEXT_KEYS if key in ids) + "]"
+        return redact(text)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the ids in context, the traceback if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            **(getattr(record, "log_context", None) or {}),
+            "process": record.process,
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exception"] = redact(record.exc_text)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+FORMATTERS = {"text": "avitogw.logs.TextFormatter", "json": "avitogw.logs.JsonFormatter"}
+
+
+def logging_config(*, log_format: str, level: str) -> dict:
+    """The dictConfig of every process: one handler on stderr, the chosen format, ids and quiet sweeps."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "avitogw.logs.ContextFilter"},
+                    "quiet_routine": {"()": "avitogw.logs.QuietRoutine"}},
+        "formatters": {"gateway": {"()": FORMATTERS[log_format]}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "gateway",
+                                 "filters": ["context", "quiet_routine"]}},
+        "root": {"handlers": ["console"], "level": level.upper()},
+    }

@@ -1,0 +1,74 @@
+"""`./run.sh` on a fresh checkout writes a `.env` with its own SECRET_KEY and API_KEY, says how to read
+the key, and never rewrites an existing `.env`.
+
+The script runs for real in a copy of the checkout's top level; only the slow or long-running
+steps are stand-ins: the virtualenv (a `python` that runs this one), `manage.py` and the processes.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def _checkout(tmp_path: Path) -> Path:
+    top = tmp_path / "gw"
+    top.mkdir(parents=True)
+    for name in ("run.sh", ".env.example"):
+        shutil.copy2(ROOT / name, top / name)
+    shutil.copytree(ROOT / "requirements", top / "requirements")
+    (top / "avitogw").symlink_to(ROOT / "avitogw")
+    bin_dir = top / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    # The real interpreter, except for the last step, which would start web, worker and beat.
+    _script(bin_dir / "python", '#!/bin/sh\n[ "$*" = "-m avitogw.procfile" ] && { echo "starting $*"; exit 0; }\n'
+                                f'exec {sys.executable} "$@"\n')
+    _script(top / "manage.py", "import sys\nprint('manage.py', *sys.argv[1:])\n")
+    wanted = subprocess.run(f"cat requirements/base.txt requirements/prod.txt | sha256sum | cut -d' ' -f1",
+                            shell=True, cwd=top, capture_output=True, text=True, check=True).stdout
+    (top / ".venv" / ".requirements.sha256").write_text(wanted)
+    return top
+
+
+def _run(top: Path) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in ("API_KEY", "SECRET_KEY")}
+    return subprocess.run(["bash", "run.sh"], cwd=top, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _values(env_file: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line
+                and not line.startswith("#"))
+
+
+def test_a_fresh_run_writes_an_api_key_and_says_how_to_read_it(tmp_path):
+    top = _checkout(tmp_path)
+    result = _run(top)
+    assert result.returncode == 0, result.stderr
+    assert "starting -m avitogw.procfile" in result.stdout  # it got all the way to starting the processes
+    values = _values(top / ".env")
+    assert len(values["API_KEY"]) >= 32 and len(values["SECRET_KEY"]) >= 50
+    assert values["API_KEY"] != values["SECRET_KEY"]
+    assert "grep API_KEY .env" in result.stdout
+    assert values["API_KEY"] not in result.stdout + result.stderr  # shown how to read, not printed
+    assert stat.S_IMODE((top / ".env").stat().st_mode) == 0o600
+
+
+def test_two_fresh_checkouts_get_different_keys_and_an_existing_env_is_kept(tmp_path):
+    first, second = _checkout(tmp_path / "a"), _checkout(tmp_path / "b")
+    assert _run(first).returncode == 0 and _run(second).returncode == 0
+    assert _values(first / ".env")["API_KEY"] != _values(second / ".env")["API_KEY"]
+    before = (first / ".env").read_text()
+    again = _run(first)
+    assert again.returncode == 0
+    assert (first / ".env").read_text() == before
+    assert "grep API_KEY" not in again.stdout

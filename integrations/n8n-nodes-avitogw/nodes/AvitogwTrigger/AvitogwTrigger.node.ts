@@ -92,9 +92,13 @@ export class AvitogwTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		};
 
-		const rawBody: Buffer = Buffer.isBuffer(request.rawBody)
-			? request.rawBody
-			: Buffer.from(JSON.stringify(request.body ?? {}), 'utf8');
+		// The signature covers the exact bytes sent; n8n keeps them as rawBody (read on demand).
+		if (!Buffer.isBuffer(request.rawBody) && typeof request.readRawBody === 'function') {
+			await request.readRawBody();
+		}
+		const rawBody = request.rawBody;
+		if (!Buffer.isBuffer(rawBody))
+			return refuse(400, 'validation_error', 'The request body could not be read.');
 		const credentials = await this.getCredentials('avitogwApi');
 		const secret = String(credentials.signingSecret ?? '');
 		if (secret) {

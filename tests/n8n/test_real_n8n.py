@@ -1,0 +1,109 @@
+"""The package in a real n8n 2.8.4, against the gateway and the Avito sandbox (opt-in: `-m n8n`).
+
+The reply example as shipped answers a customer exactly once, even when the gateway delivers the
+message again; forged, unsigned and stale deliveries get 401 and start no execution; the bulk
+example's nodes queue a job, wait for it and report its result.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+import requests
+from standardwebhooks import Webhook
+
+from tests.e2e.stack import SANDBOX_ACCOUNT, wait_until
+from tests.n8n.conftest import REPLY_WORKFLOW_ID
+
+pytestmark = [pytest.mark.n8n, pytest.mark.timeout(2400)]
+GREETING = "Здравствуйте"
+
+
+def api(stack, method: str, path: str, **kwargs) -> requests.Response:
+    return requests.request(method, stack.base_url + path, headers=stack.headers, timeout=30, **kwargs)
+
+
+def chats(stack, count: int, offset: int = 0) -> list[str]:
+    answer = api(stack, "GET", "/api/chats", params={"limit": 20, "chat_types": "u2i"})
+    assert answer.status_code == 200, answer.text
+    return [chat["id"] for chat in answer.json()["chats"]][offset:offset + count]
+
+
+def replies_after(stack, chat_id: str, message_id: str) -> list[dict]:
+    """The account's messages in the chat newer than `message_id` (the sandbox lists newest first)."""
+    newest = api(stack, "GET", f"/api/chats/{chat_id}/messages", params={"limit": 50}).json()["messages"]
+    ids = [message["id"] for message in newest]
+    return [m for m in newest[:ids.index(message_id)] if m["author_id"] == SANDBOX_ACCOUNT]
+
+
+def delivery_of(stack, message_id: str) -> dict | None:
+    rows = api(stack, "GET", "/api/deliveries", params={"limit": 50}).json()["deliveries"]
+    return next((row for row in rows if row["message_id"] == message_id), None)
+
+
+def test_customer_message_is_answered_once_even_when_delivered_again(loop):
+    stack, n8n = loop["stack"], loop["n8n"]
+    [chat_id] = chats(stack, 1)
+    text = f"Здравствуйте, ещё продаёте? {uuid.uuid4().hex[:6]}"
+    written = requests.post(f"{stack.sandbox_url}/_sandbox/messages", json={"chat_id": chat_id, "text": text},
+                            timeout=10).json()["message"]
+
+    [reply] = wait_until(lambda: replies_after(stack, chat_id, written["id"]), 60, "the reply from n8n", interval=0.5)
+    assert reply["content"]["text"].startswith(GREETING)
+    delivery = wait_until(lambda: (row := delivery_of(stack, written["id"])) and row["status"] == "delivered" and row,
+                          30, "the delivery to be marked delivered")
+    first_runs = wait_until(lambda: n8n.executions(REPLY_WORKFLOW_ID), 30, "the stored execution")
+
+    # The gateway delivers the same message again (a replay, as after a worker crash): n8n runs again,
+    # the reply carries Idempotency-Key reply-<event_id>, and the gateway does not send it twice.
+    assert api(stack, "POST", f"/api/deliveries/{delivery['id']}/replay").status_code == 200
+    wait_until(lambda: len(n8n.executions(REPLY_WORKFLOW_ID)) > len(first_runs), 60, "the second execution")
+    wait_until(lambda: all(run["status"] == "success" for run in n8n.executions(REPLY_WORKFLOW_ID)), 30,
+               "the executions to finish")
+    assert [m["id"] for m in replies_after(stack, chat_id, written["id"])] == [reply["id"]]
+
+
+def post_delivery(url: str, body: bytes, headers: dict) -> requests.Response:
+    return requests.post(url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+
+
+def test_forged_unsigned_and_stale_deliveries_are_refused_without_an_execution(loop):
+    stack, n8n, url = loop["stack"], loop["n8n"], loop["webhook_url"]
+    [chat_id] = chats(stack, 1, offset=1)
+    body = json.dumps({"channel": "avito", "event_id": f"forged-{uuid.uuid4().hex}", "external_chat_id": chat_id,
+                       "text": "forged", "client_name": "", "meta": {"direction": "in", "chat_type": "u2i"}}).encode()
+    signer = Webhook(stack.n8n_secret)
+    now = int(time.time())
+    good = {"webhook-id": "forged-1", "webhook-timestamp": str(now)}
+    def signed(at: int) -> str:
+        return signer.sign("forged-1", datetime.fromtimestamp(at, timezone.utc), body.decode())
+
+    before = len(n8n.executions(REPLY_WORKFLOW_ID))
+    forged = Webhook("whsec_" + "QUJD" * 8).sign("forged-1", datetime.fromtimestamp(now, timezone.utc), body.decode())
+    attempts = [
+        post_delivery(url, body, {**good, "webhook-signature": forged}),
+        post_delivery(url, body, good),
+        post_delivery(url, body, {"webhook-id": "forged-1", "webhook-timestamp": str(now - 400),
+                                  "webhook-signature": signed(now - 400)}),
+        post_delivery(url, body.replace(b"forged", b"edited"), {**good, "webhook-signature": signed(now)}),
+    ]
+    assert [answer.status_code for answer in attempts] == [401, 401, 401, 401]
+    assert all(answer.json()["error"]["code"] == "unauthorized" for answer in attempts)
+    time.sleep(2)  # an execution, had one started, would be stored by now
+    assert len(n8n.executions(REPLY_WORKFLOW_ID)) == before
+
+
+def test_bulk_offer_through_the_node_completes(loop):
+    stack = loop["stack"]
+    answer = requests.post(loop["bulk_url"], json={}, timeout=180)
+    assert answer.status_code == 200, answer.text
+    [job] = answer.json()
+    assert job["status"] == "completed" and job["total"] == 5, job
+    assert job["sent"] == 5 and job["failed"] == 0
+    for item in job["items"]:
+        assert item["status"] == "sent" and item["message_id"]
+        newest = api(stack, "GET", f"/api/chats/{item['chat_id']}/messages", params={"limit": 5}).json()["messages"]
+        assert any(m["id"] == item["message_id"] and "скидка 10%" in m["content"]["text"] for m in newest)

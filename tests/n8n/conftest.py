@@ -2,7 +2,8 @@
 
 It costs minutes (n8n's install, once, then about two minutes per run), so the default `./test.sh`
 skips it. The fixture `loop` is the whole chain: the Avito sandbox, the gateway (gunicorn, Celery
-worker and beat, SQLite), and n8n 2.8.4 with the package, the credential and the example workflows.
+worker and beat; the local PostgreSQL and Redis, as in production), and n8n 2.8.4 with the
+package, the credential and the example workflows.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ CREDENTIAL_ID = "AvitogwGateway01"  # the id the examples refer to
 REPLY_WORKFLOW_ID = "AvitogwReply0001"
 BULK_WORKFLOW_ID = "AvitogwBulk00001"
 BULK_PATH = "avitogw-bulk-test"
+NODES_WORKFLOW_ID = "AvitogwNodes0001"
+NODES_PATH = "avitogw-nodes-test"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,6 +58,35 @@ def bulk_by_webhook() -> dict:
     return {**workflow, "id": BULK_WORKFLOW_ID}
 
 
+def image_then_failing_send() -> dict:
+    """A webhook's base64 PNG becomes binary data, is sent with Send Image (multipart `file`), then a send to a
+    chat that does not exist fails with "Continue On Fail" (onError continueRegularOutput): the answer is the
+    error item."""
+    credentials = {"avitogwApi": {"id": CREDENTIAL_ID, "name": "avitogw"}}
+    nodes = [
+        {"id": "1d6c0a52-7d0b-4e1e-9a51-3f1e2d3c4b5a", "name": "Run", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+         "position": [0, 0], "webhookId": "2e7d1b63-8e1c-4f2f-8b62-4a2f3e4d5c6b",
+         "parameters": {"httpMethod": "POST", "path": NODES_PATH, "responseMode": "lastNode",
+                        "responseData": "allEntries", "options": {}}},
+        {"id": "3f8e2c74-9f2d-4a3a-9c73-5b3a4f5e6d7c", "name": "To file", "type": "n8n-nodes-base.convertToFile",
+         "typeVersion": 1.1, "position": [220, 0],
+         "parameters": {"operation": "toBinary", "sourceProperty": "body.png", "binaryPropertyName": "data",
+                        "options": {"fileName": "photo.png", "mimeType": "image/png"}}},
+        {"id": "4a9f3d85-0a3e-4b4b-8d84-6c4b5a6f7e8d", "name": "Send image", "type": "n8n-nodes-avitogw.avitogw",
+         "typeVersion": 1, "position": [440, 0], "credentials": credentials,
+         "parameters": {"resource": "message", "operation": "sendImage", "imageSource": "binary",
+                        "chatId": "={{ $('Run').item.json.body.chat_id }}", "binaryPropertyName": "data"}},
+        {"id": "5b0a4e96-1b4f-4c5c-9e95-7d5c6b7a8f9e", "name": "Send to nowhere", "type": "n8n-nodes-avitogw.avitogw",
+         "typeVersion": 1, "position": [660, 0], "credentials": credentials, "onError": "continueRegularOutput",
+         "parameters": {"resource": "message", "operation": "sendText", "text": "x",
+                        "chatId": "={{ $('Run').item.json.body.bad_chat_id }}"}},
+    ]
+    names = [node["name"] for node in nodes]
+    return {"id": NODES_WORKFLOW_ID, "name": "avitogw node checks", "nodes": nodes, "active": False,
+            "settings": {"executionOrder": "v1"}, "pinData": {},
+            "connections": {a: {"main": [[{"node": b, "type": "main", "index": 0}]]} for a, b in zip(names, names[1:])}}
+
+
 def trigger_url(n8n: N8n, workflow: dict) -> str:
     [trigger] = [node for node in workflow["nodes"] if node["type"] == "n8n-nodes-avitogw.avitogwTrigger"]
     return f"{n8n.url}/webhook/{trigger['webhookId']}/webhook"
@@ -66,7 +98,7 @@ def loop(tmp_path_factory):
     n8n = N8n(tmp_path_factory.mktemp("n8n"))
     reply = {**example("incoming-reply.json"), "id": REPLY_WORKFLOW_ID}
     webhook_url = trigger_url(n8n, reply)
-    stack = Stack(tmp_path_factory.mktemp("gateway"), flavour="sqlite", n8n_url=webhook_url,
+    stack = Stack(tmp_path_factory.mktemp("gateway"), flavour="postgres", n8n_url=webhook_url,
                   extra_env={"CALLBACK_ALLOWED_HOSTS": "127.0.0.1"})
     try:
         stack.start()
@@ -78,15 +110,16 @@ def loop(tmp_path_factory):
             "id": CREDENTIAL_ID, "name": "avitogw", "type": "avitogwApi",
             "data": {"baseUrl": stack.base_url, "apiKey": stack.api_key, "signingSecret": stack.n8n_secret},
         }])
-        n8n.import_workflows([reply, bulk_by_webhook()])
-        n8n.publish(REPLY_WORKFLOW_ID)
-        n8n.publish(BULK_WORKFLOW_ID)
+        n8n.import_workflows([reply, bulk_by_webhook(), image_then_failing_send()])
+        for workflow_id in (REPLY_WORKFLOW_ID, BULK_WORKFLOW_ID, NODES_WORKFLOW_ID):
+            n8n.publish(workflow_id)
         n8n.start(ready_url=webhook_url)
     except BaseException:
         print(stack.logs(), "\n----- n8n -----\n", n8n.log())
         n8n.stop()
         stack.stop()
         raise
-    yield {"n8n": n8n, "stack": stack, "webhook_url": webhook_url, "bulk_url": f"{n8n.url}/webhook/{BULK_PATH}"}
+    yield {"n8n": n8n, "stack": stack, "webhook_url": webhook_url, "bulk_url": f"{n8n.url}/webhook/{BULK_PATH}",
+           "nodes_url": f"{n8n.url}/webhook/{NODES_PATH}"}
     n8n.stop()
     stack.stop()

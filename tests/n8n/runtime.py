@@ -31,6 +31,7 @@ INSTALL_MANIFEST = {
     "dependencies": {"n8n": N8N_VERSION},
     "overrides": {"xlsx": "npm:@e965/xlsx@0.20.2"},
 }
+OWNER_EMAIL, OWNER_PASSWORD = "owner@avitogw.test", "Avitogw-n8n-1"
 
 
 def n8n_binary() -> Path:
@@ -60,6 +61,7 @@ class N8n:
             "N8N_DIAGNOSTICS_ENABLED": "false", "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
             "N8N_TEMPLATES_ENABLED": "false", "N8N_PERSONALIZATION_ENABLED": "false",
             "N8N_LOG_LEVEL": "info", "DB_TYPE": "sqlite",
+            "N8N_SECURE_COOKIE": "false",  # plain http on loopback: the login cookie must come back
         })
 
     @property
@@ -95,13 +97,18 @@ class N8n:
     def publish(self, workflow_id: str) -> None:
         self.cli("publish:workflow", f"--id={workflow_id}")
 
-    def start(self, ready_url: str) -> None:
-        """Starts the server; ready when `ready_url` (a production webhook) is registered (no 404)."""
+    def start(self, ready_url: str | None = None) -> None:
+        """Starts the server; ready when `ready_url` (a production webhook) is registered (no 404), or else
+        when n8n says it is ready."""
         log = open(self.folder / "n8n.log", "ab")
         self.process = subprocess.Popen([str(self.binary), "start"], env=self.env, cwd=self.folder, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: self.process.poll() is None and requests.post(ready_url, timeout=2).status_code != 404,
-                   240, "n8n and its production webhook", interval=1)
+        if ready_url:
+            ready = lambda: requests.post(ready_url, timeout=2).status_code != 404  # noqa: E731
+        else:
+            ready = lambda: requests.get(f"{self.url}/healthz/readiness", timeout=2).ok  # noqa: E731
+        wait_until(lambda: self.process.poll() is None and ready(), 240, "n8n (and its production webhook)",
+                   interval=1)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -112,6 +119,17 @@ class N8n:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.process = None
+
+    def owner_session(self) -> requests.Session:
+        """A logged-in session of the instance's owner (set up on first call), for n8n's own REST API."""
+        if getattr(self, "_session", None) is None:
+            session = requests.Session()
+            session.headers["browser-id"] = "avitogw-tests"  # n8n binds its auth cookie to a browser id
+            answer = session.post(f"{self.url}/rest/owner/setup", timeout=30, json={
+                "email": OWNER_EMAIL, "firstName": "Avito", "lastName": "Gateway", "password": OWNER_PASSWORD})
+            assert answer.status_code == 200, answer.text
+            self._session = session
+        return self._session
 
     def executions(self, workflow_id: str) -> list[dict]:
         """The workflow's executions as n8n stored them (its SQLite database, read-only)."""

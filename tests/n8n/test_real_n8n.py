@@ -15,8 +15,8 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from tests.e2e.stack import SANDBOX_ACCOUNT, wait_until
-from tests.n8n.conftest import REPLY_WORKFLOW_ID
+from tests.e2e.stack import SANDBOX_ACCOUNT, free_port, wait_until
+from tests.n8n.conftest import CREDENTIAL_ID, REPLY_WORKFLOW_ID
 
 pytestmark = [pytest.mark.n8n, pytest.mark.timeout(2400)]
 GREETING = "Здравствуйте"
@@ -107,3 +107,47 @@ def test_bulk_offer_through_the_node_completes(loop):
         assert item["status"] == "sent" and item["message_id"]
         newest = api(stack, "GET", f"/api/chats/{item['chat_id']}/messages", params={"limit": 5}).json()["messages"]
         assert any(m["id"] == item["message_id"] and "скидка 10%" in m["content"]["text"] for m in newest)
+
+
+TINY_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC")
+
+
+def test_send_image_from_binary_and_gateway_errors_with_continue_on_fail(loop):
+    stack = loop["stack"]
+    [chat_id] = chats(stack, 1, offset=2)
+    bad_chat = "u2i-" + uuid.uuid4().hex
+    answer = requests.post(loop["nodes_url"], json={"chat_id": chat_id, "bad_chat_id": bad_chat, "png": TINY_PNG},
+                           timeout=120)
+    assert answer.status_code == 200, answer.text
+    [failed] = answer.json()
+
+    direct = api(stack, "POST", "/api/messages/send", json={"chat_id": bad_chat, "text": "x"})
+    assert direct.status_code >= 400
+    refused = direct.json()["error"]
+    assert failed["code"] == refused["code"] and failed["httpCode"] == str(direct.status_code)
+    assert refused["message"] in failed["error"]
+
+    [newest] = api(stack, "GET", f"/api/chats/{chat_id}/messages", params={"limit": 1}).json()["messages"]
+    assert newest["type"] == "image" and newest["author_id"] == SANDBOX_ACCOUNT
+
+
+def test_credential_test_tells_a_wrong_key_from_a_wrong_url(loop):
+    stack, n8n = loop["stack"], loop["n8n"]
+    session = n8n.owner_session()
+
+    def credential_test(base_url: str, api_key: str) -> dict:
+        data = {"baseUrl": base_url, "apiKey": api_key, "signingSecret": stack.n8n_secret}
+        answer = session.post(f"{n8n.url}/rest/credentials/test", timeout=30, json={"credentials": {
+            "id": CREDENTIAL_ID, "name": "avitogw", "type": "avitogwApi", "data": data}})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["data"]
+
+    right = credential_test(stack.base_url + "/", stack.api_key)
+    wrong_key = credential_test(stack.base_url, "not-the-key")
+    nothing_there = credential_test(f"http://127.0.0.1:{free_port()}", stack.api_key)
+    not_a_gateway = credential_test(stack.sandbox_url, stack.api_key)
+    assert right == {"status": "OK", "message": "Connection successful!"}
+    # n8n words each HTTP failure itself: 401 "Authorization failed", a refused connection, a 404.
+    assert wrong_key == {"status": "Error", "message": "Authorization failed - please check your credentials"}
+    assert nothing_there["status"] == "Error" and "refused the connection" in nothing_there["message"]
+    assert not_a_gateway["status"] == "Error" and "could not be found" in not_a_gateway["message"]

@@ -106,7 +106,7 @@ class N8n:
         if ready_url:
             ready = lambda: requests.post(ready_url, timeout=2).status_code != 404  # noqa: E731
         else:
-            ready = lambda: requests.get(f"{self.url}/healthz/readiness", timeout=2).ok  # noqa: E731
+            ready = lambda: requests.get(f"{self.url}/rest/settings", timeout=2).ok  # noqa: E731 (REST is up last)
         wait_until(lambda: self.process.poll() is None and ready(), 240, "n8n (and its production webhook)",
                    interval=1)
 
@@ -125,8 +125,13 @@ class N8n:
         if getattr(self, "_session", None) is None:
             session = requests.Session()
             session.headers["browser-id"] = "avitogw-tests"  # n8n binds its auth cookie to a browser id
-            answer = session.post(f"{self.url}/rest/owner/setup", timeout=30, json={
-                "email": OWNER_EMAIL, "firstName": "Avito", "lastName": "Gateway", "password": OWNER_PASSWORD})
+            owner = {"email": OWNER_EMAIL, "firstName": "Avito", "lastName": "Gateway", "password": OWNER_PASSWORD}
+
+            def set_up():  # n8n mounts its controllers one by one after start: 404 until this one is there
+                answer = session.post(f"{self.url}/rest/owner/setup", json=owner, timeout=30)
+                return answer if answer.status_code != 404 else None
+
+            answer = wait_until(set_up, 60, "n8n's owner setup endpoint", interval=1)
             assert answer.status_code == 200, answer.text
             self._session = session
         return self._session

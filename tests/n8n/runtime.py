@@ -145,6 +145,14 @@ class N8n:
                                       (workflow_id,)).fetchall()
         return [dict(row) for row in rows]
 
+    def execution_data(self, execution_id: int) -> str:
+        """The stored run data of one execution, as n8n serialized it (node outputs and errors)."""
+        database = self.folder / ".n8n" / "database.sqlite"
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
+            [data] = connection.execute("SELECT data FROM execution_data WHERE executionId = ?",
+                                        (execution_id,)).fetchone()
+        return data
+
     def log(self, tail: int = 80) -> str:
         path = self.folder / "n8n.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-tail:]) if path.exists() else ""

@@ -16,7 +16,7 @@ import requests
 from standardwebhooks import Webhook
 
 from tests.e2e.stack import SANDBOX_ACCOUNT, free_port, wait_until
-from tests.n8n.conftest import CREDENTIAL_ID, REPLY_WORKFLOW_ID
+from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, REPLY_WORKFLOW_ID
 
 pytestmark = [pytest.mark.n8n, pytest.mark.timeout(2400)]
 GREETING = "Здравствуйте"
@@ -151,3 +151,19 @@ def test_credential_test_tells_a_wrong_key_from_a_wrong_url(loop):
     assert wrong_key == {"status": "Error", "message": "Authorization failed - please check your credentials"}
     assert nothing_there["status"] == "Error" and "refused the connection" in nothing_there["message"]
     assert not_a_gateway["status"] == "Error" and "could not be found" in not_a_gateway["message"]
+
+
+def test_bulk_offer_fails_naming_the_chat_whose_item_failed(loop):
+    stack, n8n = loop["stack"], loop["n8n"]
+    runs_before = {run["id"] for run in n8n.executions(BULK_WORKFLOW_ID)}
+    fault = {"fail_next": {"operation": "postSendMessage", "status": 400, "count": 1, "message": "Chat is closed"}}
+    assert requests.post(f"{stack.sandbox_url}/_sandbox/config", json=fault, timeout=10).status_code == 200
+
+    answer = requests.post(loop["bulk_url"], json={}, timeout=180)
+    assert answer.status_code != 200  # n8n answers the webhook with an error: the workflow failed
+
+    [run] = wait_until(lambda: [r for r in n8n.executions(BULK_WORKFLOW_ID) if r["id"] not in runs_before
+                                and r["status"] != "running"], 60, "the failed execution")
+    assert run["status"] == "error"
+    error = n8n.execution_data(run["id"])
+    assert "1 of 5 bulk items failed" in error and "Chat is closed" in error

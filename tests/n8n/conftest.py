@@ -25,6 +25,10 @@ BULK_WORKFLOW_ID = "AvitogwBulk00001"
 BULK_PATH = "avitogw-bulk-test"
 NODES_WORKFLOW_ID = "AvitogwNodes0001"
 NODES_PATH = "avitogw-nodes-test"
+HTTP_WORKFLOW_ID = "AvitogwHttp00001"
+# What examples/n8n/README.md says the plain-HTTP example needs; the package's examples use neither
+# $env nor a Code node (tests/sandbox/test_sandbox_n8n_examples.py), so these settings do not touch them.
+PLAIN_HTTP_SETTINGS = {"NODE_FUNCTION_ALLOW_BUILTIN": "crypto", "N8N_BLOCK_ENV_ACCESS_IN_NODE": "false"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -87,6 +91,14 @@ def image_then_failing_send() -> dict:
             "connections": {a: {"main": [[{"node": b, "type": "main", "index": 0}]]} for a, b in zip(names, names[1:])}}
 
 
+def plain_http_reply(gateway_url: str) -> dict:
+    """incoming-reply-http.json with its URL set to the gateway, as its README tells the user to do."""
+    workflow = copy.deepcopy(example("incoming-reply-http.json"))
+    [reply] = [node for node in workflow["nodes"] if node["type"] == "n8n-nodes-base.httpRequest"]
+    reply["parameters"]["url"] = reply["parameters"]["url"].replace("http://127.0.0.1:8765", gateway_url)
+    return {**workflow, "id": HTTP_WORKFLOW_ID}
+
+
 def trigger_url(n8n: N8n, workflow: dict) -> str:
     [trigger] = [node for node in workflow["nodes"] if node["type"] == "n8n-nodes-avitogw.avitogwTrigger"]
     return f"{n8n.url}/webhook/{trigger['webhookId']}/webhook"
@@ -106,12 +118,16 @@ def loop(tmp_path_factory):
         assert answer.status_code == 200, answer.text
 
         n8n.install_package(dist)
+        n8n.env.update({**PLAIN_HTTP_SETTINGS, "AVITOGW_WEBHOOK_SECRET": stack.n8n_secret})
         n8n.import_credentials([{
             "id": CREDENTIAL_ID, "name": "avitogw", "type": "avitogwApi",
             "data": {"baseUrl": stack.base_url, "apiKey": stack.api_key, "signingSecret": stack.n8n_secret},
+        }, {
+            "id": "AvitogwApiKey001", "name": "avitogw API key", "type": "httpHeaderAuth",
+            "data": {"name": "X-API-Key", "value": stack.api_key},
         }])
-        n8n.import_workflows([reply, bulk_by_webhook(), image_then_failing_send()])
-        for workflow_id in (REPLY_WORKFLOW_ID, BULK_WORKFLOW_ID, NODES_WORKFLOW_ID):
+        n8n.import_workflows([reply, bulk_by_webhook(), image_then_failing_send(), plain_http_reply(stack.base_url)])
+        for workflow_id in (REPLY_WORKFLOW_ID, BULK_WORKFLOW_ID, NODES_WORKFLOW_ID, HTTP_WORKFLOW_ID):
             n8n.publish(workflow_id)
         n8n.start(ready_url=webhook_url)
     except BaseException:
@@ -120,6 +136,6 @@ def loop(tmp_path_factory):
         stack.stop()
         raise
     yield {"n8n": n8n, "stack": stack, "webhook_url": webhook_url, "bulk_url": f"{n8n.url}/webhook/{BULK_PATH}",
-           "nodes_url": f"{n8n.url}/webhook/{NODES_PATH}"}
+           "nodes_url": f"{n8n.url}/webhook/{NODES_PATH}", "plain_http_url": f"{n8n.url}/webhook/avito-incoming"}
     n8n.stop()
     stack.stop()

@@ -141,7 +141,7 @@ class N8n:
         database = self.folder / ".n8n" / "database.sqlite"
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
             connection.row_factory = sqlite3.Row
-            rows = connection.execute("SELECT id, status, mode FROM execution_entity WHERE workflowId = ?",
+            rows = connection.execute("SELECT id, status, mode FROM execution_entity WHERE workflowId = ? ORDER BY id",
                                       (workflow_id,)).fetchall()
         return [dict(row) for row in rows]
 

@@ -16,7 +16,8 @@ import requests
 from standardwebhooks import Webhook
 
 from tests.e2e.stack import SANDBOX_ACCOUNT, free_port, wait_until
-from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, REPLY_WORKFLOW_ID
+from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, HTTP_WORKFLOW_ID, REPLY_WORKFLOW_ID
+from webhooks.signing import signed_headers
 
 pytestmark = [pytest.mark.n8n, pytest.mark.timeout(2400)]
 GREETING = "Здравствуйте"
@@ -167,3 +168,27 @@ def test_bulk_offer_fails_naming_the_chat_whose_item_failed(loop):
     assert run["status"] == "error"
     error = n8n.execution_data(run["id"])
     assert "1 of 5 bulk items failed" in error and "Chat is closed" in error
+
+
+def test_plain_http_example_checks_the_signature_and_replies_from_json(loop):
+    """The example for an n8n without community nodes, with the settings its README lists."""
+    stack, n8n, url = loop["stack"], loop["n8n"], loop["plain_http_url"]
+    [chat_id] = chats(stack, 1, offset=3)
+    [newest] = api(stack, "GET", f"/api/chats/{chat_id}/messages", params={"limit": 1}).json()["messages"]
+    delivery = {"channel": "avito", "event_id": f"avito-msg-{uuid.uuid4().hex}", "external_chat_id": chat_id,
+                "external_user_id": "94235311", "text": "Здравствуйте!", "client_name": "Анна",
+                "meta": {"direction": "in", "chat_type": "u2i", "source": "webhook"}}
+    body = json.dumps(delivery, ensure_ascii=False).encode()
+    runs_before = len(n8n.executions(HTTP_WORKFLOW_ID))
+
+    forged = signed_headers(msg_id=delivery["event_id"], payload=body, secret="whsec_" + "QUJD" * 8)
+    assert post_delivery(url, body, forged).status_code == 200  # answered at once; the Code node then refuses it
+    [refused] = wait_until(lambda: [r for r in n8n.executions(HTTP_WORKFLOW_ID)[runs_before:]
+                                    if r["status"] != "running"], 60, "the refused execution")
+    assert refused["status"] == "error" and "Bad webhook-signature" in n8n.execution_data(refused["id"])
+    assert replies_after(stack, chat_id, newest["id"]) == []
+
+    good = signed_headers(msg_id=delivery["event_id"], payload=body, secret=stack.n8n_secret)
+    assert post_delivery(url, body, good).status_code == 200
+    [reply] = wait_until(lambda: replies_after(stack, chat_id, newest["id"]), 60, "the plain-HTTP reply")
+    assert reply["content"]["text"].startswith("Здравствуйте, Анна!")

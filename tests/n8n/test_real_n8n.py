@@ -16,7 +16,7 @@ import requests
 from standardwebhooks import Webhook
 
 from tests.e2e.stack import SANDBOX_ACCOUNT, free_port, wait_until
-from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, HTTP_WORKFLOW_ID, REPLY_WORKFLOW_ID
+from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, HTTP_WORKFLOW_ID, NODES_WORKFLOW_ID, REPLY_WORKFLOW_ID
 from webhooks.signing import signed_headers
 
 pytestmark = [pytest.mark.n8n, pytest.mark.timeout(2400)]
@@ -130,6 +130,9 @@ def test_send_image_from_binary_and_gateway_errors_with_continue_on_fail(loop):
 
     [newest] = api(stack, "GET", f"/api/chats/{chat_id}/messages", params={"limit": 1}).json()["messages"]
     assert newest["type"] == "image" and newest["author_id"] == SANDBOX_ACCOUNT
+    [run] = wait_until(lambda: [r for r in loop["n8n"].executions(NODES_WORKFLOW_ID) if r["status"] == "success"],
+                       30, "the stored execution")
+    assert '"image_id"' in loop["n8n"].execution_data(run["id"])  # Send Image output the gateway's JSON answer
 
 
 def test_credential_test_tells_a_wrong_key_from_a_wrong_url(loop):

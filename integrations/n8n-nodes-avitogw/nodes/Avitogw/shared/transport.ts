@@ -35,11 +35,13 @@ function envelope(body: unknown): GatewayErrorBody | undefined {
 }
 
 function parsed(body: unknown): unknown {
-	if (typeof body !== 'string') return body;
+	// A JSON answer to a multipart request (sent with json: false) may come back as text or bytes.
+	const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+	if (typeof text !== 'string') return text;
 	try {
-		return JSON.parse(body);
+		return JSON.parse(text);
 	} catch {
-		return body;
+		return text;
 	}
 }
 

@@ -126,7 +126,10 @@ def loop(tmp_path_factory):
             "id": "AvitogwApiKey001", "name": "avitogw API key", "type": "httpHeaderAuth",
             "data": {"name": "X-API-Key", "value": stack.api_key},
         }])
-        n8n.import_workflows([reply, bulk_by_webhook(), image_then_failing_send(), plain_http_reply(stack.base_url)])
+        shipped = [{**example(name), "id": f"AvitogwShipped{index:02d}"}  # imported as they are, not published
+                   for index, name in enumerate(["poll-unread-reply.json", "bulk-offer.json"])]
+        n8n.import_workflows([reply, bulk_by_webhook(), image_then_failing_send(), plain_http_reply(stack.base_url),
+                              *shipped])
         for workflow_id in (REPLY_WORKFLOW_ID, BULK_WORKFLOW_ID, NODES_WORKFLOW_ID, HTTP_WORKFLOW_ID):
             n8n.publish(workflow_id)
         n8n.start(ready_url=webhook_url)

@@ -145,6 +145,14 @@ class N8n:
                                       (workflow_id,)).fetchall()
         return [dict(row) for row in rows]
 
+    def workflows(self) -> dict[str, dict]:
+        """Every stored workflow by id: its name, nodes and whether it is published (has an active version)."""
+        database = self.folder / ".n8n" / "database.sqlite"
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
+            rows = connection.execute("SELECT id, name, nodes, activeVersionId FROM workflow_entity").fetchall()
+        return {id_: {"name": name, "nodes": json.loads(nodes), "published": bool(active)}
+                for id_, name, nodes, active in rows}
+
     def execution_data(self, execution_id: int) -> str:
         """The stored run data of one execution, as n8n serialized it (node outputs and errors)."""
         database = self.folder / ".n8n" / "database.sqlite"

@@ -16,7 +16,7 @@ import requests
 from standardwebhooks import Webhook
 
 from tests.e2e.stack import SANDBOX_ACCOUNT, free_port, wait_until
-from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, HTTP_WORKFLOW_ID, NODES_WORKFLOW_ID, REPLY_WORKFLOW_ID
+from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, EXAMPLES, HTTP_WORKFLOW_ID, NODES_WORKFLOW_ID, REPLY_WORKFLOW_ID
 from webhooks.signing import signed_headers
 
 pytestmark = [pytest.mark.n8n, pytest.mark.timeout(2400)]
@@ -195,3 +195,14 @@ def test_plain_http_example_checks_the_signature_and_replies_from_json(loop):
     assert post_delivery(url, body, good).status_code == 200
     [reply] = wait_until(lambda: replies_after(stack, chat_id, newest["id"]), 60, "the plain-HTTP reply")
     assert reply["content"]["text"].startswith("Здравствуйте, Анна!")
+
+
+def test_every_example_imports_unchanged(loop):
+    stored = loop["n8n"].workflows()
+    for index, name in enumerate(["poll-unread-reply.json", "bulk-offer.json"]):
+        shipped = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+        workflow = stored[f"AvitogwShipped{index:02d}"]
+        assert workflow["name"] == shipped["name"] and not workflow["published"]
+        assert [(n["type"], n["parameters"]) for n in workflow["nodes"]] == \
+            [(n["type"], n["parameters"]) for n in shipped["nodes"]]
+    assert stored[REPLY_WORKFLOW_ID]["published"] and stored[HTTP_WORKFLOW_ID]["published"]

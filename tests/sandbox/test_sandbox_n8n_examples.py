@@ -1,4 +1,10 @@
-"""The example n8n workflows are valid workflow JSON that calls the gateway's real endpoints."""
+"""The example n8n workflows: valid workflow JSON, on the package's nodes, reading the fields deliveries carry.
+
+Three use the community node package (no `$env`, the credential `avitogwApi`); one uses only n8n's
+own nodes, for an n8n that cannot install community nodes. Their expressions are run by Node.js
+on a delivery as the gateway sends it. tests/n8n/test_examples_match_nodes.py checks their
+parameters against the built nodes; tests/n8n/test_real_n8n.py runs them in a real n8n.
+"""
 
 import json
 import re
@@ -8,22 +14,25 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "n8n"
-# Node types the examples use, with typeVersions that real n8n releases ship.
-KNOWN_NODES = {"n8n-nodes-base.webhook": {1, 1.1, 2}, "n8n-nodes-base.httpRequest": {4, 4.1, 4.2},
-               "n8n-nodes-base.scheduleTrigger": {1, 1.1, 1.2}, "n8n-nodes-base.splitOut": {1},
-               "n8n-nodes-base.code": {1, 2}, "n8n-nodes-base.manualTrigger": {1}}
+from webhooks.signing import signed_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "n8n"
+AVITOGW, TRIGGER = "n8n-nodes-avitogw.avitogw", "n8n-nodes-avitogw.avitogwTrigger"
+# Node types the examples use, with typeVersions that real n8n releases (and the package) ship.
+KNOWN_NODES = {"n8n-nodes-base.webhook": {2}, "n8n-nodes-base.httpRequest": {4.2},
+               "n8n-nodes-base.scheduleTrigger": {1.2}, "n8n-nodes-base.code": {2},
+               "n8n-nodes-base.manualTrigger": {1}, AVITOGW: {1}, TRIGGER: {1}}
 EXPECTED = {
-    "incoming-reply.json": ["n8n-nodes-base.webhook", "n8n-nodes-base.httpRequest"],
-    "poll-unread-reply.json": ["n8n-nodes-base.scheduleTrigger", "n8n-nodes-base.httpRequest",
-                               "n8n-nodes-base.splitOut", "n8n-nodes-base.httpRequest"],
-    "bulk-send.json": ["n8n-nodes-base.manualTrigger", "n8n-nodes-base.code", "n8n-nodes-base.httpRequest"],
+    "incoming-reply.json": [TRIGGER, AVITOGW],
+    "poll-unread-reply.json": ["n8n-nodes-base.scheduleTrigger", AVITOGW, AVITOGW],
+    "bulk-offer.json": ["n8n-nodes-base.manualTrigger", AVITOGW, AVITOGW],
+    "incoming-reply-http.json": ["n8n-nodes-base.webhook", "n8n-nodes-base.code", "n8n-nodes-base.httpRequest"],
 }
-GATEWAY_CALLS = {
-    "incoming-reply.json": [("POST", "/api/messages/send")],
-    "poll-unread-reply.json": [("GET", "/api/messages/unread/all"), ("POST", "/api/messages/send")],
-    "bulk-send.json": [("POST", "/api/messages/send/bulk")],
-}
+ON_THE_PACKAGE = ["incoming-reply.json", "poll-unread-reply.json", "bulk-offer.json"]
+DELIVERY = {"channel": "avito", "event_id": "avito-msg-1", "external_user_id": "94235311",
+            "external_chat_id": "u2i-abc", "client_name": "Анна", "text": "Привет",
+            "meta": {"direction": "in", "chat_type": "u2i", "source": "webhook"}}
 
 
 def load(name: str) -> dict:
@@ -43,6 +52,10 @@ def chain(workflow: dict) -> list[dict]:
     return ordered
 
 
+def test_every_example_is_listed():
+    assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(EXPECTED)
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_workflow_structure(name):
     workflow = load(name)
@@ -55,33 +68,43 @@ def test_workflow_structure(name):
     assert [node["type"] for node in chain(workflow)] == EXPECTED[name]
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_http_nodes_call_the_gateway_with_the_api_key(name):
-    calls = []
-    for node in chain(load(name)):
-        if node["type"] != "n8n-nodes-base.httpRequest":
-            continue
-        parameters = node["parameters"]
-        url = re.fullmatch(r"=\{\{ \$env\.AVITOGW_URL \}\}(/api/[a-z/]+)", parameters["url"])
-        assert url, parameters["url"]
-        calls.append((parameters.get("method", "GET"), url.group(1)))
-        headers = {h["name"]: h["value"] for h in parameters["headerParameters"]["parameters"]}
-        assert headers["X-API-Key"] == "={{ $env.AVITOGW_API_KEY }}"
-        if parameters.get("sendBody"):
-            assert parameters["specifyBody"] == "json" and parameters["jsonBody"].startswith("={{")
-    assert calls == GATEWAY_CALLS[name]
+@pytest.mark.parametrize("name", ON_THE_PACKAGE)
+def test_package_examples_use_the_credential_and_never_env(name):
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    assert "$env" not in text and "jsCode" not in text
+    for node in load(name)["nodes"]:
+        if node["type"] in (AVITOGW, TRIGGER):
+            assert set(node["credentials"]) == {"avitogwApi"}
 
 
-def test_replies_use_the_normalized_delivery_fields():
-    incoming = chain(load("incoming-reply.json"))
-    assert incoming[0]["parameters"]["httpMethod"] == "POST"
-    assert "$json.body.external_chat_id" in incoming[1]["parameters"]["jsonBody"]
-    polled = chain(load("poll-unread-reply.json"))
-    assert polled[1]["parameters"]["queryParameters"]["parameters"] == [{"name": "mark_read", "value": "true"}]
-    assert polled[2]["parameters"]["fieldToSplitOut"] == "messages"
-    assert "$json.external_chat_id" in polled[3]["parameters"]["jsonBody"]
-    code = chain(load("bulk-send.json"))[1]["parameters"]["jsCode"]
-    assert "chat_id" in code and "text" in code and "return [{ json: { messages } }]" in code
+def test_replies_answer_the_delivered_chat_once():
+    for name, position in (("incoming-reply.json", 1), ("poll-unread-reply.json", 2)):
+        reply = chain(load(name))[position]["parameters"]
+        assert (reply["resource"], reply["operation"]) == ("message", "sendText")
+        assert reply["chatId"] == "={{ $json.external_chat_id }}"
+        assert reply["options"]["idempotencyKey"] == "=reply-{{ $json.event_id }}"
+    take = chain(load("poll-unread-reply.json"))[1]["parameters"]
+    assert (take["operation"], take["markRead"]) == ("unreadAll", True)
+    assert chain(load("incoming-reply.json"))[0]["webhookId"]
+
+
+def test_bulk_offer_looks_the_chats_up_and_fails_on_failed_items():
+    _, find, send = chain(load("bulk-offer.json"))
+    assert (find["parameters"]["resource"], find["parameters"]["operation"]) == ("chat", "list")
+    parameters = send["parameters"]
+    assert (parameters["resource"], parameters["operation"]) == ("bulk", "submit")
+    assert parameters["chatId"] == "={{ $json.id }}"
+    assert parameters["waitForCompletion"] is True and parameters["options"]["failOnItemErrors"] is True
+
+
+def test_plain_http_example_checks_the_signature_then_reads_the_message_itself():
+    hook, check, reply = chain(load("incoming-reply-http.json"))
+    assert hook["parameters"]["httpMethod"] == "POST" and hook["parameters"]["options"]["rawBody"] is True
+    documented = (ROOT / "docs" / "n8n.md").read_text(encoding="utf-8").split("```javascript\n")[1].split("```")[0]
+    assert check["parameters"]["jsCode"] == documented
+    body = reply["parameters"]["jsonBody"]
+    assert "$json.external_chat_id" in body and "$json.body" not in body
+    assert reply["parameters"]["genericAuthType"] == "httpHeaderAuth" and "$env" not in json.dumps(reply)
 
 
 NODE = shutil.which("node")
@@ -92,26 +115,43 @@ def run_js(source: str) -> object:
     return json.loads(completed.stdout)
 
 
-def expression(value: str) -> str:
-    """The JavaScript inside an n8n ``={{ ... }}`` expression."""
-    match = re.fullmatch(r"=\{\{(.*)\}\}", value, re.S)
-    assert match, value
-    return match.group(1)
+def evaluate(value: str, item: dict) -> object:
+    """An n8n parameter value (`=` + text with {{ expressions }}) with `$json` = item, as Node.js computes it."""
+    assert value.startswith("=")
+    whole = re.fullmatch(r"=\{\{(.*)\}\}", value, re.S)
+    source = whole.group(1) if whole else "`" + re.sub(r"\{\{(.*?)\}\}", r"${\1}", value[1:]) + "`"
+    return run_js(f"const $json = {json.dumps(item, ensure_ascii=False)}; console.log(JSON.stringify({source}));")
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
-def test_the_javascript_runs_and_builds_the_gateways_bodies():
-    code = chain(load("bulk-send.json"))[1]["parameters"]["jsCode"]
-    [item] = run_js(f"const out = (() => {{ {code} }})(); console.log(JSON.stringify(out));")
-    assert item["json"]["messages"] and all(set(m) == {"chat_id", "text"} for m in item["json"]["messages"])
-    bulk_body = expression(chain(load("bulk-send.json"))[2]["parameters"]["jsonBody"])
-    sent = run_js(f"const $json = {json.dumps(item['json'])}; console.log({bulk_body});")
-    assert sent == item["json"]
+def test_reply_expressions_build_the_gateways_request_from_a_delivery():
+    reply = chain(load("incoming-reply.json"))[1]["parameters"]
+    assert evaluate(reply["chatId"], DELIVERY) == "u2i-abc"
+    text = evaluate(reply["text"], DELIVERY)
+    assert "Анна" in text and len(text) <= 1000
+    assert evaluate(reply["options"]["idempotencyKey"], DELIVERY) == "reply-avito-msg-1"
+    assert evaluate(reply["text"], {**DELIVERY, "client_name": ""}).startswith("Здравствуйте!")
 
-    delivery = {"external_chat_id": "u2i-abc", "client_name": "Анна", "event_id": "e1", "text": "Привет"}
-    incoming = expression(chain(load("incoming-reply.json"))[1]["parameters"]["jsonBody"])
-    reply = run_js(f"const $json = {{body: {json.dumps(delivery)}}}; console.log({incoming});")
-    assert reply["chat_id"] == "u2i-abc" and "Анна" in reply["text"] and len(reply["text"]) <= 1000
-    polled = expression(chain(load("poll-unread-reply.json"))[3]["parameters"]["jsonBody"])
-    reply = run_js(f"const $json = {json.dumps({**delivery, 'client_name': ''})}; console.log({polled});")
-    assert reply["chat_id"] == "u2i-abc" and reply["text"].startswith("Здравствуйте!")
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_bulk_offer_text_names_the_item_or_falls_back():
+    text = chain(load("bulk-offer.json"))[2]["parameters"]["text"]
+    chat = {"id": "u2i-abc", "context": {"type": "item", "value": {"title": "iPhone 13"}}}
+    assert "«iPhone 13»" in evaluate(text, chat)
+    assert "«ваше объявление»" in evaluate(text, {"id": "u2i-abc"})
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_plain_http_reply_works_on_what_the_code_node_outputs():
+    body = json.dumps(DELIVERY, ensure_ascii=False)
+    headers = signed_headers(msg_id="avito-msg-1", payload=body.encode(), secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    harness = ROOT / "tests" / "webhooks" / "n8n_code_node.mjs"
+    out = subprocess.run([NODE, str(harness), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", headers["webhook-id"],
+                          headers["webhook-timestamp"], body, headers["webhook-signature"]],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    assert out.startswith("OK ")
+    [item] = json.loads(out[3:])
+    reply = chain(load("incoming-reply-http.json"))[2]["parameters"]
+    sent = json.loads(evaluate(reply["jsonBody"], item["json"]))
+    assert sent["chat_id"] == "u2i-abc" and "Анна" in sent["text"]
+    assert evaluate(reply["headerParameters"]["parameters"][0]["value"], item["json"]) == "reply-avito-msg-1"

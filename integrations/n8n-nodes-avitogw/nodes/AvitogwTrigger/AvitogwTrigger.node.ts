@@ -1,0 +1,130 @@
+import type {
+	IDataObject,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { ignoredBecause } from './filters';
+import { verifySignature } from './signature';
+
+const SETUP_NOTICE =
+	"Set the gateway's N8N_WEBHOOK_URL to this node's Production URL (under Webhook URLs above), " +
+	"N8N_WEBHOOK_SECRET to the credential's Signing Secret, restart the gateway, and publish this workflow. " +
+	'Unsigned, forged or stale requests get 401 and start nothing.';
+
+/**
+ * Receives the gateway's deliveries (contract §4), checks their Standard Webhooks signature on the raw
+ * bytes, and starts the workflow with the normalized message itself as the item.
+ */
+// The gateway is pointed at n8n by its own N8N_WEBHOOK_URL setting; it has no API to register a URL
+// through, so there is nothing for webhookMethods (checkExists/create/delete) to do.
+// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete
+export class AvitogwTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Avito (avitogw) Trigger',
+		name: 'avitogwTrigger',
+		icon: { light: 'file:../../icons/avitogw.svg', dark: 'file:../../icons/avitogw.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: 'On a message delivered by the gateway',
+		description:
+			'Starts the workflow when a customer writes in Avito Messenger (delivered by avitogw)',
+		defaults: { name: 'Avito (avitogw) Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'avitogwApi', required: true }],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' },
+		],
+		properties: [
+			{ displayName: SETUP_NOTICE, name: 'setupNotice', type: 'notice', default: '' },
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Chat Types',
+						name: 'chatTypes',
+						type: 'multiOptions',
+						options: [
+							{ name: 'About an Item (U2i)', value: 'u2i' },
+							{ name: 'Between Users (U2u)', value: 'u2u' },
+							{ name: 'From Avito (A2u)', value: 'a2u' },
+						],
+						default: [],
+						description:
+							'Only messages from these kinds of chat (meta.chat_type). None selected: all.',
+					},
+					{
+						displayName: 'Directions',
+						name: 'directions',
+						type: 'multiOptions',
+						options: [
+							{ name: 'Incoming (From the Customer)', value: 'in' },
+							{ name: 'Outgoing (Sent by the Account)', value: 'out' },
+						],
+						default: [],
+						description: 'Only messages of these directions (meta.direction). None selected: all.',
+					},
+					{
+						displayName: 'Ignore Own Messages',
+						name: 'ignoreOwn',
+						type: 'boolean',
+						default: true,
+						description:
+							"Whether to drop the account's own messages (direction out), which the gateway delivers when FORWARD_OWN_MESSAGES is on: a workflow that replies then does not answer its own replies",
+					},
+				],
+			},
+		],
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const request = this.getRequestObject();
+		const response = this.getResponseObject();
+		const refuse = (status: number, code: string, message: string): IWebhookResponseData => {
+			response.status(status).json({ error: { code, message, details: null } });
+			return { noWebhookResponse: true };
+		};
+
+		// The signature covers the exact bytes sent; n8n keeps them as rawBody (read on demand).
+		if (!Buffer.isBuffer(request.rawBody) && typeof request.readRawBody === 'function') {
+			await request.readRawBody();
+		}
+		const rawBody = request.rawBody;
+		if (!Buffer.isBuffer(rawBody))
+			return refuse(400, 'validation_error', 'The request body could not be read.');
+		const credentials = await this.getCredentials('avitogwApi');
+		const secret = String(credentials.signingSecret ?? '');
+		if (secret) {
+			const headers = this.getHeaderData() as IDataObject;
+			const verdict = verifySignature({
+				secret,
+				rawBody,
+				nowSeconds: Math.floor(Date.now() / 1000),
+				header: (name) =>
+					typeof headers[name] === 'string' ? (headers[name] as string) : undefined,
+			});
+			if (!verdict.ok) return refuse(401, 'unauthorized', verdict.reason);
+		}
+
+		let message: IDataObject;
+		try {
+			message = JSON.parse(rawBody.toString('utf8'));
+		} catch {
+			return refuse(400, 'validation_error', 'The body is not JSON.');
+		}
+		if (!message || typeof message !== 'object' || Array.isArray(message)) {
+			return refuse(400, 'validation_error', 'The body is not a JSON object.');
+		}
+
+		const reason = ignoredBecause(message, this.getNodeParameter('options', {}) as IDataObject);
+		if (reason) return { webhookResponse: { ok: true, ignored: reason } };
+		return { workflowData: [this.helpers.returnJsonArray([message])] };
+	}
+}

@@ -8,7 +8,6 @@ burst). Processing happens later, in the worker (webhooks.services).
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -20,6 +19,7 @@ from django.utils import timezone
 from avitogw.rows import JsonText, insert_new
 from webhooks.message_events import MESSAGE_PROCESSOR
 from webhooks.models import EventStatus, IncomingEvent
+from webhooks.notification_checks import NotificationInvalid, json_loads_storable, message_problem
 from webhooks.processors import EventProcessor
 from webhooks.wakeups import event_stored_wakeup
 
@@ -29,10 +29,6 @@ logger = logging.getLogger(__name__)
 # acknowledged and stored as ignored, so staff can see what Avito started sending.
 EVENT_PROCESSORS: dict[str, EventProcessor] = {"message": MESSAGE_PROCESSOR}
 ID_MAX = 128
-
-
-class NotificationInvalid(Exception):
-    """The body is not an Avito notification at all (not JSON, not an object)."""
 
 
 @dataclass(frozen=True)
@@ -69,15 +65,15 @@ def _classify(data: dict) -> dict[str, Any]:
     message_id = _short_id(value.get("id"))
     if not (message_id and fields["chat_id"]):
         return {**fields, "status": EventStatus.IGNORED, "note": "the message has no usable id or chat_id"}
+    problem = message_problem(value)
+    if problem:  # kept for staff to see, never processed: its ids or values cannot be used safely
+        return {**fields, "message_id": message_id, "status": EventStatus.UNPROCESSABLE, "note": problem}
     return {**fields, "message_id": message_id, "status": EventStatus.PENDING, "note": ""}
 
 
 def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
     """Store one notification from Avito; processing is queued for after the commit."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise NotificationInvalid("The body is not valid JSON.") from exc
+    data = json_loads_storable(body)
     if not isinstance(data, dict):
         raise NotificationInvalid("The body must be a JSON object (Avito's notification).")
     if not data:

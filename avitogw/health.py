@@ -1,14 +1,23 @@
-"""`/health` (is the database reachable, is Redis) and `/info` (the configuration, never a secret)."""
+"""`/health` (is the database reachable, is Redis, is the webhook path secret) and `/info` (never a secret).
+
+Checks report a state (`ok`, `disabled`, `error: unreachable`, `error: failing`, `missing: ...`),
+never an exception's text, which would name internal addresses; the details go to the log.
+"""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+import logging
+
+from django.db import InterfaceError, OperationalError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from avitogw.startup import WEBHOOK_SECRET_MISSING
 from messenger.avito import redis_connection
+
+logger = logging.getLogger(__name__)
 
 
 def _database_check() -> str:
@@ -18,36 +27,49 @@ def _database_check() -> str:
             cursor.fetchone()
         return "ok"
     except Exception as exc:  # any driver's failure means "not usable"
-        return f"error: {exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        logger.warning("Health check: the database failed: %s", exc)
+        return "error: unreachable" if isinstance(exc, (OperationalError, InterfaceError)) else "error: failing"
 
 
 def _redis_check() -> str:
+    """The state only: an exception's text names the address (and sometimes more); it goes to the log."""
     if not settings.REDIS_URL:
         return "disabled"
+    import redis
+
     try:
         redis_connection().ping()
         return "ok"
     except Exception as exc:
-        return f"error: {exc.__class__.__name__}: {exc}"
+        logger.warning("Health check: Redis failed: %s", exc)
+        unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        return "error: unreachable" if isinstance(exc, unreachable) else "error: failing"
+
+
+def _webhook_secret_check() -> str:
+    return "ok" if settings.AVITO_WEBHOOK_SECRET else WEBHOOK_SECRET_MISSING
 
 
 HealthAnswer = inline_serializer("HealthAnswer", {
-    "status": serializers.CharField(help_text="ok, degraded (Redis failing) or error (database unreachable)"),
+    "status": serializers.CharField(help_text="ok, degraded (Redis failing or no AVITO_WEBHOOK_SECRET) or error "
+                                              "(database unreachable)"),
     "checks": inline_serializer("HealthChecks", {"database": serializers.CharField(),
-                                                 "redis": serializers.CharField()}),
+                                                 "redis": serializers.CharField(),
+                                                 "webhook_secret": serializers.CharField()}),
 })
 
 
 class HealthView(APIView):
-    """200 while the database answers (status `degraded` if only Redis fails), else 503."""
+    """200 while the database answers (`degraded` if Redis fails or the webhook has no secret), else 503."""
 
     @extend_schema(operation_id="health", tags=["system"], summary="Database and Redis checks", auth=[],
                    responses={200: HealthAnswer, 503: HealthAnswer})
     def get(self, request):
-        checks = {"database": _database_check(), "redis": _redis_check()}
+        checks = {"database": _database_check(), "redis": _redis_check(), "webhook_secret": _webhook_secret_check()}
         if checks["database"] != "ok":
             return Response({"status": "error", "checks": checks}, status=503)
-        status = "ok" if checks["redis"] in ("ok", "disabled") else "degraded"
+        healthy = checks["redis"] in ("ok", "disabled") and checks["webhook_secret"] == "ok"
+        status = "ok" if healthy else "degraded"
         return Response({"status": status, "checks": checks})
 
 

@@ -239,6 +239,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No secret in any line (avitogw/log_redaction.py): `django.request` logs the webhook's secret path.
+    "filters": {"redact_secrets": {"()": "avitogw.log_redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": read_str("LOG_LEVEL", "INFO").upper()},
+    # Django's own handlers for `django` (a console one under DEBUG, mail_admins) would bypass the filter.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

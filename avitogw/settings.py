@@ -203,7 +203,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "avitogw.json_input.StorableJSONParser",  # DRF's, plus lone surrogates and deep nesting refused
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

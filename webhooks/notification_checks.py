@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any, Mapping
 
+from avitogw.json_input import LONE_SURROGATE, SURROGATE_ESCAPE, has_lone_surrogate
 from messenger.avito.ids import INT64_MAX, avito_id_valid
 
 LATEST_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second Python's datetime holds
-SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class NotificationInvalid(Exception):
@@ -32,29 +31,14 @@ def _not_json(constant: str):
     raise NotificationInvalid(f"{constant} is not a JSON value.")
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
-    return False
-
-
 def json_loads_storable(body: bytes) -> Any:
     """The parsed body; NotificationInvalid for anything that is not JSON a database can store."""
     try:
         data = json.loads(body, parse_constant=_not_json)
     except (ValueError, RecursionError) as exc:
         raise NotificationInvalid("The body is not valid JSON.") from exc
-    if SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(data):
-        raise NotificationInvalid("The body holds an unpaired UTF-16 surrogate (\\ud800-\\udfff), "
-                                  "which is not text.")
+    if SURROGATE_ESCAPE.search(body) and has_lone_surrogate(data):
+        raise NotificationInvalid(LONE_SURROGATE)
     return data
 
 

@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from messenger.avito import errors
+from messenger.avito.answers import avito_json
 from messenger.avito.rate_limiter import RateLimiter
 from messenger.avito.token_store import TokenStore
 
@@ -201,7 +202,7 @@ class AvitoTransport:
         if not response.content.strip():
             return {}
         try:
-            return response.json()
+            return avito_json(response.content)
         except ValueError:
             raise errors.AvitoUnavailable(f"Avito answered {response.status_code} with a body that is not JSON.",
                                           status=response.status_code) from None

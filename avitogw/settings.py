@@ -111,6 +111,9 @@ CONNECTION_TIMEOUT = read_float("CONNECTION_TIMEOUT", 30, minimum=0.001)
 AVITO_WEBHOOK_SECRET = read_str("AVITO_WEBHOOK_SECRET")
 PUBLIC_BASE_URL = read_url("PUBLIC_BASE_URL")
 IMAGE_URL_ALLOW_PRIVATE = read_bool("IMAGE_URL_ALLOW_PRIVATE", False)
+# Hosts (names or IPs) that bulk callback_url and image_url may reach even on loopback or private
+# addresses (avitogw/url_guard.py); N8N_WEBHOOK_URL's host is always allowed for callbacks.
+CALLBACK_ALLOWED_HOSTS = read_list("CALLBACK_ALLOWED_HOSTS")
 
 # --- n8n delivery ---------------------------------------------------------------------------
 N8N_WEBHOOK_URL = read_url("N8N_WEBHOOK_URL")

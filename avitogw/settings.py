@@ -235,6 +235,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start while collectstatic has not run
+# Served straight from the installed apps too, so the admin is styled under gunicorn on every start
+# path (compose, a bare gunicorn) whether or not collectstatic ran; files are indexed once at start.
+WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024  # one Avito image (24 MB) plus the form around it
 FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 

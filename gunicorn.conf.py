@@ -12,6 +12,7 @@ from pathlib import Path
 from gunicorn.glogging import Logger
 
 from avitogw import config as settings_env  # not `config`: that name is a gunicorn setting
+from avitogw import gunicorn_errors
 from avitogw.log_redaction import RedactSecrets
 
 settings_env.load_env_file(Path(__file__).resolve().parent / ".env")
@@ -69,6 +70,9 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+# gunicorn's own refusals (414 and the like) in the JSON envelope, as the OpenAPI document says.
+gunicorn_errors.install()
+limit_request_line = 8190  # gunicorn's largest; past it 414 uri_too_long
 accesslog = "-"
 errorlog = "-"
 loglevel = settings_env.read_str("LOG_LEVEL", "INFO").lower()

@@ -205,11 +205,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "avitogw.json_input.StorableJSONParser",  # DRF's, plus lone surrogates and deep nesting refused
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON in (contract §2): DRF's parser, plus lone surrogates and deep nesting refused. Only the image
+    # send also takes multipart/form-data (messenger/api/messages.py), so the document says just that.
+    "DEFAULT_PARSER_CLASSES": ["avitogw.json_input.StorableJSONParser"],
     "EXCEPTION_HANDLER": "avitogw.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -225,6 +223,8 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKeyAuth": []}],
     # Several serializers have a `status` field with different choices; name this one.
     "ENUM_NAME_OVERRIDES": {"DeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
+    # 401/429 of the API guard and gunicorn's 414, on every operation they can answer (avitogw/openapi.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "avitogw.openapi.add_front_answers"],
 }
 
 # --- The rest of Django ---------------------------------------------------------------------

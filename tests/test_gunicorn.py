@@ -1,6 +1,6 @@
-"""The admin's CSS and the docs' assets are served by gunicorn itself, even where collectstatic never ran.
+"""gunicorn as started in production: static files without collectstatic, its own errors in the envelope.
 
-Any start path (the Procfile, docker compose, a bare `gunicorn` command) must show a
+The admin's CSS is served by gunicorn itself, even where collectstatic never ran: any start path (the Procfile, docker compose, a bare `gunicorn` command) must show a
 styled admin: whitenoise finds the files in the installed apps (WHITENOISE_USE_FINDERS).
 """
 from __future__ import annotations
@@ -46,3 +46,11 @@ def test_admin_css_is_served_from_a_fresh_static_root(gunicorn):
         response = requests.get(url + path, timeout=5)
         assert response.status_code == 200, path
         assert response.headers["Content-Type"].startswith("text/css")
+
+
+@pytest.mark.timeout(60)
+def test_gunicorns_own_refusals_are_in_the_envelope(gunicorn):
+    url, _ = gunicorn
+    response = requests.get(f"{url}/api/chats?item_ids={'1,' * 5000}", timeout=5)
+    assert response.status_code == 414
+    assert response.json() == {"error": {"code": "uri_too_long", "message": "URI Too Long.", "details": None}}

@@ -65,8 +65,12 @@ def address_refused(address: str, *, allow_private: bool) -> bool:
 def check_url(url: str, policy: UrlPolicy, *, what: str = "URL",
               resolve: Callable[..., list] = socket.getaddrinfo) -> None:
     """Refuse (UrlRefused) a URL that is not http(s) or whose host resolves to a forbidden address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # "http://[0]": brackets around something that is not an IPv6 address
+        raise UrlRefused("The URL's host is not a valid name or address.") from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise UrlRefused("Only http:// and https:// URLs with a host are accepted.")
     if policy.host_allowed(parts.hostname):
         return

@@ -34,9 +34,9 @@ class AvitoIdField(StrictCharField):
         self.validators.append(RegexValidator(AVITO_ID_RE, "Must be an Avito id: letters, digits, '-', '_', '.', '~'."))
 
 
-# http:// or https://, a host (no spaces, no path characters), then anything without spaces. Exactly what
+# http:// or https://, a host (a name or an [IPv6] literal, no spaces), then anything without spaces. Exactly what
 # the OpenAPI document says (the pattern is in it), no more: Avito or the guard judges the rest.
-HTTP_URL_RE = r"^https?://[^\s/?#]+([/?#]\S*)?$"
+HTTP_URL_RE = r"^https?://([^\s/?#\[\]@]+@)?(\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]|[^\s/?#\[\]@]+)(:[0-9]*)?([/?#]\S*)?$"
 
 
 class HttpUrlField(StrictCharField):

@@ -34,7 +34,10 @@ def message_send_text(*, chat_id: str, text: str) -> dict:
 
 def link_message_text(*, url: str, text: str | None = None) -> str:
     """The one text a link send becomes (Avito has no link type): the text, a line break, the URL."""
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:  # "http://[" and the like
+        parts = None
     if not parts or parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid("url", "Must be an http:// or https:// URL.")
     if text is not None and not isinstance(text, str):

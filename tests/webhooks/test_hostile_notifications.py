@@ -86,3 +86,15 @@ def test_other_methods_get_405_in_the_envelope(client, method):
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert response["Allow"] == "POST"
+
+
+def test_staff_find_unprocessable_events_in_the_admin_and_cannot_requeue_them(client, django_user_model):
+    from webhooks.services import event_reprocess
+
+    post_notification(client, _with_value(chat_id="../../etc/passwd"))
+    event = IncomingEvent.objects.get()
+    client.force_login(django_user_model.objects.create_superuser("staff", "staff@example.com", "pw"))
+    page = client.get("/admin/webhooks/incomingevent/", {"status__exact": "unprocessable"})
+    assert page.status_code == 200
+    assert event.message_id in page.content.decode() and "chat_id is not an Avito id" in page.content.decode()
+    assert event_reprocess(event_pk=event.pk) is False

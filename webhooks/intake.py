@@ -4,7 +4,9 @@
 it does the least that keeps a message safe: parse, classify, one INSERT unless the
 message id is stored already (avitogw.rows: a repeat is dropped by the database,
 concurrent copies included), then a wake-up after commit (webhooks.doorbell: one per
-burst). Processing happens later, in the worker (webhooks.services).
+burst). Processing happens later, in the worker (webhooks.services). A message whose ids or
+values could not be used safely (webhooks.notification_checks) is stored `unprocessable`
+and never woken.
 """
 from __future__ import annotations
 

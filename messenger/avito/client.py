@@ -2,9 +2,10 @@
 
 Chats are v2, the message list v3 (with its trailing slash), subscribe v3, the rest v1;
 every write is a POST; the token request is form-encoded. All of it goes through
-`AvitoTransport.request`. Every id in a path passes through `path_segment` (messenger.avito.ids):
-checked against Avito's id shapes and percent-encoded, so no id can change the path. Sends pass a `verify` that looks for the message among the
-chat's newest ones, so an ambiguous failure never leads to a second copy.
+`AvitoTransport.request`. Every id in a path passes through `path_segment`
+(messenger.avito.ids): checked against Avito's id shapes and percent-encoded, so no id can
+change the path. Sends pass a `verify` that looks for the message among the chat's newest
+ones, so an ambiguous failure never leads to a second copy.
 """
 from __future__ import annotations
 

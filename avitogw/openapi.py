@@ -52,6 +52,8 @@ def add_front_answers(result: dict, generator, request, public) -> dict:
                     responses.setdefault(status, _error(description))
             if "{" in path or any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 responses.setdefault("414", _error(URI_TOO_LONG))
+            if path.startswith("/webhook/avito") and "requestBody" in operation:
+                operation["requestBody"]["required"] = True  # an empty body is not JSON: 400
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True

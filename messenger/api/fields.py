@@ -6,6 +6,8 @@ the wrong thing, so both are refused here.
 """
 from __future__ import annotations
 
+import re
+
 from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -48,10 +50,20 @@ class HttpUrlField(StrictCharField):
         self.validators.append(RegexValidator(HTTP_URL_RE, "Must be an http:// or https:// URL."))
 
 
+def comma_list_pattern(part: str) -> str:
+    """A whole comma-separated list of `part`s, spaces allowed around each; no empty parts."""
+    return f"^ *{part} *(, *{part} *)*$"
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class CommaListField(serializers.Field):
-    """A query parameter holding a comma-separated list, each part checked by `child`."""
+    """A query parameter holding a comma-separated list, each part checked by `child`.
 
+    Subclasses name the shape of one part (`part`), which is both checked here and written
+    into the OpenAPI document as the parameter's pattern, so the two cannot disagree.
+    """
+
+    part = r"[^,]+"
     default_error_messages = {"invalid": "Must be a comma-separated list."}
 
     def __init__(self, *, child: serializers.Field, **kwargs):
@@ -60,7 +72,7 @@ class CommaListField(serializers.Field):
         self.child.bind(field_name="", parent=self)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if not isinstance(data, str) or not re.fullmatch(comma_list_pattern(self.part), data):
             self.fail("invalid")
         parts = [part.strip() for part in data.split(",") if part.strip()]
         values, errors = [], {}
@@ -75,6 +87,22 @@ class CommaListField(serializers.Field):
 
     def to_representation(self, value):
         return ",".join(str(v) for v in value)
+
+
+ITEM_ID_PART = "[1-9][0-9]{0,17}"
+CHAT_TYPE_PART = "(u2i|u2u|a2u)"
+
+
+@extend_schema_field({"type": "string", "pattern": comma_list_pattern(ITEM_ID_PART)})
+class ItemIdsField(CommaListField):
+    part = ITEM_ID_PART
+    default_error_messages = {"invalid": "Must be a comma-separated list of Avito item ids (1 to 18 digits)."}
+
+
+@extend_schema_field({"type": "string", "pattern": comma_list_pattern(CHAT_TYPE_PART)})
+class ChatTypesField(CommaListField):
+    part = CHAT_TYPE_PART
+    default_error_messages = {"invalid": "Must be a comma-separated list among u2i, u2u, a2u."}
 
 
 class StrictSerializer(serializers.Serializer):

@@ -6,15 +6,19 @@ whichever way it arrived.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from avitogw.rows import upsert
+from messenger.avito.ids import avito_id_valid
 from messenger.models import Chat, ChatType, Message
 from messenger.normalizer import message_direction, message_text, unix_time
 
 
 # What a later copy of a message overwrites (stored_at is auto_now: set on every store).
+logger = logging.getLogger(__name__)
+
 MESSAGE_FIELDS = ["chat", "author_id", "direction", "type", "text", "content", "created", "is_read", "raw",
                   "stored_at"]
 
@@ -110,6 +114,11 @@ def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id:
 
 
 def messages_upsert(messages, *, chat_id: str, account_user_id: int) -> None:
+    """Store the messages of a list Avito answered; one whose id is not in Avito's shape is skipped
+    (it cannot be a row's key, and the caller still sees it in Avito's answer)."""
     for message in messages:
-        if message.get("id"):
+        if isinstance(message, Mapping) and avito_id_valid(message.get("id")):
             message_upsert(message, chat_id=chat_id, account_user_id=account_user_id)
+        elif isinstance(message, Mapping) and message.get("id"):
+            logger.warning("Avito listed a message whose id is not in Avito's id shape; not stored: %r",
+                           str(message.get("id"))[:200])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from messenger.avito import get_client
+from messenger.avito.ids import avito_id_valid
 from messenger.models import Message
 from messenger.services.images import image_fetch, image_upload
 from messenger.services.limits import (
@@ -21,7 +22,7 @@ from messenger.storage import message_upsert, messages_upsert
 def _sent(*, chat_id: str, message: dict, **extra) -> dict:
     """Store the message Avito answered with and build the contract's send answer."""
     message = {"author_id": account_user_id(), "direction": "out", **(message or {})}
-    if message.get("id"):
+    if avito_id_valid(message.get("id")):  # Avito's own answer; an id in no Avito shape cannot be a row's key
         message_upsert(message, chat_id=chat_id, account_user_id=account_user_id())
     return {"ok": True, "chat_id": chat_id, "message_id": message.get("id"), "message": message, **extra}
 

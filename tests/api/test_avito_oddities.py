@@ -83,3 +83,13 @@ def test_unread_all_with_only_a_malformed_chat_is_empty_not_400(api, avito):
     response = api.get("/api/messages/unread/all")
     assert response.status_code == 200, response.content
     assert response.json()["count"] == 0
+
+
+def test_a_message_whose_id_avito_malformed_is_shown_but_not_stored(api, avito):
+    long_id, bad_id = "m" * 300, "../m"
+    avito.get(f"{V3}/chats/{CHAT}/messages/", json=[message_obj(long_id, created=1), message_obj(bad_id, created=2),
+                                                    message_obj("ok-1", created=3)])
+    response = api.get(f"/api/chats/{CHAT}/messages")
+    assert response.status_code == 200
+    assert [m["id"] for m in response.json()["messages"]] == [long_id, bad_id, "ok-1"]
+    assert list(Message.objects.values_list("id", flat=True)) == ["ok-1"]

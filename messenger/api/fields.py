@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.deconstruct import deconstructible
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -36,9 +38,22 @@ class AvitoIdField(StrictCharField):
         self.validators.append(RegexValidator(AVITO_ID_RE, "Must be an Avito id: letters, digits, '-', '_', '.', '~'."))
 
 
-# http:// or https://, a host (a name or an [IPv6] literal, no spaces), then anything without spaces. Exactly what
-# the OpenAPI document says (the pattern is in it), no more: Avito or the guard judges the rest.
-HTTP_URL_RE = r"^https?://([^\s/?#\[\]@]+@)?(\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]|[^\s/?#\[\]@]+)(:[0-9]*)?([/?#]\S*)?$"
+# http:// or https://, a host (a name or an [IPv6] literal), then anything but spaces and control characters.
+# Exactly what the OpenAPI document says (the pattern is in it), no more: Avito or the URL guard judges the
+# rest. Explicit ranges rather than \s: Python's and JavaScript's \s disagree (U+0085, U+001C..U+001F).
+_URL_CHAR = r"[^\x00-\x20\x7f-\x9f/?#\[\]@]"
+HTTP_URL_RE = (rf"^https?://({_URL_CHAR}+@)?(\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]|{_URL_CHAR}+)(:[0-9]*)?"
+               r"([/?#][^\x00-\x20\x7f-\x9f]*)?$")
+
+
+@deconstructible
+class HttpUrlValidator(RegexValidator):
+    """The pattern over the whole value (RegexValidator searches, and Python's `$` also matches before a
+    final newline, which the document's pattern does not)."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or not re.fullmatch(HTTP_URL_RE, value):
+            raise ValidationError(self.message, code=self.code, params={"value": value})
 
 
 class HttpUrlField(StrictCharField):
@@ -47,7 +62,7 @@ class HttpUrlField(StrictCharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 2048)
         super().__init__(**kwargs)
-        self.validators.append(RegexValidator(HTTP_URL_RE, "Must be an http:// or https:// URL."))
+        self.validators.append(HttpUrlValidator(HTTP_URL_RE, "Must be an http:// or https:// URL."))
 
 
 def comma_list_pattern(part: str) -> str:

@@ -37,7 +37,11 @@ def json_loads_storable(body: bytes) -> Any:
         data = json.loads(body, parse_constant=_not_json)
     except (ValueError, RecursionError) as exc:
         raise NotificationInvalid("The body is not valid JSON.") from exc
-    if SURROGATE_ESCAPE.search(body) and has_lone_surrogate(data):
+    try:
+        unstorable = bool(SURROGATE_ESCAPE.search(body)) and has_lone_surrogate(data)
+    except RecursionError:  # as deep as the parser allows, and a surrogate escape somewhere in it
+        raise NotificationInvalid("The JSON is nested too deeply.") from None
+    if unstorable:
         raise NotificationInvalid(LONE_SURROGATE)
     return data
 

@@ -98,3 +98,12 @@ def test_staff_find_unprocessable_events_in_the_admin_and_cannot_requeue_them(cl
     assert page.status_code == 200
     assert event.message_id in page.content.decode() and "chat_id is not an Avito id" in page.content.decode()
     assert event_reprocess(event_pk=event.pk) is False
+
+
+def test_deep_nesting_with_a_surrogate_escape_is_400_at_any_depth(client):
+    """Deep enough that the parser copes but a recursive walk of the strings would not."""
+    for depth in (400, 600, 900):
+        body = '{"x": ' + "[" * depth + '"\\ud83d\\ude00"' + "]" * depth + "}"
+        response = post_notification(client, body)
+        assert response.status_code == 400, depth
+        assert response.json()["error"]["code"] == "parse_error"

@@ -3,13 +3,18 @@
 Where it listens comes from SERVER_HOST / SERVER_PORT (environment or `.env`, read the
 same way as Django's settings, so a bad value stops start-up with its name). Workers
 follow the CPU count; each runs threads (gthread), because a request spends most of its
-time waiting on Avito (a rate-limit slot, the call itself) rather than on the CPU.
+time waiting on Avito (a rate-limit slot, the call itself) rather than on the CPU. Its logs
+pass through avitogw.log_redaction, so the webhook's path secret is never written down.
 """
 import multiprocessing
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
 from avitogw import config as settings_env  # not `config`: that name is a gunicorn setting
 from avitogw.logs import logging_config
+from avitogw import gunicorn_errors
+from avitogw.log_redaction import RedactSecrets
 
 settings_env.load_env_file(Path(__file__).resolve().parent / ".env")
 
@@ -61,6 +66,21 @@ def worker_exit(server, worker):
     wakeups_flush()
 
 
+class RedactingLogger(Logger):
+    """gunicorn's logger with the secrets filtered out (avitogw.log_redaction): the access log's request
+    line holds the webhook's path secret, and the error log names the path of a failed request."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(existing, RedactSecrets) for existing in log.filters):
+                log.addFilter(RedactSecrets())
+
+
+logger_class = RedactingLogger
+# gunicorn's own refusals (414 and the like) in the JSON envelope, as the OpenAPI document says.
+gunicorn_errors.install()
+limit_request_line = 8190  # gunicorn's largest; past it 414 uri_too_long
 accesslog = "-"
 errorlog = "-"
 loglevel = settings_env.read_str("LOG_LEVEL", "INFO").lower()

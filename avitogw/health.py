@@ -1,11 +1,16 @@
-"""`/health` (is the database reachable, is Redis, is reconciliation running) and `/info` (the
-configuration, never a secret)."""
+"""`/health` (is the database reachable, is Redis, is the webhook path secret, is reconciliation
+running) and `/info` (the configuration, never a secret).
+
+Checks report a state (`ok`, `disabled`, `error: unreachable`, `error: failing`, `missing: ...`,
+`stale: ...`), never an exception's text, which would name internal addresses; the details go to the log.
+"""
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -13,11 +18,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avitogw.api_guard import API_KEY, LOOPBACK_ONLY, api_access
+from avitogw.startup import WEBHOOK_SECRET_MISSING
 from messenger.avito import redis_connection
 from reconcile.selectors import last_success_at
 
 STARTED = time.time()  # a process that has seen no reconciliation for three intervals says so
 STALE_INTERVALS = 3
+
+logger = logging.getLogger(__name__)
 
 
 def _database_check() -> str:
@@ -26,19 +34,28 @@ def _database_check() -> str:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         return "ok"
-    except Exception as exc:  # any driver's failure means "not usable"; its text may name the host
-        return f"error: {exc.__class__.__name__}"
+    except Exception as exc:  # any driver's failure means "not usable"
+        logger.warning("Health check: the database failed: %s", exc)
+        return "error: unreachable" if isinstance(exc, (OperationalError, InterfaceError)) else "error: failing"
 
 
 def _redis_check() -> str:
-    """The state only: a Redis error's text names its host and port, which /health must not show."""
+    """The state only: an exception's text names the address (and sometimes more); it goes to the log."""
     if not settings.REDIS_URL:
         return "disabled"
+    import redis
+
     try:
         redis_connection().ping()
         return "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
-        return f"error: {exc.__class__.__name__} (the Avito token and call limit use the database meanwhile)"
+    except Exception as exc:
+        logger.warning("Health check: Redis failed: %s", exc)
+        unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        return "error: unreachable" if isinstance(exc, unreachable) else "error: failing"
+
+
+def _webhook_secret_check() -> str:
+    return "ok" if settings.AVITO_WEBHOOK_SECRET else WEBHOOK_SECRET_MISSING
 
 
 def _reconcile_check() -> tuple[str, dict]:
@@ -58,10 +75,11 @@ def _reconcile_check() -> tuple[str, dict]:
 
 
 HealthAnswer = inline_serializer("HealthAnswer", {
-    "status": serializers.CharField(help_text="ok; degraded (Redis failing, or no successful reconciliation "
-                                              "for three intervals); error (database unreachable)"),
+    "status": serializers.CharField(help_text="ok; degraded (Redis failing, no AVITO_WEBHOOK_SECRET, or no successful "
+                                              "reconciliation for three intervals); error (database unreachable)"),
     "checks": inline_serializer("HealthChecks", {"database": serializers.CharField(),
                                                  "redis": serializers.CharField(),
+                                                 "webhook_secret": serializers.CharField(),
                                                  "reconcile": serializers.CharField(required=False)}),
     "reconcile": inline_serializer("HealthReconcile", {
         "interval": serializers.IntegerField(help_text="RECONCILE_INTERVAL, 0 = off"),
@@ -72,16 +90,18 @@ HealthAnswer = inline_serializer("HealthAnswer", {
 
 
 class HealthView(APIView):
-    """200 while the database answers (status `degraded` if Redis fails or reconciliation is stale), else 503."""
+    """200 while the database answers (`degraded` if Redis fails, the webhook has no secret or
+    reconciliation is stale), else 503."""
 
     @extend_schema(operation_id="health", tags=["system"], summary="Database and Redis checks", auth=[],
                    responses={200: HealthAnswer, 503: HealthAnswer})
     def get(self, request):
-        checks = {"database": _database_check(), "redis": _redis_check()}
+        checks = {"database": _database_check(), "redis": _redis_check(), "webhook_secret": _webhook_secret_check()}
         if checks["database"] != "ok":
             return Response({"status": "error", "checks": checks}, status=503)
         checks["reconcile"], reconcile = _reconcile_check()
-        healthy = checks["redis"] in ("ok", "disabled") and checks["reconcile"] in ("ok", "disabled")
+        healthy = (checks["redis"] in ("ok", "disabled") and checks["webhook_secret"] == "ok"
+                   and checks["reconcile"] in ("ok", "disabled"))
         return Response({"status": "ok" if healthy else "degraded", "checks": checks, "reconcile": reconcile})
 
 

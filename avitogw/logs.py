@@ -155,9 +155,13 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"context": {"()": "avitogw.logs.ContextFilter"},
-                    "quiet_routine": {"()": "avitogw.logs.QuietRoutine"}},
+                    "quiet_routine": {"()": "avitogw.logs.QuietRoutine"},
+                    # The webhook's path secret, in every request line (avitogw/log_redaction.py).
+                    "redact_secrets": {"()": "avitogw.log_redaction.RedactSecrets"}},
         "formatters": {"gateway": {"()": FORMATTERS[log_format]}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "gateway",
-                                 "filters": ["context", "quiet_routine"]}},
+                                 "filters": ["redact_secrets", "context", "quiet_routine"]}},
         "root": {"handlers": ["console"], "level": level.upper()},
+        # Django's own handlers for `django` (a console one under DEBUG, mail_admins) would bypass the filter.
+        "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
     }

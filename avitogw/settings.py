@@ -122,6 +122,9 @@ CONNECTION_TIMEOUT = read_float("CONNECTION_TIMEOUT", 30, minimum=0.001)
 AVITO_WEBHOOK_SECRET = read_str("AVITO_WEBHOOK_SECRET")
 PUBLIC_BASE_URL = read_url("PUBLIC_BASE_URL")
 IMAGE_URL_ALLOW_PRIVATE = read_bool("IMAGE_URL_ALLOW_PRIVATE", False)
+# Hosts (names or IPs) that bulk callback_url and image_url may reach even on loopback or private
+# addresses (avitogw/url_guard.py); N8N_WEBHOOK_URL's host is always allowed for callbacks.
+CALLBACK_ALLOWED_HOSTS = read_list("CALLBACK_ALLOWED_HOSTS")
 
 # --- n8n delivery ---------------------------------------------------------------------------
 N8N_WEBHOOK_URL = read_url("N8N_WEBHOOK_URL")
@@ -211,11 +214,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON in (contract §2): DRF's parser, plus lone surrogates and deep nesting refused. Only the image
+    # send also takes multipart/form-data (messenger/api/messages.py), so the document says just that.
+    "DEFAULT_PARSER_CLASSES": ["avitogw.json_input.StorableJSONParser"],
     "EXCEPTION_HANDLER": "avitogw.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -232,7 +233,9 @@ SPECTACULAR_SETTINGS = {
     # Several serializers have a `status` field with different choices; name this one.
     "ENUM_NAME_OVERRIDES": {"DeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "avitogw.api_guard.document_refusals"],
+                             "avitogw.api_guard.document_refusals",
+                             # 429 of the API guard and gunicorn's 414 (avitogw/openapi.py).
+                             "avitogw.openapi.add_front_answers"],
     # The API console's files come from drf-spectacular-sidecar through whitenoise: no page of the
     # gateway loads anything from another origin, and /docs works on a machine without internet.
     # templates/drf_spectacular/redoc.html drops the Google Fonts link of the stock ReDoc page.
@@ -251,8 +254,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start while collectstatic has not run
-# Static files (the admin's, the API console's) are found in the installed apps too, so a gateway
-# started without `collectstatic` (a bare gunicorn, a test stack) still serves a working /docs.
+# Served straight from the installed apps too, so the admin is styled under gunicorn on every start
+# path (compose, a bare gunicorn) whether or not collectstatic ran; files are indexed once at start.
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024  # one Avito image (24 MB) plus the form around it
 FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024

@@ -1,8 +1,8 @@
 """Top-level routes: admin, docs, the REST API, the incoming webhook; JSON errors everywhere."""
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from avitogw.docs_views import RedocView, SchemaView, SwaggerView
 from avitogw.health import HealthView, InfoView
 from avitogw.metrics_view import MetricsView
 from webhooks.urls import webhook_urlpatterns
@@ -14,9 +14,9 @@ urlpatterns = [
     path("health", HealthView.as_view(), name="health"),
     path("info", InfoView.as_view(), name="info"),
     path("metrics", MetricsView.as_view(), name="metrics"),  # behind avitogw.api_guard
-    path("openapi.json", SpectacularJSONAPIView.as_view(), name="schema"),  # JSON whatever the Accept header
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("openapi.json", SchemaView.as_view(), name="schema"),  # JSON whatever the Accept header
+    path("docs", SwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc", RedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("messenger.api.urls")),
     path("", include("messenger.bulk.urls")),
     path("", include("webhooks.urls")),

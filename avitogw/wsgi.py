@@ -5,3 +5,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
 application = get_wsgi_application()
+
+from avitogw.startup import warn_about_configuration  # noqa: E402 (needs the settings configured above)
+
+warn_about_configuration()

@@ -2,16 +2,16 @@
 
 `image_url` comes from whoever calls the API, so fetching it must not become a way into
 the gateway's own network (SSRF). Every hop is checked before it is requested: only
-http/https, every address the host resolves to must be public (unless
-IMAGE_URL_ALLOW_PRIVATE), and redirects are followed by hand, each one checked again.
-The connection itself checks the address it actually reached, so a DNS answer that
-changes between the check and the connect (rebinding) is refused too. The body is read
+http/https, every address the host resolves to must be public (avitogw.url_guard: private
+ranges with IMAGE_URL_ALLOW_PRIVATE, any address for a host in CALLBACK_ALLOWED_HOSTS),
+and redirects are followed by hand, each one checked again. The connection itself checks
+the address it actually reached, so a DNS answer that changes between the check and the
+connect (rebinding) is refused too. The body is read
 in chunks and abandoned as soon as it passes the size limit. This module and the Avito
 transport are the only ones that import `requests`.
 """
 from __future__ import annotations
 
-import ipaddress
 import socket
 from dataclasses import dataclass
 from typing import Callable
@@ -19,8 +19,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url, guarded_pools
 
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
@@ -49,74 +49,28 @@ class FetchedImage:
     filename: str
 
 
-def address_refused(address: str, *, allow_private: bool) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    if ip.is_unspecified or ip.is_multicast:
-        return True
-    # `is_global` is false for loopback, RFC 1918, link-local (cloud metadata), CGNAT,
-    # documentation and reserved ranges alike: none of them is a public image host.
-    return not allow_private and not ip.is_global
-
-
-def _guarded_pools(allow_private: bool) -> dict:
-    """Connection pools whose sockets refuse a forbidden peer right after connecting."""
-
-    def checked(sock: socket.socket) -> socket.socket:
-        peer = sock.getpeername()[0]
-        if address_refused(peer, allow_private=allow_private):
-            sock.close()
-            raise ImageAddressRefused(f"The image host resolved to {peer}, which is not a public address.")
-        return sock
-
-    class GuardedHTTP(HTTPConnection):
-        def _new_conn(self):
-            return checked(super()._new_conn())
-
-    class GuardedHTTPS(HTTPSConnection):
-        def _new_conn(self):
-            return checked(super()._new_conn())
-
-    class GuardedHTTPPool(HTTPConnectionPool):
-        ConnectionCls = GuardedHTTP
-
-    class GuardedHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = GuardedHTTPS
-
-    return {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
-
-
 class ImageFetcher:
-    def __init__(self, *, timeout: float, max_bytes: int, allow_private: bool,
+    def __init__(self, *, timeout: float, max_bytes: int, allow_private: bool, allowed_hosts=(),
                  resolve: Callable[..., list] = socket.getaddrinfo):
-        self.timeout, self.max_bytes, self.allow_private = timeout, max_bytes, allow_private
+        self.timeout, self.max_bytes = timeout, max_bytes
+        self.policy = UrlPolicy.of(allow_private=allow_private, allowed_hosts=allowed_hosts)
         self.resolve = resolve
         self.session = requests.Session()
         self.session.trust_env = False  # a proxy would hide the real peer from the address check
         adapter = HTTPAdapter(max_retries=0)
-        adapter.poolmanager.pool_classes_by_scheme = _guarded_pools(allow_private)
+        adapter.poolmanager.pool_classes_by_scheme = guarded_pools(self.policy, refused=ImageAddressRefused)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update({"User-Agent": "avitogw-image-fetcher", "Accept": "image/*"})
 
     def check_url(self, url: str) -> None:
         """Refuse a URL that is not http(s) or whose host resolves to a forbidden address."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ImageAddressRefused("Only http:// and https:// URLs with a host are accepted.")
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            infos = self.resolve(parts.hostname, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError, ValueError) as exc:
-            raise ImageFetchError(f"Could not resolve the image host {parts.hostname!r}: {exc}.") from None
-        addresses = {info[4][0] for info in infos}
-        refused = sorted(a for a in addresses if address_refused(a, allow_private=self.allow_private))
-        if refused or not addresses:
-            raise ImageAddressRefused(
-                f"The image host {parts.hostname!r} resolves to {', '.join(refused) or 'nothing'}, "
-                "which is not a public address (set IMAGE_URL_ALLOW_PRIVATE to allow it)."
-            )
+            check_url(url, self.policy, what="image", resolve=self.resolve)
+        except UrlRefused as exc:
+            raise ImageAddressRefused(f"{exc} IMAGE_URL_ALLOW_PRIVATE allows private ranges.") from None
+        except UrlUnresolvable as exc:
+            raise ImageFetchError(str(exc)) from None
 
     def fetch(self, url: str) -> FetchedImage:
         for _ in range(MAX_REDIRECTS + 1):

@@ -123,10 +123,20 @@ def voice_id(content: Content | None) -> str | None:
     return _string(value) or None
 
 
-def iso_time(unix_seconds: int | float | None) -> str | None:
-    if unix_seconds is None or isinstance(unix_seconds, bool) or not isinstance(unix_seconds, (int, float)):
+def unix_time(unix_seconds: Any) -> datetime | None:
+    """Avito's Unix seconds as a UTC datetime; None when absent, not a number, or outside what a
+    datetime holds (years 1-9999): an odd value from Avito is unknown, never a crash."""
+    if isinstance(unix_seconds, bool) or not isinstance(unix_seconds, (int, float)):
         return None
-    return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc).isoformat()
+    try:
+        return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # inf, nan, and beyond year 9999 or before year 1
+        return None
+
+
+def iso_time(unix_seconds: Any) -> str | None:
+    when = unix_time(unix_seconds)
+    return when.isoformat() if when else None
 
 
 def message_direction(message: Mapping[str, Any], account_user_id: int) -> str:

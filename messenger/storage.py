@@ -6,21 +6,35 @@ whichever way it arrived.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from avitogw.rows import upsert
+from messenger.avito.ids import avito_id_valid
 from messenger.models import Chat, ChatType, Message
-from messenger.normalizer import message_direction, message_text
+from messenger.normalizer import message_direction, message_text, unix_time
 
 
 # What a later copy of a message overwrites (stored_at is auto_now: set on every store).
+logger = logging.getLogger(__name__)
+
 MESSAGE_FIELDS = ["chat", "author_id", "direction", "type", "text", "content", "created", "is_read", "raw",
                   "stored_at"]
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _when(unix_seconds) -> datetime | None:
-    return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc) if unix_seconds else None
+    return unix_time(unix_seconds) if unix_seconds else None
+
+
+def _int64(value) -> int | None:
+    """A number for a BIGINT column, or None (Avito's numbers are ids: anything else is unknown)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -INT64_MAX <= value <= INT64_MAX:
+        return None
+    return value
 
 
 def chat_type_of(chat_id: str) -> str:
@@ -46,9 +60,9 @@ def chat_upsert(chat: Mapping[str, Any], *, account_user_id: int, unread: bool |
     last = chat.get("last_message") or {}
     fields: dict[str, Any] = {
         "chat_type": chat_type_of(chat_id),
-        "item_id": (item or {}).get("id"),
+        "item_id": _int64((item or {}).get("id")),
         "item_title": ((item or {}).get("title") or "")[:512],
-        "client_user_id": client_id,
+        "client_user_id": _int64(client_id),
         "client_name": client_name[:255],
         "avito_created": _when(chat.get("created")),
         "avito_updated": _when(chat.get("updated")),
@@ -83,7 +97,7 @@ def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id:
     values = {
         "id": message["id"],
         "chat": chat_id,
-        "author_id": message.get("author_id"),
+        "author_id": _int64(message.get("author_id")),
         "direction": message_direction(message, account_user_id),
         "type": message_type,
         "text": message_text(message_type, content),
@@ -100,6 +114,11 @@ def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id:
 
 
 def messages_upsert(messages, *, chat_id: str, account_user_id: int) -> None:
+    """Store the messages of a list Avito answered; one whose id is not in Avito's shape is skipped
+    (it cannot be a row's key, and the caller still sees it in Avito's answer)."""
     for message in messages:
-        if message.get("id"):
+        if isinstance(message, Mapping) and avito_id_valid(message.get("id")):
             message_upsert(message, chat_id=chat_id, account_user_id=account_user_id)
+        elif isinstance(message, Mapping) and message.get("id"):
+            logger.warning("Avito listed a message whose id is not in Avito's id shape; not stored: %r",
+                           str(message.get("id"))[:200])

@@ -36,6 +36,8 @@ def gateway_settings(settings):
     settings.N8N_WEBHOOK_URL = ""
     settings.N8N_WEBHOOK_SECRET = ""
     settings.AVITO_WEBHOOK_SECRET = ""
+    settings.IMAGE_URL_ALLOW_PRIVATE = False
+    settings.CALLBACK_ALLOWED_HOSTS = []
     settings.API_RATE_LIMIT = "600/m"
     settings.RECONCILE_INTERVAL = 0  # /health then says "disabled"; the reconcile tests turn it on
     cache.clear()  # the API rate limit counts in the cache: no test inherits another's calls

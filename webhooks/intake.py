@@ -4,11 +4,12 @@
 it does the least that keeps a message safe: parse, classify, one INSERT unless the
 message id is stored already (avitogw.rows: a repeat is dropped by the database,
 concurrent copies included), then a wake-up after commit (webhooks.doorbell: one per
-burst). Processing happens later, in the worker (webhooks.services).
+burst). Processing happens later, in the worker (webhooks.services). A message whose ids or
+values could not be used safely (webhooks.notification_checks) is stored `unprocessable`
+and never woken.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from avitogw.errors import DependencyUnavailable
 from avitogw.rows import JsonText, insert_new
 from webhooks.message_events import MESSAGE_PROCESSOR
 from webhooks.models import EventSource, EventStatus, IncomingEvent
+from webhooks.notification_checks import NotificationInvalid, json_loads_storable, message_problem
 from webhooks.processors import EventProcessor
 from webhooks.wakeups import event_stored_wakeup
 
@@ -33,10 +35,6 @@ EVENT_PROCESSORS: dict[str, EventProcessor] = {"message": MESSAGE_PROCESSOR}
 ID_MAX = 128
 STORE_BUDGET = 1.5  # seconds the INSERT may be retried: Avito gives up on the webhook after 2 s
 RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the database restarts
-
-
-class NotificationInvalid(Exception):
-    """The body is not an Avito notification at all (not JSON, not an object)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +71,9 @@ def _classify(data: dict) -> dict[str, Any]:
     message_id = _short_id(value.get("id"))
     if not (message_id and fields["chat_id"]):
         return {**fields, "status": EventStatus.IGNORED, "note": "the message has no usable id or chat_id"}
+    problem = message_problem(value)
+    if problem:  # kept for staff to see, never processed: its ids or values cannot be used safely
+        return {**fields, "message_id": message_id, "status": EventStatus.UNPROCESSABLE, "note": problem}
     return {**fields, "message_id": message_id, "status": EventStatus.PENDING, "note": ""}
 
 
@@ -83,10 +84,7 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
     (`source="poll"`), as the notification Avito would have sent: the unique message id
     then makes whichever copy comes second a duplicate, so the message is processed once.
     """
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise NotificationInvalid("The body is not valid JSON.") from exc
+    data = json_loads_storable(body)
     if not isinstance(data, dict):
         raise NotificationInvalid("The body must be a JSON object (Avito's notification).")
     if not data:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from avitogw.rows import update_held
 from messenger.avito import get_client
 from messenger.avito.errors import AvitoError
 from messenger.models import Chat, ChatType
-from messenger.normalizer import message_direction, message_text, normalize_message, voice_id
+from messenger.normalizer import message_direction, message_text, normalize_message, unix_time, voice_id
 from messenger.storage import chat_stub, chat_upsert, message_upsert
 from webhooks.delivery import delivery_create
 from webhooks.models import IncomingEvent
@@ -105,9 +104,8 @@ def _chat_record(chat: Chat, value: Mapping[str, Any], direction: str) -> None:
         Chat.objects.filter(id=chat.id).update(**known)
         for name, field_value in known.items():
             setattr(chat, name, field_value)
-    created = value.get("created")
-    if isinstance(created, (int, float)):
-        when = datetime.fromtimestamp(int(created), tz=timezone.utc)
+    when = unix_time(value.get("created"))
+    if when is not None:
         latest = {"last_message_at": when,
                   "last_message_text": message_text(value.get("type") or "text", value.get("content"))}
         if direction == "in":

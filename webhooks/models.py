@@ -18,6 +18,7 @@ class EventStatus(models.TextChoices):
     IGNORED = "ignored", "nothing to do (unknown type or no message)"
     ERROR = "error", "processing failed; retried"
     FAILED = "failed", "processing failed every attempt"
+    UNPROCESSABLE = "unprocessable", "malformed (an id or value Avito never sends): kept, never processed"
 
 
 class EventSource(models.TextChoices):

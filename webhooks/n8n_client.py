@@ -40,8 +40,8 @@ class N8nUnreachable(N8nError):
 
 class N8nClient:
     def __init__(self, *, session: requests.Session,
-                 timeout: tuple[float, float] = (N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT)):
-        self.session, self.timeout = session, timeout
+                 timeout: tuple[float, float] = (N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT), use_environment: bool = True):
+        self.session, self.timeout, self.use_environment = session, timeout, use_environment
         self._environment: dict[str, dict] = {}
 
     def _environment_for(self, url: str) -> dict:
@@ -58,7 +58,7 @@ class N8nClient:
         try:
             response = self.session.post(url, data=body, timeout=self.timeout, allow_redirects=False,
                                          headers={"Content-Type": "application/json", **headers},
-                                         **self._environment_for(url))
+                                         **(self._environment_for(url) if self.use_environment else {}))
         except requests.exceptions.Timeout as exc:
             raise N8nUnreachable(f"n8n did not answer within {self.timeout[1]:g} s.") from exc
         except requests.exceptions.RequestException as exc:
@@ -70,9 +70,11 @@ class N8nClient:
                           status_code=response.status_code)
 
 
-def _session() -> requests.Session:
+def _session(pool_classes: dict | None = None) -> requests.Session:
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0)
+    if pool_classes:
+        adapter.poolmanager.pool_classes_by_scheme = pool_classes
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = "avitogw"
@@ -82,6 +84,12 @@ def _session() -> requests.Session:
 
 _lock = threading.Lock()
 _client: tuple[int, N8nClient] | None = None
+
+
+def guarded_n8n_client(pool_classes: dict) -> N8nClient:
+    """A client for a URL a caller chose (a bulk callback): its connections check the peer they reach
+    (avitogw.url_guard), and no proxy from the environment hides that peer."""
+    return N8nClient(session=_session(pool_classes), use_environment=False)
 
 
 def get_n8n_client() -> N8nClient:

@@ -204,7 +204,7 @@ def _event_failed(event: IncomingEvent, exc: Exception, now: datetime, rand: Cal
 def event_reprocess(*, event_pk: int, clock: Clock = timezone.now) -> bool:
     """Staff asked to process an event again (a delivery that exists already is not duplicated)."""
     updated = IncomingEvent.objects.filter(pk=event_pk, message_id__isnull=False).exclude(
-        status=EventStatus.PROCESSING).update(status=EventStatus.PENDING, attempts=0, next_attempt_at=clock(),
+        status__in=[EventStatus.PROCESSING, EventStatus.UNPROCESSABLE]).update(status=EventStatus.PENDING, attempts=0, next_attempt_at=clock(),
                                               claimed_until=None)
     if updated:
         transaction.on_commit(lambda: event_process_wakeup(event_pk))

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from avitogw.errors import DependencyUnavailable
@@ -39,14 +40,16 @@ EXAMPLE = OpenApiExample("a customer's text message", request_only=True, value={
         "author_id": 141906442, "created": 1718000000, "type": "text", "chat_type": "u2i",
         "content": {"text": "Здравствуйте, ещё продаёте?"}, "item_id": 1768287444,
         "published_at": "2024-06-10T06:13:20Z", "read": None}}})
+# Described, not enforced: whatever JSON object Avito sends is stored (a probe `{}`, unknown types, odd
+# values are all acknowledged), so the document promises no more than the view checks.
 NOTIFICATION = inline_serializer("AvitoNotification", {
-    "id": serializers.CharField(required=False), "version": serializers.CharField(required=False),
-    "timestamp": serializers.IntegerField(required=False),
-    "payload": inline_serializer("AvitoNotificationPayload", {
-        "type": serializers.CharField(help_text="`message`; other types are acknowledged and ignored"),
-        "value": serializers.JSONField(help_text="Avito's message: id, chat_id, user_id, author_id, created, "
-                                                 "type, chat_type, content, item_id, published_at, read"),
-    }, required=False),
+    "id": serializers.JSONField(required=False, help_text="the notification's id (a string)"),
+    "version": serializers.JSONField(required=False, help_text="`v3.0.0`"),
+    "timestamp": serializers.JSONField(required=False, help_text="Unix seconds"),
+    "payload": serializers.JSONField(required=False, help_text=(
+        "`{\"type\": \"message\", \"value\": {...}}`: Avito's message (id, chat_id, user_id, author_id, "
+        "created, type, chat_type, content, item_id, published_at, read). Other types are acknowledged and "
+        "ignored; a message with malformed ids or values is stored as unprocessable.")),
 })
 SCHEMA = {
     "tags": ["webhook"], "auth": [], "request": NOTIFICATION, "examples": [EXAMPLE],
@@ -55,7 +58,8 @@ SCHEMA = {
                    "a repeated message id is acknowledged and dropped. With AVITO_WEBHOOK_SECRET set, only "
                    "`/webhook/avito/<secret>` exists.",
     "responses": {200: inline_serializer("WebhookAck", {"ok": serializers.BooleanField()}),
-                  400: OpenApiResponse(ErrorEnvelope, description="not JSON, or not a JSON object"),
+                  400: OpenApiResponse(ErrorEnvelope, description="not JSON, not a JSON object, or JSON no "
+                                                                   "database stores (NaN, lone surrogates)"),
                   404: OpenApiResponse(ErrorEnvelope, description="wrong or missing path secret"),
                   413: OpenApiResponse(ErrorEnvelope, description="larger than 1 MB"),
                   503: OpenApiResponse(ErrorEnvelope, description="the database could not store it "
@@ -74,6 +78,7 @@ def _path_secret_ok(secret: str | None) -> bool:
 class AvitoWebhookView(APIView):
     authentication_classes: list = []  # for the schema: DRF's dispatch, which would use them, is skipped
     permission_classes: list = []
+    parser_classes = [JSONParser]  # for the schema too: the body is JSON, whatever its Content-Type says
 
     def dispatch(self, request: HttpRequest, *args, secret: str | None = None, **kwargs) -> HttpResponse:
         if not _path_secret_ok(secret):  # before anything else, whatever the method

@@ -13,10 +13,11 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from messenger.services.idempotency import HEADER, idempotency_scope, idempotent_call, request_body_hash
+from messenger.services.idempotency import HEADER, MAX_KEY_LENGTH, idempotency_scope, idempotent_call, request_body_hash
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER, str, OpenApiParameter.HEADER, required=False,
+    HEADER, {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]+$"},
+    OpenApiParameter.HEADER, required=False,
     description="Any unique string (e.g. a UUID). The same key with the same body within 24 h returns the "
                 "first answer again without sending (header `Idempotent-Replayed: true`); the same key "
                 "with another body, or while the first request is still running, gets 409.",

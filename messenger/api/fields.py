@@ -6,7 +6,11 @@ the wrong thing, so both are refused here.
 """
 from __future__ import annotations
 
-from django.core.validators import RegexValidator, URLValidator
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.deconstruct import deconstructible
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -34,19 +38,47 @@ class AvitoIdField(StrictCharField):
         self.validators.append(RegexValidator(AVITO_ID_RE, "Must be an Avito id: letters, digits, '-', '_', '.', '~'."))
 
 
+# http:// or https://, a host (a name or an [IPv6] literal), then anything but spaces and control characters.
+# Exactly what the OpenAPI document says (the pattern is in it), no more: Avito or the URL guard judges the
+# rest. Explicit ranges rather than \s: Python's and JavaScript's \s disagree (U+0085, U+001C..U+001F).
+_URL_CHAR = r"[^\x00-\x20\x7f-\x9f/?#\[\]@]"
+HTTP_URL_RE = (rf"^https?://({_URL_CHAR}+@)?(\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]|{_URL_CHAR}+)(:[0-9]*)?"
+               r"([/?#][^\x00-\x20\x7f-\x9f]*)?$")
+
+
+@deconstructible
+class HttpUrlValidator(RegexValidator):
+    """The pattern over the whole value (RegexValidator searches, and Python's `$` also matches before a
+    final newline, which the document's pattern does not)."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or not re.fullmatch(HTTP_URL_RE, value):
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+
+
 class HttpUrlField(StrictCharField):
     """An absolute http:// or https:// URL (no ftp, file, javascript...)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 2048)
         super().__init__(**kwargs)
-        self.validators.append(URLValidator(schemes=["http", "https"], message="Must be an http:// or https:// URL."))
+        self.validators.append(HttpUrlValidator(HTTP_URL_RE, "Must be an http:// or https:// URL."))
+
+
+def comma_list_pattern(part: str) -> str:
+    """A whole comma-separated list of `part`s, spaces allowed around each; no empty parts."""
+    return f"^ *{part} *(, *{part} *)*$"
 
 
 @extend_schema_field(OpenApiTypes.STR)
 class CommaListField(serializers.Field):
-    """A query parameter holding a comma-separated list, each part checked by `child`."""
+    """A query parameter holding a comma-separated list, each part checked by `child`.
 
+    Subclasses name the shape of one part (`part`), which is both checked here and written
+    into the OpenAPI document as the parameter's pattern, so the two cannot disagree.
+    """
+
+    part = r"[^,]+"
     default_error_messages = {"invalid": "Must be a comma-separated list."}
 
     def __init__(self, *, child: serializers.Field, **kwargs):
@@ -55,7 +87,7 @@ class CommaListField(serializers.Field):
         self.child.bind(field_name="", parent=self)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if not isinstance(data, str) or not re.fullmatch(comma_list_pattern(self.part), data):
             self.fail("invalid")
         parts = [part.strip() for part in data.split(",") if part.strip()]
         values, errors = [], {}
@@ -70,6 +102,22 @@ class CommaListField(serializers.Field):
 
     def to_representation(self, value):
         return ",".join(str(v) for v in value)
+
+
+ITEM_ID_PART = "[1-9][0-9]{0,17}"
+CHAT_TYPE_PART = "(u2i|u2u|a2u)"
+
+
+@extend_schema_field({"type": "string", "pattern": comma_list_pattern(ITEM_ID_PART)})
+class ItemIdsField(CommaListField):
+    part = ITEM_ID_PART
+    default_error_messages = {"invalid": "Must be a comma-separated list of Avito item ids (1 to 18 digits)."}
+
+
+@extend_schema_field({"type": "string", "pattern": comma_list_pattern(CHAT_TYPE_PART)})
+class ChatTypesField(CommaListField):
+    part = CHAT_TYPE_PART
+    default_error_messages = {"invalid": "Must be a comma-separated list among u2i, u2u, a2u."}
 
 
 class StrictSerializer(serializers.Serializer):

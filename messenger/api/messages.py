@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import viewsets
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from messenger.api.chats import CHAT_ID
@@ -36,6 +37,15 @@ def _example(name: str, value: dict) -> OpenApiExample:
 
 
 class MessageViewSet(viewsets.ViewSet):
+    def get_parsers(self):
+        """JSON everywhere; the image send also takes a file as multipart/form-data."""
+        action = getattr(self, "action", None)  # set when the schema is generated
+        if action is None and getattr(self, "request", None) is not None:
+            action = getattr(self, "action_map", {}).get(self.request.method.lower())
+        if action == "send_image":
+            return [*super().get_parsers(), MultiPartParser()]
+        return super().get_parsers()
+
     @extend_schema(
         operation_id="messages_list", tags=["messages"], summary="A chat's messages (one page, newest first)",
         parameters=[CHAT_ID, PageQuery], responses={200: MessagesPage, **errors(400, 401, 404, 429, 502, 504)},

@@ -9,7 +9,9 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from avitogw.errors import InvalidInput
-from messenger.api.fields import AvitoIdField, CommaListField, HttpUrlField, StrictCharField, StrictSerializer
+from messenger.api.fields import (
+    AvitoIdField, ChatTypesField, HttpUrlField, ItemIdsField, StrictCharField, StrictSerializer,
+)
 from messenger.services import limits
 from messenger.services.messages import link_message_text
 
@@ -104,9 +106,9 @@ class PageQuery(serializers.Serializer):
 
 class ChatListQuery(PageQuery):
     unread_only = serializers.BooleanField(required=False, default=False)
-    item_ids = CommaListField(child=serializers.IntegerField(min_value=1, max_value=limits.MAX_INT64),
+    item_ids = ItemIdsField(child=serializers.IntegerField(min_value=1, max_value=limits.MAX_INT64),
                               required=False, default=list, help_text="comma-separated item ids")
-    chat_types = CommaListField(child=serializers.ChoiceField(choices=limits.CHAT_TYPES), required=False,
+    chat_types = ChatTypesField(child=serializers.ChoiceField(choices=limits.CHAT_TYPES), required=False,
                                 default=lambda: list(limits.DEFAULT_CHAT_TYPES),
                                 help_text="comma-separated among u2i,u2u,a2u; default u2i,u2u")
 

@@ -2,9 +2,11 @@
 
 Chats are v2, the message list v3 (with its trailing slash), subscribe v3, the rest v1;
 every write is a POST; the token request is form-encoded. All of it goes through
-`AvitoTransport.request`. Sends pass a `verify` that looks for the message among the
-chat's newest ones, so an ambiguous failure never leads to a second copy; when it does not
-show up in time, the `OutcomeUnknown` raised names what to look for later (`check`).
+`AvitoTransport.request`. Every id in a path passes through `path_segment`
+(messenger.avito.ids): checked against Avito's id shapes and percent-encoded, so no id can
+change the path. Sends pass a `verify` that looks for the message among the chat's newest
+ones, so an ambiguous failure never leads to a second copy; when it does not show up in
+time, the `OutcomeUnknown` raised names what to look for later (`check`).
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import time
 from typing import Any, Callable, Collection
 
 from avitogw.errors import OutcomeUnknown
-from messenger.avito.errors import AvitoAuthError, AvitoNotFound, AvitoRejected
+from messenger.avito.errors import AvitoAuthError, AvitoIdInvalid, AvitoNotFound, AvitoRejected
+from messenger.avito.ids import account_id_valid, id_list, path_segment
 from messenger.avito.token_store import Token
 from messenger.avito.transport import AvitoTransport
 
@@ -36,7 +39,12 @@ class AvitoClient:
 
     @property
     def _account(self) -> str:
+        if not account_id_valid(self.user_id):
+            raise AvitoIdInvalid(f"AVITO_USER_ID ({self.user_id!r}) is not a configured Avito account id.")
         return f"/accounts/{self.user_id}"
+
+    def _chat(self, chat_id: str) -> str:
+        return f"{self._account}/chats/{path_segment(chat_id, kind='chat id')}"
 
     # --- auth ---------------------------------------------------------------------------------
     def fetch_token(self) -> Token:
@@ -76,15 +84,15 @@ class AvitoClient:
         return {"chats": chats, "meta": {"has_more": bool(has_more)}}
 
     def get_chat(self, chat_id: str) -> dict:
-        return self.transport.request("GET", f"/messenger/v2{self._account}/chats/{chat_id}")
+        return self.transport.request("GET", f"/messenger/v2{self._chat(chat_id)}")
 
     def mark_read(self, chat_id: str) -> dict:
-        return self.transport.request("POST", f"/messenger/v1{self._account}/chats/{chat_id}/read")
+        return self.transport.request("POST", f"/messenger/v1{self._chat(chat_id)}/read")
 
     # --- messages -----------------------------------------------------------------------------
     def list_messages(self, chat_id: str, *, limit: int = 100, offset: int = 0) -> dict:
         """GET .../v3/.../messages/ (newest first). Avito may answer a bare array or {"messages": [...]}."""
-        body = self.transport.request("GET", f"/messenger/v3{self._account}/chats/{chat_id}/messages/",
+        body = self.transport.request("GET", f"/messenger/v3{self._chat(chat_id)}/messages/",
                                       params={"limit": limit, "offset": offset})
         if isinstance(body, list):
             return {"messages": body, "meta": {"has_more": len(body) >= limit}}
@@ -94,7 +102,7 @@ class AvitoClient:
         return {"messages": messages, "meta": {"has_more": bool(has_more)}}
 
     def send_text(self, chat_id: str, text: str) -> dict:
-        return self._send(f"/messenger/v1{self._account}/chats/{chat_id}/messages",
+        return self._send(f"/messenger/v1{self._chat(chat_id)}/messages",
                           {"message": {"text": text}, "type": "text"},
                           check={"chat_id": chat_id, "kind": "text", "text": text, "since": self.clock()})
 
@@ -126,18 +134,20 @@ class AvitoClient:
         return image_id, sizes if isinstance(sizes, dict) else {}
 
     def send_image(self, chat_id: str, image_id: str) -> dict:
-        return self._send(f"/messenger/v1{self._account}/chats/{chat_id}/messages/image", {"image_id": image_id},
+        path_segment(image_id, kind="image id")  # not in the path, but Avito's id all the same
+        return self._send(f"/messenger/v1{self._chat(chat_id)}/messages/image", {"image_id": image_id},
                           check={"chat_id": chat_id, "kind": "image", "since": self.clock()})
 
     def delete_message(self, chat_id: str, message_id: str) -> dict:
-        return self.transport.request("POST", f"/messenger/v1{self._account}/chats/{chat_id}/messages/{message_id}")
+        message = path_segment(message_id, kind="message id")
+        return self.transport.request("POST", f"/messenger/v1{self._chat(chat_id)}/messages/{message}")
 
     def voice_urls(self, voice_ids: list[str]) -> dict[str, str]:
         """GET .../getVoiceFiles?voice_ids=a,b -> {voice_id: url} (each link lives an hour)."""
         if not voice_ids:
             return {}
         body = self.transport.request("GET", f"/messenger/v1{self._account}/getVoiceFiles",
-                                      params={"voice_ids": _comma(voice_ids)})
+                                      params={"voice_ids": id_list(voice_ids, kind="voice id")})
         urls = body.get("voices_urls") if isinstance(body, dict) else None
         return urls if isinstance(urls, dict) else {}
 

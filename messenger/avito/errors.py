@@ -37,6 +37,10 @@ class AvitoRejected(AvitoError):
     """Avito refused the request itself (400 and other 4xx): sending it again will not help."""
 
 
+class AvitoIdInvalid(AvitoError):
+    """An id that is not in Avito's id shape: refused before any call, so it cannot alter the URL."""
+
+
 class AvitoUnavailable(AvitoError):
     """Avito failed (5xx, connection error) after every retry."""
 

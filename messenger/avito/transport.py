@@ -28,6 +28,7 @@ from urllib3.exceptions import NewConnectionError
 from avitogw.errors import OutcomeUnknown
 from avitogw.metrics import avito_call_metered, avito_wait_metered
 from messenger.avito import errors
+from messenger.avito.answers import avito_json
 from messenger.avito.rate_limiter import RateLimiter
 from messenger.avito.token_store import TokenStore
 
@@ -243,7 +244,7 @@ class AvitoTransport:
         if not response.content.strip():
             return {}
         try:
-            return response.json()
+            return avito_json(response.content)
         except ValueError:
             raise errors.AvitoUnavailable(f"Avito answered {response.status_code} with a body that is not JSON.",
                                           status=response.status_code) from None

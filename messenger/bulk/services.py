@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from avitogw.errors import Conflict
+from avitogw.errors import Conflict, InvalidInput
 from avitogw.logs import log_context_add
+from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url
 from messenger.bulk import callback_client, wakeups
 from messenger.bulk.selectors import bulk_job_get, bulk_job_progress
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
@@ -23,8 +25,25 @@ from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
 
 
+def callback_policy() -> UrlPolicy:
+    """Where a callback may go besides public addresses: CALLBACK_ALLOWED_HOSTS and n8n's own host."""
+    n8n_host = urlsplit(settings.N8N_WEBHOOK_URL).hostname if settings.N8N_WEBHOOK_URL else None
+    return UrlPolicy.of(allowed_hosts=[*settings.CALLBACK_ALLOWED_HOSTS, *([n8n_host] if n8n_host else [])])
+
+
+def callback_url_check(*, url: str) -> None:
+    """InvalidInput (400) for a callback_url the gateway must not call (avitogw.url_guard)."""
+    try:
+        check_url(url, callback_policy(), what="callback")
+    except (UrlRefused, UrlUnresolvable) as exc:
+        raise InvalidInput("Invalid input: callback_url. Nothing was queued.",
+                           details={"callback_url": [str(exc)]}) from None
+
+
 def bulk_job_create(*, items: list[dict], callback_url: str = "") -> BulkJob:
     """Store a job and its items (`{"kind", "chat_id", "payload"}`, already validated) and queue them."""
+    if callback_url:
+        callback_url_check(url=callback_url)
     now = timezone.now()
     with transaction.atomic():
         job = BulkJob.objects.create(total=len(items), callback_url=callback_url)
@@ -79,6 +98,6 @@ def bulk_job_callback(*, job_id: UUID) -> str | None:
     body = json.dumps({"event": "bulk_job.finished", **summary}, ensure_ascii=False).encode()
     outcome = callback_client.post_summary(
         url=BulkJob.objects.values_list("callback_url", flat=True).get(id=job_id), body=body,
-        msg_id=f"bulk_{job_id}", secret=settings.N8N_WEBHOOK_SECRET)
+        msg_id=f"bulk_{job_id}", secret=settings.N8N_WEBHOOK_SECRET, policy=callback_policy())
     BulkJob.objects.filter(id=job_id).update(callback_status=outcome[:255])
     return outcome

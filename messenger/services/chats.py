@@ -6,14 +6,18 @@ count is complete when Avito still reports more past its cap.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from messenger.avito import get_client
+from messenger.avito.ids import avito_id_valid
 from messenger.models import Direction, Message
 from messenger.services.limits import (
     DEFAULT_CHAT_TYPES, LIMIT_MAX, OFFSET_MAX, account_user_id, require_avito_id,
 )
 from messenger.storage import chat_stub, chat_upsert
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,8 +28,19 @@ class ChatWalk:
 
 def _store(chats: list[dict], *, unread: bool | None) -> None:
     for chat in chats:
-        if isinstance(chat, dict) and chat.get("id"):
+        if usable_chat(chat):
             chat_upsert(chat, account_user_id=account_user_id(), unread=unread)
+
+
+def usable_chat(chat) -> bool:
+    """A chat object whose id can be stored and used in Avito's URLs; one that is not is logged and skipped
+    (it is Avito's answer, not the caller's input, so it must not fail the caller's request)."""
+    if not isinstance(chat, dict) or not chat.get("id"):
+        return False
+    if not avito_id_valid(chat["id"]):
+        logger.warning("Avito listed a chat whose id is not in Avito's id shape; skipped: %r", str(chat["id"])[:200])
+        return False
+    return True
 
 
 def chat_list(*, unread_only: bool = False, item_ids: list[int] | None = None,

@@ -34,7 +34,8 @@ def image_format(content: bytes) -> tuple[str, str] | None:
 def image_fetch(*, url: str) -> FetchedImage:
     """Download `image_url` within the size limit, refusing private addresses (InvalidInput on any failure)."""
     fetcher = ImageFetcher(timeout=settings.CONNECTION_TIMEOUT, max_bytes=MAX_IMAGE_BYTES,
-                           allow_private=settings.IMAGE_URL_ALLOW_PRIVATE)
+                           allow_private=settings.IMAGE_URL_ALLOW_PRIVATE,
+                           allowed_hosts=settings.CALLBACK_ALLOWED_HOSTS)
     try:
         return fetcher.fetch(url)
     except ImageAddressRefused as exc:

@@ -5,11 +5,10 @@ agree on one number each.
 """
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 
 from avitogw.errors import InvalidInput
+from messenger.avito import ids
 
 MAX_TEXT_LENGTH = 1000          # postSendMessage: "at most 1000 characters"
 LIMIT_MIN, LIMIT_MAX = 1, 100   # getChatsV2 / getMessagesV3 `limit`
@@ -20,9 +19,8 @@ DEFAULT_CHAT_TYPES = ("u2i", "u2u")  # Avito's own default is u2i only: customer
 MAX_IMAGE_BYTES = 24 * 1024 * 1024   # uploadImages: at most 24 MB
 MAX_INT64 = 2**63 - 1
 
-# Chat and message ids go into Avito's URL paths, so only characters that cannot change
-# the path (no "/", "?", "#", "%", "..") are accepted.
-AVITO_ID_RE = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9_.~-]{0,127}$")
+# Chat and message ids go into Avito's URL paths: one rule for them, messenger.avito.ids.
+AVITO_ID_RE = ids.AVITO_ID_RE
 
 
 def account_user_id() -> int:
@@ -35,8 +33,8 @@ def invalid(field: str, message: str) -> InvalidInput:
 
 
 def require_avito_id(value: str, *, field: str) -> str:
-    if not isinstance(value, str) or not AVITO_ID_RE.match(value):
-        raise invalid(field, "Must be an Avito id: letters, digits, '-', '_', '.', '~', at most 128 characters.")
+    if not ids.avito_id_valid(value):
+        raise invalid(field, f"Must be an Avito id: {ids.ID_RULE}.")
     return value
 
 

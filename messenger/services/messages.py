@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from avitogw.errors import NotFound, OutcomeUnknown
 from messenger.avito import get_client
+from messenger.avito.ids import avito_id_valid
 from messenger.models import Message
 from messenger.services.images import image_fetch, image_upload
 from messenger.services.limits import (
@@ -23,7 +24,7 @@ from messenger.storage import message_upsert, messages_upsert
 def _sent(*, chat_id: str, message: dict, **extra) -> dict:
     """Store the message Avito answered with and build the contract's send answer."""
     message = {"author_id": account_user_id(), "direction": "out", **(message or {})}
-    if message.get("id"):
+    if avito_id_valid(message.get("id")):  # Avito's own answer; an id in no Avito shape cannot be a row's key
         message_upsert(message, chat_id=chat_id, account_user_id=account_user_id())
     return {"ok": True, "chat_id": chat_id, "message_id": message.get("id"), "message": message, **extra}
 
@@ -36,7 +37,10 @@ def message_send_text(*, chat_id: str, text: str) -> dict:
 
 def link_message_text(*, url: str, text: str | None = None) -> str:
     """The one text a link send becomes (Avito has no link type): the text, a line break, the URL."""
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:  # "http://[" and the like
+        parts = None
     if not parts or parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid("url", "Must be an http:// or https:// URL.")
     if text is not None and not isinstance(text, str):

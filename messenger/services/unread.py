@@ -8,6 +8,7 @@ Avito's offset cap.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Callable
 
@@ -15,7 +16,7 @@ from messenger.avito import get_client
 from messenger.avito.errors import AvitoError, AvitoNotFound
 from messenger.normalizer import normalize_message, voice_id
 from messenger.selectors import chat_stored_client
-from messenger.services.chats import chat_mark_read, chat_walk
+from messenger.services.chats import chat_mark_read, chat_walk, usable_chat
 from messenger.services.limits import DEFAULT_CHAT_TYPES, LIMIT_MAX, OFFSET_MAX, account_user_id
 from messenger.services.messages import message_list
 from messenger.storage import chat_client, chat_type_of
@@ -62,7 +63,7 @@ def _normalized(chat: dict, messages: list[dict]) -> list[tuple[int, str, dict]]
         client_user_id, client_name = chat_stored_client(chat_id=chat_id)
     voices = _voice_urls(messages)
     return [
-        (int(message.get("created") or 0), str(message["id"]), normalize_message(
+        (_sort_time(message), str(message["id"]), normalize_message(
             message, account_user_id=account_user_id(), chat_id=chat_id,
             chat_type=chat_type_of(chat_id) or None, ad_id=ad_id,
             client_user_id=client_user_id, client_name=client_name,
@@ -70,6 +71,14 @@ def _normalized(chat: dict, messages: list[dict]) -> list[tuple[int, str, dict]]
         ))
         for message in messages if message.get("id")
     ]
+
+
+def _sort_time(message: dict) -> float:
+    """Avito's `created` for ordering; anything that is not a finite number sorts first."""
+    created = message.get("created")
+    if isinstance(created, bool) or not isinstance(created, (int, float)) or not math.isfinite(created):
+        return 0
+    return created
 
 
 def unread_messages_collect(*, mark_read: bool = False, budget: float = TIME_BUDGET,
@@ -88,7 +97,7 @@ def unread_messages_collect(*, mark_read: bool = False, budget: float = TIME_BUD
     answered = 0
     truncated = walk.truncated
     for chat in walk.chats:
-        if not chat.get("id"):
+        if not usable_chat(chat):
             continue
         if answered and clock() > deadline:
             truncated = True

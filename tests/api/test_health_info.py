@@ -11,11 +11,36 @@ from messenger.avito import reset_client
 pytestmark = pytest.mark.django_db
 
 
-def test_health_ok_without_redis(api):
+def test_health_ok_without_redis(api, settings):
+    settings.AVITO_WEBHOOK_SECRET = "path-secret"
     response = api.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "disabled", "reconcile": "disabled"},
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "disabled",
+                                                          "webhook_secret": "ok", "reconcile": "disabled"},
                                "reconcile": {"interval": 0, "last_success_at": None, "last_success_age": None}}
+
+
+def test_health_is_degraded_without_a_webhook_secret(api, settings):
+    settings.AVITO_WEBHOOK_SECRET = ""
+    response = api.get("/health")
+    assert response.status_code == 200  # the gateway works; it is only open to anyone who finds the path
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["webhook_secret"].startswith("missing")
+
+
+def test_start_up_warns_without_a_webhook_secret(settings, caplog):
+    from avitogw.startup import warn_about_configuration
+
+    settings.AVITO_WEBHOOK_SECRET = ""
+    with caplog.at_level("WARNING"):
+        warn_about_configuration()
+    assert any("AVITO_WEBHOOK_SECRET" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+    caplog.clear()
+    settings.AVITO_WEBHOOK_SECRET = "path-secret"
+    with caplog.at_level("WARNING"):
+        warn_about_configuration()
+    assert not [r for r in caplog.records if "AVITO_WEBHOOK_SECRET" in r.getMessage()]
 
 
 @pytest.mark.redis
@@ -31,8 +56,18 @@ def test_unreachable_redis_is_reported_but_not_fatal(api, settings):
     response = api.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "degraded" and body["checks"]["redis"].startswith("error: ConnectionError")
+    assert body["status"] == "degraded" and body["checks"]["redis"] == "error: unreachable"
     assert "127.0.0.1" not in response.content.decode()  # the state, not the address
+
+
+def test_a_failing_redis_reports_its_state_only(api, settings):
+    import redis
+
+    settings.REDIS_URL = "redis://:pw@127.0.0.1:1/0"
+    reset_client()
+    with mock.patch.object(redis.Redis, "ping", side_effect=redis.exceptions.ResponseError("NOAUTH at 10.0.0.5")):
+        body = api.get("/health").json()
+    assert body["checks"]["redis"] == "error: failing"
 
 
 def test_unreachable_database_is_503(api):
@@ -40,7 +75,7 @@ def test_unreachable_database_is_503(api):
         response = api.get("/health")
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "error" and body["checks"]["database"].startswith("error: OperationalError")
+    assert body["status"] == "error" and body["checks"]["database"] == "error: unreachable"
 
 
 def test_info_shows_the_configuration_without_secrets(api, settings):
@@ -62,3 +97,18 @@ def test_info_shows_the_configuration_without_secrets(api, settings):
     assert body["redis_configured"] is True and body["n8n"]["delivery_configured"] is True
     assert body["rate_limit"] == {"requests": 1000, "window_seconds": 60}
     assert body["avito"]["max_retries"] == 3 and body["avito"]["connection_timeout"] == 5
+
+
+@pytest.mark.parametrize("secret, warned", [("", True), ("path-secret", False)])
+def test_the_web_process_warns_at_start_up(tmp_path, secret, warned):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
+           "AVITO_WEBHOOK_SECRET": secret, "SECRET_KEY": "s" * 50, "DATA_DIR": str(tmp_path)}
+    started = subprocess.run([sys.executable, "-c", "import avitogw.wsgi"], env=env, capture_output=True, text=True,
+                             timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert started.returncode == 0, started.stderr
+    assert ("WARNING avitogw.startup AVITO_WEBHOOK_SECRET is not set" in started.stderr) is warned, started.stderr

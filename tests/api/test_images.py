@@ -194,7 +194,7 @@ def image_server():
 
 
 def test_real_fetch_through_the_guarded_connection(api, avito_images, image_server, settings):
-    settings.IMAGE_URL_ALLOW_PRIVATE = True
+    settings.CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]  # loopback only by name: IMAGE_URL_ALLOW_PRIVATE is not enough
     avito_images.add_passthru(image_server)
     response = api.post("/api/messages/send/image", {"chat_id": CHAT, "image_url": f"{image_server}/x.png"},
                         format="json")
@@ -212,6 +212,11 @@ def test_dns_rebinding_is_caught_at_connect_time(image_server):
     fetcher = ImageFetcher(timeout=5, max_bytes=1024, allow_private=False, resolve=lying_resolver)
     with pytest.raises(ImageAddressRefused):
         fetcher.fetch(f"http://localhost:{port}/x.png")
-    # the same request is fine when private addresses are allowed: the refusal was the peer check
-    allowed = ImageFetcher(timeout=5, max_bytes=1024, allow_private=True, resolve=lying_resolver)
+    # private ranges allowed: loopback is still refused at connect time
+    with pytest.raises(ImageAddressRefused):
+        ImageFetcher(timeout=5, max_bytes=1024, allow_private=True, resolve=lying_resolver).fetch(
+            f"http://localhost:{port}/x.png")
+    # the same request is fine when the host is allowed by name: the refusal was the peer check
+    allowed = ImageFetcher(timeout=5, max_bytes=1024, allow_private=False, allowed_hosts=["localhost"],
+                           resolve=lying_resolver)
     assert allowed.fetch(f"http://localhost:{port}/x.png").content == PNG

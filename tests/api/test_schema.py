@@ -1,13 +1,15 @@
 """The OpenAPI schema: valid, complete for the contract, and no generated request makes the gateway fail.
 
-The schemathesis run calls the real WSGI application with requests generated from
-`/openapi.json`; Avito is mocked with `responses` so nothing reaches the network. It is
-bounded (a few examples per operation) so it stays well under a minute.
+The schemathesis runs call the real WSGI application with requests generated from
+`/openapi.json` (valid and invalid ones, and stateful sequences over inferred links); Avito
+is mocked with `responses` so nothing reaches the network. They are bounded (a few
+examples per operation, short sequences) so together they stay under two minutes.
 """
 from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 
 import pytest
 import responses
@@ -19,6 +21,8 @@ from hypothesis import HealthCheck, settings as hypothesis_settings
 from schemathesis.checks import (
     content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
 )
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.api.conftest import chat_obj, message_obj, sent_obj
 from tests.conftest import AVITO
@@ -103,16 +107,29 @@ def _avito_answer(request) -> tuple[int, dict, str]:
     return 404, {}, json.dumps({"error": {"code": 404, "message": "Not found"}})
 
 
-schema = schemathesis.openapi.from_wsgi("/openapi.json", get_wsgi_application())
-# Every operation must never answer 5xx. Status codes and response bodies are also held to
-# the schema here, except for the deliveries API, whose own tests own its schema.
-CONFORMANCE_CHECKED_ELSEWHERE = ("/api/deliveries",)
+API_KEY = "schema-test-key"
+# Positive and negative data (every request must be answered as the document says, and a request
+# the document forbids must be refused), and the stateful phase over the links schemathesis infers
+# (a chat listed, then read; a bulk job accepted, then polled). Bounded: well under two minutes.
+CONFIG = SchemathesisConfig.from_dict({"auth": {"openapi": {"ApiKeyAuth": {"api_key": API_KEY}}},
+                                       "generation": {"mode": "all"}})
+schema = schemathesis.openapi.from_wsgi("/openapi.json", get_wsgi_application(), config=CONFIG)
+CHECKS = [not_a_server_error, content_type_conformance, status_code_conformance, response_schema_conformance,
+          negative_data_rejection]
+# Validation is no stricter than the document (valid data is accepted), except where acceptance depends on
+# more than the request: the image is fetched, a callback's host resolved (no DNS here), a link's text and
+# URL together must fit Avito's 1000 characters (a rule across two fields no schema states).
+DEPENDS_ON_MORE = {"POST /api/messages/send/image", "POST /api/messages/send/link", "POST /api/messages/send/bulk"}
 
 
-@schema.parametrize()
-@hypothesis_settings(max_examples=8, deadline=None, derandomize=True,
-                     suppress_health_check=list(HealthCheck))
-def test_no_generated_request_makes_the_gateway_fail(case, settings, keep_test_connection):
+def checks_for(case) -> list:
+    return CHECKS if case.operation.label in DEPENDS_ON_MORE else [*CHECKS, positive_data_acceptance]
+BOUNDED = {"deadline": None, "derandomize": True, "suppress_health_check": list(HealthCheck)}
+
+
+@contextmanager
+def gateway_under_test(settings):
+    settings.API_KEY = API_KEY
     settings.API_RATE_LIMIT = "100000/m"
     settings.RATE_LIMIT_REQUESTS = 100000
     settings.PUBLIC_BASE_URL = "https://gw.example.com"
@@ -120,7 +137,47 @@ def test_no_generated_request_makes_the_gateway_fail(case, settings, keep_test_c
     with responses.RequestsMock(assert_all_requests_are_fired=False) as avito:
         avito.add_callback(responses.GET, re.compile(re.escape(AVITO) + ".*"), callback=_avito_answer)
         avito.add_callback(responses.POST, re.compile(re.escape(AVITO) + ".*"), callback=_avito_answer)
-        checks = [not_a_server_error, content_type_conformance]
-        if not case.operation.path.startswith(CONFORMANCE_CHECKED_ELSEWHERE):
-            checks += [status_code_conformance, response_schema_conformance]
-        case.call_and_validate(checks=checks)
+        yield
+
+
+@schema.parametrize()
+@hypothesis_settings(max_examples=12, **BOUNDED)
+def test_no_generated_request_makes_the_gateway_fail_or_stray_from_the_document(case, settings,
+                                                                                keep_test_connection):
+    with gateway_under_test(settings):
+        case.call_and_validate(checks=checks_for(case))
+
+
+class GatewayWorkflows(schema.as_state_machine()):
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        case.validate_response(response, checks=checks_for(case))
+
+
+def test_stateful_workflows_keep_to_the_document(settings, keep_test_connection):
+    with gateway_under_test(settings):
+        GatewayWorkflows.run(settings=hypothesis_settings(max_examples=25, stateful_step_count=4, **BOUNDED))
+
+
+def test_every_keyed_operation_documents_401_and_every_parameterized_one_414(openapi):
+    for path, item in openapi["paths"].items():
+        for method, operation in item.items():
+            answers = operation["responses"]
+            if path.startswith("/api/"):
+                assert {"401", "429"} <= set(answers), (method, path)
+            if "{" in path or any(p["in"] == "query" for p in operation.get("parameters", [])):
+                assert "414" in answers, (method, path)
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and not parameter.get("required"):
+                    assert parameter.get("allowEmptyValue") is True, (method, path, parameter["name"])
+
+
+@pytest.mark.parametrize("query", ["limit=", "offset=", "status=", "limit=&offset=&status="])
+def test_empty_query_values_count_as_absent(api, settings, query):
+    response = api.get(f"/api/deliveries?{query}")
+    assert response.status_code == 200, response.content
+
+
+def test_only_the_image_send_takes_a_form(api, avito):
+    response = api.post("/api/messages/send", {"chat_id": "u2i-a", "text": "hi"}, format="multipart")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"

@@ -85,6 +85,12 @@ class AvitoChats:
         return 200, {}, json.dumps({"messages": newest_first[:20], "meta": {"has_more": False}})
 
 
+@pytest.fixture(autouse=True)
+def callback_host_allowed(settings):
+    """The tests' callback host (no DNS here): allowed by name, as an operator would list it."""
+    settings.CALLBACK_ALLOWED_HOSTS = ["n8n.example.com"]
+
+
 @pytest.fixture
 def chats(avito):
     return AvitoChats(avito)

@@ -1,0 +1,150 @@
+"""One URL guard for every URL a caller gives the gateway to call: `image_url` and the bulk `callback_url`.
+
+Public addresses only, by default. IMAGE_URL_ALLOW_PRIVATE opens private ranges (RFC 1918,
+CGNAT, IPv6 ULA) to `image_url`, never loopback or link-local (cloud metadata at
+169.254.169.254). A host named in CALLBACK_ALLOWED_HOSTS may be reached whatever it
+resolves to; so may the host of N8N_WEBHOOK_URL, for callbacks. A callback is checked at
+submit (400) and again when it is sent; only its status code and a short reason are kept.
+"""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from avitogw.url_guard import UrlPolicy, address_refused
+from messenger.models import BulkJob
+from tests.api.conftest import CHAT, PNG, error_of
+
+pytestmark = pytest.mark.django_db
+
+BULK = "/api/messages/send/bulk"
+
+
+@pytest.mark.parametrize("address, refused_by_default, refused_with_private", [
+    ("93.184.216.34", False, False),
+    ("10.1.2.3", True, False), ("172.16.5.5", True, False), ("192.168.0.10", True, False),
+    ("100.64.0.1", True, False), ("fd00::1", True, False),
+    ("127.0.0.1", True, True), ("::1", True, True), ("::ffff:127.0.0.1", True, True),
+    ("169.254.169.254", True, True), ("fe80::1", True, True), ("0.0.0.0", True, True),
+    ("224.0.0.1", True, True), ("::ffff:169.254.169.254", True, True),
+])
+def test_private_ranges_only_never_loopback_or_link_local(address, refused_by_default, refused_with_private):
+    assert address_refused(address, allow_private=False) is refused_by_default
+    assert address_refused(address, allow_private=True) is refused_with_private
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/a.png", "http://169.254.169.254/latest/meta-data/",
+                                 "http://[::1]/a.png", "http://localhost/a.png"])
+def test_allow_private_does_not_open_loopback_or_metadata_to_image_url(api, avito, settings, url):
+    settings.IMAGE_URL_ALLOW_PRIVATE = True
+    response = api.post("/api/messages/send/image", {"chat_id": CHAT, "image_url": url}, format="json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "image_url_forbidden"
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: list = []
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+        self.wfile.write(PNG)
+
+    def do_POST(self):
+        type(self).seen.append(self.path)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b"<html><body>internal admin panel: secret-token-xyz</body></html>"
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def loopback_service():
+    _Recorder.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_host_in_callback_allowed_hosts_may_serve_image_url(api, avito, settings, loopback_service):
+    settings.CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]
+    avito.add_passthru(loopback_service)
+    avito.post(f"https://api.avito.ru/messenger/v1/accounts/1234567/uploadImages", json={"1.a": {}})
+    avito.post(f"https://api.avito.ru/messenger/v1/accounts/1234567/chats/{CHAT}/messages/image",
+               json={"id": "m1", "type": "image", "content": {}})
+    response = api.post("/api/messages/send/image", {"chat_id": CHAT, "image_url": f"{loopback_service}/x.png"},
+                        format="json")
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://[::1]/hook", "http://169.254.169.254/x",
+                                 "http://10.0.0.5/hook", "http://localhost/hook"])
+def test_a_callback_to_an_internal_address_is_refused_at_submit(api, avito, settings, url):
+    settings.N8N_WEBHOOK_URL = "https://n8n.example.com/webhook/avito-in"
+    settings.IMAGE_URL_ALLOW_PRIVATE = True  # image_url's switch does not open callbacks
+    response = api.post(BULK, {"messages": [{"chat_id": CHAT, "text": "hi"}], "callback_url": url}, format="json")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "validation_error" and "callback_url" in error["details"]
+    assert not BulkJob.objects.exists()
+
+
+def test_n8ns_host_and_listed_hosts_are_allowed_without_a_lookup(api, avito, settings, django_capture_on_commit_callbacks):
+    settings.N8N_WEBHOOK_URL = "http://n8n.internal:5678/webhook/avito-in"
+    settings.CALLBACK_ALLOWED_HOSTS = ["hooks.lan", "10.9.9.9"]
+    for url in ("http://n8n.internal:5678/webhook/bulk-done", "http://HOOKS.lan/x", "http://10.9.9.9:81/y"):
+        with django_capture_on_commit_callbacks():
+            response = api.post(BULK, {"messages": [{"chat_id": CHAT, "text": "hi"}], "callback_url": url},
+                                format="json")
+        assert response.status_code == 202, (url, response.content)
+
+
+def _finished_job(callback_url: str) -> BulkJob:
+    return BulkJob.objects.create(total=0, callback_url=callback_url, status="completed", callback_status="pending")
+
+
+def test_the_callback_is_checked_again_when_sent(settings, loopback_service):
+    from messenger.bulk.services import bulk_job_callback
+
+    job = _finished_job(f"{loopback_service}/hook")  # allowed when submitted; the rule changed since
+    settings.CALLBACK_ALLOWED_HOSTS = []
+    outcome = bulk_job_callback(job_id=job.id)
+    assert outcome.startswith("refused:")
+    assert _Recorder.seen == []
+
+
+def test_only_the_status_and_a_short_reason_are_kept_never_the_body(settings, loopback_service):
+    from messenger.bulk.services import bulk_job_callback
+
+    settings.CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]
+    job = _finished_job(f"{loopback_service}/hook")
+    bulk_job_callback(job_id=job.id)
+    assert _Recorder.seen == ["/hook"]
+    job.refresh_from_db()
+    assert job.callback_status == "failed: HTTP 500 Internal Server Error"
+
+
+def test_an_unreachable_callback_names_no_address(settings):
+    from messenger.bulk.services import bulk_job_callback
+
+    settings.CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]
+    job = _finished_job("http://127.0.0.1:9/hook")  # discard port: nothing listens
+    bulk_job_callback(job_id=job.id)
+    job.refresh_from_db()
+    assert job.callback_status.startswith("failed: no answer") and "127.0.0.1" not in job.callback_status
+
+
+def test_policy_matches_hosts_case_insensitively_and_ipv6_without_brackets():
+    policy = UrlPolicy(allowed_hosts=frozenset({"hooks.lan", "::1"}))
+    assert policy.host_allowed("HOOKS.LAN") and policy.host_allowed("::1") and not policy.host_allowed("other")

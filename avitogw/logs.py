@@ -162,6 +162,7 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "gateway",
                                  "filters": ["redact_secrets", "context", "quiet_routine"]}},
         "root": {"handlers": ["console"], "level": level.upper()},
-        # Django's own handlers for `django` (a console one under DEBUG, mail_admins) would bypass the filter.
-        "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+        # Django's own handlers for `django` (a console one under DEBUG, mail_admins) would bypass the
+        # filter: its lines go to the root's handler instead.
+        "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
     }

@@ -39,20 +39,6 @@ preload_app = True
 control_socket_disable = True
 
 
-def post_fork(server, worker):
-    """Each worker process wakes the Celery worker from a thread of its own (webhooks.background_wakeups)."""
-    from webhooks.wakeups import wakeups_in_background
-
-    wakeups_in_background()
-
-
-def worker_exit(server, worker):
-    """A worker recycled or stopped sends the wake-ups it still holds."""
-    from webhooks.wakeups import wakeups_flush
-
-    wakeups_flush()
-
-
 accesslog = "-"
 errorlog = "-"
 loglevel = settings_env.read_str("LOG_LEVEL", "INFO").lower()

@@ -182,13 +182,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
-    # Re-queues incoming events and n8n deliveries whose wake-up was lost or whose worker died.
-    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": 30.0},
-    # Resumes stalled bulk jobs: lost wake-ups, items orphaned by a killed worker, unsent callbacks.
-    "bulk-sweep": {"task": "messenger.bulk.tasks.bulk_sweep", "schedule": 15.0},
+    # The engine's one sweep (avitogw.work.sweep): takes back the rows of workers that died (their
+    # lease ran out) and re-wakes whatever is due whose wake-up was lost, for every kind of work.
+    "work-sweep": {"task": "avitogw.work.sweep", "schedule": 10.0},
 }
 # Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
-CELERY_IMPORTS = ("messenger.bulk.tasks",)
+CELERY_IMPORTS = ("messenger.bulk.tasks", "avitogw.work.tasks")
 # Bulk sends have a queue of their own, which every worker consumes too: a campaign of a
 # thousand messages (ten minutes at Avito's default limit) then takes turns with incoming
 # messages instead of standing in front of their delivery to n8n.

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from avitogw.rows import upsert
 from messenger.models import Chat, ChatType, Message
 from messenger.normalizer import message_direction, message_text
 
@@ -93,10 +92,11 @@ def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id:
         "raw": dict(message),
         "stored_at": datetime.now(timezone.utc),
     }
-    # One INSERT ... ON CONFLICT DO UPDATE, its SQL written once (avitogw.rows): a message is
-    # stored for every notification, and the ORM's bulk_create compiled it anew each time.
-    upsert(Message, values, update=MESSAGE_FIELDS)
-    return Message(**{("chat_id" if name == "chat" else name): value for name, value in values.items()})
+    row = Message(**{("chat_id" if name == "chat" else name): value for name, value in values.items()})
+    # One INSERT ... ON CONFLICT DO UPDATE: a later copy of the message overwrites the first.
+    Message.objects.bulk_create([row], update_conflicts=True, unique_fields=["id"],
+                                update_fields=MESSAGE_FIELDS)
+    return row
 
 
 def messages_upsert(messages, *, chat_id: str, account_user_id: int) -> None:

@@ -1,10 +1,10 @@
-"""The webhook's side of an incoming notification: parse it, store it raw, ring the worker.
+"""The webhook's side of an incoming notification: parse it, store it raw, wake the drain.
 
-`event_receive` runs inside Avito's 2-second budget and on the gateway's hottest path, so
-it does the least that keeps a message safe: parse, classify, one INSERT unless the
-message id is stored already (avitogw.rows: a repeat is dropped by the database,
-concurrent copies included), then a wake-up after commit (webhooks.doorbell: one per
-burst). Processing happens later, in the worker (webhooks.services).
+`event_receive` runs inside Avito's 2-second budget, so it does the least that keeps a
+message safe: parse, classify, one INSERT (a repeat of a message id is refused by the
+database's unique constraint, concurrent copies included, and counted), then, after the
+commit, a wake-up of the worker's drain by task name (avitogw.work.wakeups). Processing
+happens later, in the worker (webhooks.processing).
 """
 from __future__ import annotations
 
@@ -13,21 +13,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from avitogw.rows import JsonText, insert_new
-from webhooks.message_events import MESSAGE_PROCESSOR
+from avitogw.work.wakeups import wake
+from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import EventStatus, IncomingEvent
-from webhooks.processors import EventProcessor
-from webhooks.wakeups import event_stored_wakeup
 
 logger = logging.getLogger(__name__)
 
-# Processors by Avito's payload.type; Avito documents only "message". Any other type is
-# acknowledged and stored as ignored, so staff can see what Avito started sending.
-EVENT_PROCESSORS: dict[str, EventProcessor] = {"message": MESSAGE_PROCESSOR}
+DRAIN_TASK = "webhooks.tasks.events_drain"
 ID_MAX = 128
 
 
@@ -83,43 +79,41 @@ def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
-    event_pk = _event_insert(fields, raw=_raw_json(body, data), now=clock())
+    event_pk = _event_insert(fields, raw=_without_nul(data), now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.
         IncomingEvent.objects.filter(message_id=fields["message_id"]).update(repeats=F("repeats") + 1)
         return Receipt("duplicate")
     if fields["status"] != EventStatus.PENDING:
         return Receipt("ignored", event_pk)
-    transaction.on_commit(lambda: event_stored_wakeup(event_pk))
+    wake(DRAIN_TASK)
     return Receipt("stored", event_pk)
 
 
-# What the INSERT writes besides the notification's own fields: the model's defaults, as SQL.
-DEFAULTS = {"attempts": "0", "repeats": "0", "last_error": "''", "claimed_until": "NULL", "processed_at": "NULL"}
-
-
-def _raw_json(body: bytes, data: dict) -> Any:
-    """The notification as stored: Avito's own JSON text as it came (no second serialization on the
-    hot path), unless it holds a NUL, which PostgreSQL's jsonb refuses (it can only come escaped)."""
-    if b"\\u0000" in body:
-        return _without_nul(data)
-    try:
-        return JsonText(body.decode("utf-8-sig"))  # -sig: without a byte-order mark, which json accepts
-    except UnicodeDecodeError:  # JSON in UTF-16 or -32: valid, rare; stored as parsed
-        return data
-
-
 def _event_insert(fields: dict[str, Any], *, raw: Any, now) -> int | None:
-    """INSERT the row unless its message id is stored already; its id, or None for a repeat."""
-    values = {**fields, "raw": raw, "next_attempt_at": now, "received_at": now}
+    """INSERT the row; its id, or None when its message id is stored already (a repeat)."""
     try:
-        return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)
+        return _insert(fields, raw=raw, now=now)
+    except IntegrityError:
+        return None
     except DatabaseError:
         # Most likely a persistent connection the database dropped (a restart, an idle
-        # timeout): the gateway spends no `SELECT 1` per request on health checks, so it learns
-        # it here, and tries once more on a new connection. The INSERT is idempotent.
+        # timeout): try once more on a new connection. The INSERT is refused if it did land.
         if connection.in_atomic_block:
             raise
         logger.warning("The database connection was broken; storing the notification on a new one")
         connection.close()
-        return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)
+        try:
+            return _insert(fields, raw=raw, now=now)
+        except IntegrityError:
+            return None
+
+
+def _insert(fields: dict[str, Any], *, raw: Any, now) -> int:
+    def create() -> int:
+        return IncomingEvent.objects.create(**fields, raw=raw, next_attempt_at=now, received_at=now).pk
+
+    if connection.in_atomic_block:  # inside a caller's transaction, a refused INSERT must not break it
+        with transaction.atomic():
+            return create()
+    return create()  # the webhook's case: one statement, committed by itself

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from django.conf import settings
+from django.db.models import Q
 
-from avitogw.rows import update_held
 from messenger.avito import get_client
 from messenger.avito.errors import AvitoError
 from messenger.models import Chat, ChatType
@@ -27,7 +27,6 @@ from messenger.storage import chat_stub, chat_upsert, message_upsert
 from webhooks.delivery import delivery_create
 from webhooks.models import IncomingEvent
 from webhooks.processors import EventProcessor, Processed
-from webhooks.recent_chats import RECENT_CHATS
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +58,8 @@ def _account(value: Mapping[str, Any]) -> int:
 def _chat_known(chat_id: str, account: int, found: Enrichment) -> Chat | None:
     """The chat's row, fetched from Avito first unless it was seen before (its `raw` is Avito's
     chat object); None when it is not stored and Avito could not tell."""
-    chat = RECENT_CHATS.get(chat_id)
-    if chat is not None:
-        return chat
     chat = Chat.objects.filter(id=chat_id).first()
     if chat is not None and chat.raw:
-        RECENT_CHATS.remember(chat)
         return chat
     try:
         answer = get_client().get_chat(chat_id)
@@ -72,9 +67,7 @@ def _chat_known(chat_id: str, account: int, found: Enrichment) -> Chat | None:
         found.tolerate(exc, "client name")
         return chat
     if isinstance(answer, dict) and answer.get("id") == chat_id:
-        chat = chat_upsert(answer, account_user_id=account)
-        RECENT_CHATS.remember(chat)
-        return chat
+        return chat_upsert(answer, account_user_id=account)
     found.notes.append("client name unavailable: Avito's chat answer was not a chat")
     return chat
 
@@ -113,7 +106,7 @@ def _chat_record(chat: Chat, value: Mapping[str, Any], direction: str) -> None:
         if direction == "in":
             latest["is_unread"] = not value.get("read")
         # Only a message newer than the chat's last one moves it (notifications may arrive out of order).
-        update_held(Chat, chat.id, held={}, changes=latest, if_not_later=("last_message_at", when))
+        Chat.objects.filter(Q(last_message_at__isnull=True) | Q(last_message_at__lte=when), id=chat.id).update(**latest)
 
 
 @dataclass
@@ -141,7 +134,7 @@ def message_event_prepare(event: IncomingEvent) -> MessageWork:
     return MessageWork(account, message, direction, forward, chat, voice_url, found.notes)
 
 
-def message_event_store(event: IncomingEvent, work: MessageWork) -> Processed:
+def message_event_store(event: IncomingEvent, work: MessageWork, owner: str) -> Processed:
     """In the event's transaction: the message, the chat's latest state, and the delivery."""
     chat = work.chat or chat_stub(event.chat_id)
     message_upsert(work.message, chat_id=event.chat_id, account_user_id=work.account, chat_stored=True)
@@ -155,7 +148,7 @@ def message_event_store(event: IncomingEvent, work: MessageWork) -> Processed:
         ad_id=message.get("item_id") if isinstance(message.get("item_id"), int) else chat.item_id,
         client_user_id=chat.client_user_id, client_name=chat.client_name, voice_url=work.voice_url,
     )
-    return Processed("; ".join(work.notes), delivery_create(event=event, payload=payload))
+    return Processed("; ".join(work.notes), delivery_create(event=event, payload=payload, owner=owner))
 
 
 MESSAGE_PROCESSOR = EventProcessor(prepare=message_event_prepare, store=message_event_store)

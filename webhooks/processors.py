@@ -3,7 +3,8 @@
 `prepare` runs outside any transaction: it may call Avito (a SQLite write lock or an open
 PostgreSQL transaction must never wait on the network). `store` runs inside the
 transaction that also marks the event processed, so the rows it writes and the event's
-outcome are committed together, with one commit (webhooks.services).
+outcome are committed together (webhooks.processing); it is given the drain's lease
+owner, to whom a delivery it creates is leased.
 """
 from __future__ import annotations
 
@@ -23,4 +24,4 @@ class Processed:
 @dataclass(frozen=True)
 class EventProcessor:
     prepare: Callable[[IncomingEvent], Any]
-    store: Callable[[IncomingEvent, Any], Processed]
+    store: Callable[[IncomingEvent, Any, str], Processed]

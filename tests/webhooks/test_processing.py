@@ -16,7 +16,7 @@ from tests.conftest import USER_ID
 from tests.webhooks.avito_payloads import (CHAT_ID, CUSTOMER_ID, ITEM_ID, N8N_URL, VOICE_URL, avito_chat,
                                            chat_url, notification, post_notification)
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
-from webhooks.services import event_process
+from webhooks.processing import events_drain
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings", "eager")]
 
@@ -37,7 +37,7 @@ def process_when_due(django_capture_on_commit_callbacks):
     def run():
         event = IncomingEvent.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
-            event_process(event_pk=event.pk, clock=lambda: event.next_attempt_at)
+            events_drain(clock=lambda: event.next_attempt_at)
     return run
 
 
@@ -206,27 +206,30 @@ def test_processing_twice_stores_once_and_delivers_once(avito, deliver, process_
 
 
 def test_an_event_someone_else_holds_is_left_alone(avito):
-    event = IncomingEvent.objects.create(raw=notification(), event_type="message", message_id="m", chat_id=CHAT_ID,
-                                         status=EventStatus.PROCESSING, next_attempt_at="2020-01-01T00:00:00Z")
-    assert event_process(event_pk=event.pk) is None
+    IncomingEvent.objects.create(raw=notification(), event_type="message", message_id="m", chat_id=CHAT_ID,
+                                 status=EventStatus.PENDING, next_attempt_at="2020-01-01T00:00:00Z",
+                                 lease_owner="another-worker:1", lease_expires="2100-01-01T00:00:00Z")
+    assert events_drain() == 0
     assert not avito.calls
 
 
 def test_a_run_that_lost_its_event_meanwhile_keeps_nothing_and_posts_nothing(avito, client, monkeypatch):
     """The Avito look-up took so long that the sweep gave the event to another worker: that one
     stores and delivers it; this run's rows are rolled back with its unfenced outcome."""
-    from webhooks import wakeups
+    from avitogw.work import wakeups
 
-    monkeypatch.setattr(wakeups, "_publish", lambda *args, **kwargs: None)  # no drain: the test runs it
+    monkeypatch.setattr(wakeups, "wake_now", lambda *args, **kwargs: None)  # no drain: the test runs it
     assert post_notification(client, notification(message_id="m-slow")).status_code == 200
     event = IncomingEvent.objects.get()
 
     def slow_chat(request):
-        IncomingEvent.objects.filter(pk=event.pk).update(attempts=5)  # the new holder's claim
+        # Meanwhile the sweep took the event back and another worker leased it.
+        IncomingEvent.objects.filter(pk=event.pk).update(lease_owner="new-holder:1")
         return (200, {}, json.dumps(avito_chat()))
     avito.add_callback(responses.GET, chat_url(), callback=slow_chat)
 
-    assert event_process(event_pk=event.pk).attempts == 5
+    assert events_drain() == 1
+    assert IncomingEvent.objects.get().lease_owner == "new-holder:1"
     assert not Message.objects.filter(id="m-slow").exists()
     assert not Delivery.objects.exists()
     assert not n8n_bodies(avito)

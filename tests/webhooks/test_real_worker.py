@@ -60,7 +60,7 @@ def gateway(tmp_path, standin):
 
 
 class Beat:
-    """Sends the sweep every second, as Celery beat would every 30 s."""
+    """Sends the sweep every second, as Celery beat would every 10 s."""
 
     def __init__(self, broker_url: str):
         self.app = Celery(broker=broker_url)
@@ -69,7 +69,7 @@ class Beat:
 
     def _run(self):
         while not self.stopped.wait(1.0):
-            self.app.send_task("webhooks.tasks.webhooks_sweep")
+            self.app.send_task("avitogw.work.sweep")
 
     def __enter__(self):
         self.thread.start()

@@ -3,7 +3,7 @@
 `event_receive` runs inside Avito's 2-second budget, so it does the least that keeps a
 message safe: parse, classify, one INSERT (a repeat of a message id is refused by the
 database's unique constraint, concurrent copies included, and counted), then, after the
-commit, a wake-up of the worker's drain by task name (avitogw.work.wakeups). Processing
+commit, a wake-up of the worker's drain by task name, one per burst (avitogw.work.wakeups). Processing
 happens later, in the worker (webhooks.processing).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from avitogw.work.wakeups import wake
+from avitogw.work.wakeups import wake_coalesced
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import EventStatus, IncomingEvent
 
@@ -86,7 +86,7 @@ def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
         return Receipt("duplicate")
     if fields["status"] != EventStatus.PENDING:
         return Receipt("ignored", event_pk)
-    wake(DRAIN_TASK)
+    wake_coalesced(DRAIN_TASK)
     return Receipt("stored", event_pk)
 
 

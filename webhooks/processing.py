@@ -29,7 +29,7 @@ from avitogw.work.backoff import backoff_delay
 from avitogw.work.heartbeat import HEARTBEAT
 from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
 from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake
+from avitogw.work.wakeups import wake, woken
 from webhooks.delivery import deliveries_post
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import Delivery, EventStatus, IncomingEvent
@@ -54,6 +54,7 @@ def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now,
     again. After DRAIN_LIMIT events it hands over to a new drain, so a long burst does not
     hold one worker slot for ever.
     """
+    woken(DRAIN_TASK)  # before the first claim: an event committed from now on wakes another drain
     done = 0
     while done < DRAIN_LIMIT:
         owner = lease_owner_new()

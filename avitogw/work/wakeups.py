@@ -6,6 +6,13 @@ which has to answer Avito): the error is logged and swallowed. Wake-ups are sent
 `transaction.on_commit` (at once outside a transaction), so a worker never looks for a
 row that is not committed yet. Tasks are named, not imported: services never import
 tasks, and the web process never loads the worker's code to publish.
+
+A task that takes every due row itself (a drain) needs one wake-up per burst, not one per
+row: `wake_coalesced` publishes only when no wake-up of the task is on its way (a Redis
+key set with SET NX, which the task deletes with `woken` before it looks at the rows, so
+a row committed after that rings again). A Celery publish costs the webhook about as much
+CPU as the rest of its request, a SET NX a tenth of it (docs/benchmarks.md). Without
+Redis, or when Redis fails, every wake-up is published.
 """
 from __future__ import annotations
 
@@ -13,9 +20,13 @@ import logging
 from functools import partial
 
 from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+BELL_TTL = 10  # seconds: a wake-up lost with a killed worker holds back the next one this long at most
 
 
 def wake(task: str, *args, countdown: float | None = None, **options) -> None:
@@ -37,3 +48,32 @@ def wake_now(task: str, *args, countdown: float | None = None, **options) -> Non
         if app.conf.task_always_eager and app.conf.task_eager_propagates:
             raise
         logger.exception("Could not queue %s%s; the sweep will pick it up", task, args)
+
+
+def wake_coalesced(task: str) -> None:
+    """Wake `task` (no arguments) once the current transaction commits, unless a wake-up of it is on its way."""
+    transaction.on_commit(partial(_ring, task))
+
+
+def woken(task: str) -> None:
+    """`task` starts: wake-ups from now on must be published again. Call it before looking at the rows."""
+    if not settings.REDIS_URL:
+        return
+    try:
+        cache.delete(_bell(task))
+    except Exception:  # noqa: BLE001 (the bell expires by itself after BELL_TTL)
+        logger.warning("Could not clear the wake-up bell of %s", task, exc_info=True)
+
+
+def _ring(task: str) -> None:
+    if settings.REDIS_URL:
+        try:
+            if not cache.add(_bell(task), 1, timeout=BELL_TTL):
+                return  # a wake-up is on its way, and its task has not started looking yet
+        except Exception:  # noqa: BLE001 (no bell: publish, as without Redis)
+            logger.warning("The wake-up bell of %s failed; publishing the wake-up", task, exc_info=True)
+    wake_now(task)
+
+
+def _bell(task: str) -> str:
+    return f"wake:{settings.DATABASES['default']['NAME']}:{task}"  # about this database's rows

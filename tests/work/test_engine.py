@@ -101,3 +101,42 @@ def test_a_broker_that_is_down_does_not_fail_the_caller(monkeypatch, caplog):
     monkeypatch.setattr("celery.Celery.send_task", down)
     wakeups.wake_now("some.task", 1)
     assert "the sweep will pick it up" in caplog.text
+
+
+@pytest.fixture
+def redis_cache(settings, redis_url):
+    settings.REDIS_URL = redis_url
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}
+    return settings
+
+
+def test_a_drain_is_woken_once_per_burst_and_again_once_it_has_started(redis_cache, monkeypatch,
+                                                                        django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(wakeups, "wake_now", lambda task, *args, **kwargs: sent.append(task))
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            wakeups.wake_coalesced("drain.task")
+    assert sent == ["drain.task"]  # the first of the burst rang; the drain will find the others
+    wakeups.woken("drain.task")  # the drain starts looking: whatever commits from now on rings again
+    with django_capture_on_commit_callbacks(execute=True):
+        wakeups.wake_coalesced("drain.task")
+        wakeups.wake_coalesced("other.task")
+    assert sent == ["drain.task", "drain.task", "other.task"]
+
+
+def test_without_redis_or_when_it_fails_every_wake_up_is_published(settings, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(wakeups, "wake_now", lambda task, *args, **kwargs: sent.append(task))
+    with django_capture_on_commit_callbacks(execute=True):
+        wakeups.wake_coalesced("drain.task")
+        wakeups.wake_coalesced("drain.task")
+    assert sent == ["drain.task"] * 2
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": settings.REDIS_URL,
+                                   "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2}}}
+    with django_capture_on_commit_callbacks(execute=True):
+        wakeups.wake_coalesced("drain.task")
+    wakeups.woken("drain.task")  # logs, does not raise
+    assert sent == ["drain.task"] * 3

@@ -29,7 +29,7 @@ from django.utils import timezone
 from avitogw.exception_handler import ApiError
 from avitogw.work.backoff import backoff_delay
 from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new
+from avitogw.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new, leases_finish
 from avitogw.work.sweep import Work
 from avitogw.work.wakeups import wake
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
@@ -53,23 +53,32 @@ class PostResult:
     error: str = ""  # empty when n8n answered 2xx
 
 
+def deliveries_create(*, events: list[IncomingEvent], payloads: list[dict], owner: str,
+                      clock: Clock = timezone.now) -> dict[int, Delivery]:
+    """The deliveries of normalized messages (one per event, in one INSERT), leased to `owner` (the
+    drain), who posts them once its transaction commits; by event id. An event whose delivery
+    exists already (it is processed again) gets none: that row keeps its own course. Without
+    N8N_WEBHOOK_URL they are created pending, and kept until the URL is set."""
+    existing = set(Delivery.objects.filter(event_id__in=[p["event_id"] for p in payloads])
+                   .values_list("event_id", flat=True))
+    now = clock()
+    if settings.N8N_WEBHOOK_URL:
+        state = {"status": DeliveryStatus.DELIVERING, "attempts": 1, "last_attempt_at": now, "lease_owner": owner,
+                 "lease_expires": now + LEASE}
+    else:
+        state = {"status": DeliveryStatus.PENDING, "last_error": NO_URL}
+    rows = [Delivery(event_id=payload["event_id"], incoming_event=event, next_attempt_at=now,
+                     body=json.dumps(payload, ensure_ascii=False), **state)
+            for event, payload in zip(events, payloads) if payload["event_id"] not in existing]
+    Delivery.objects.bulk_create(rows)
+    return {row.incoming_event_id: row for row in rows}
+
+
 def delivery_create(*, event: IncomingEvent | None, payload: dict, owner: str,
                     clock: Clock = timezone.now) -> Delivery | None:
-    """The delivery of one normalized message, leased to `owner` (the drain), who posts it once its
-    transaction commits; None when the event's delivery exists already (the event is processed
-    again): that row keeps its own course. Without N8N_WEBHOOK_URL it is created pending, and
-    kept until the URL is set."""
-    if Delivery.objects.filter(event_id=payload["event_id"]).exists():
-        return None
-    now = clock()
-    fields = {"event_id": payload["event_id"], "incoming_event": event, "next_attempt_at": now,
-              "body": json.dumps(payload, ensure_ascii=False)}
-    if settings.N8N_WEBHOOK_URL:
-        fields.update(status=DeliveryStatus.DELIVERING, attempts=1, last_attempt_at=now, lease_owner=owner,
-                      lease_expires=now + LEASE)
-    else:
-        fields.update(status=DeliveryStatus.PENDING, last_error=NO_URL)
-    return Delivery.objects.create(**fields)
+    """One delivery (see `deliveries_create`); None when the event's delivery exists already."""
+    created = deliveries_create(events=[event], payloads=[payload], owner=owner, clock=clock)
+    return next(iter(created.values()), None)
 
 
 def deliveries_post(deliveries: list[Delivery], *, owner: str, client: N8nClient | None = None,
@@ -83,9 +92,17 @@ def deliveries_post(deliveries: list[Delivery], *, owner: str, client: N8nClient
         results = [_post(held[0], client)]
     else:
         results = list(_posters().map(lambda delivery: _post(delivery, client), held))
+    now = clock()
+    delivered: dict[int | None, list[int]] = {}  # by status code: one UPDATE for each
     with transaction.atomic():
         for delivery, result in zip(held, results):
-            _record(delivery, result, owner=owner, now=clock(), rand=rand)
+            if result.error:
+                _failed(delivery, result, owner=owner, now=now, rand=rand)
+            else:
+                delivered.setdefault(result.status_code, []).append(delivery.pk)
+        for status_code, pks in delivered.items():
+            leases_finish(Delivery, pks, owner=owner, status=DeliveryStatus.DELIVERED, delivered_at=now,
+                          last_status_code=status_code, last_error="", updated_at=now)
 
 
 def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock: Clock = timezone.now,
@@ -123,13 +140,9 @@ def _post(delivery: Delivery, client: N8nClient) -> PostResult:
         return PostResult(None, f"N8N_WEBHOOK_SECRET: {exc}")
 
 
-def _record(delivery: Delivery, result: PostResult, *, owner: str, now: datetime,
+def _failed(delivery: Delivery, result: PostResult, *, owner: str, now: datetime,
             rand: Callable[[], float]) -> None:
-    """The attempt's outcome, over `owner`'s lease only (a lost lease records nothing)."""
-    if not result.error:
-        lease_finish(Delivery, delivery.pk, owner=owner, status=DeliveryStatus.DELIVERED, delivered_at=now,
-                     last_status_code=result.status_code, last_error="", updated_at=now)
-        return
+    """A failed attempt's outcome, over `owner`'s lease only (a lost lease records nothing)."""
     logger.warning("Delivery %s attempt %s failed: %s", delivery.event_id, delivery.attempts, result.error)
     common = {"last_error": result.error[:2000], "last_status_code": result.status_code, "updated_at": now}
     if delivery.attempts >= settings.N8N_FORWARD_MAX_ATTEMPTS:

@@ -4,10 +4,11 @@
 and keeps the leases alive with the heartbeat while it works. For each batch it:
 
 1. prepares every event (Avito look-ups, outside any transaction);
-2. stores them all in one transaction: the message rows, the event's outcome (fenced on
-   the lease) and its delivery, created leased to the same claim (one commit per batch,
-   not per event; if one event fails, the batch is stored again one event at a time, and
-   the failure is recorded on that event's row with the engine's backoff);
+2. stores them all in one transaction: the events' outcome (fenced on the lease), their
+   message rows and their deliveries, created leased to the same claim (one commit and a
+   few statements per batch, not per event; if one event fails, the batch is stored again
+   one event at a time, and the failure is recorded on that event's row with the engine's
+   backoff);
 3. posts the batch's deliveries to n8n side by side (webhooks.delivery).
 
 On a backlog the first drain wakes a few more, so every worker process drains beside it.
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from avitogw.work.backoff import backoff_delay
 from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
+from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new, leases_finish
 from avitogw.work.sweep import Work
 from avitogw.work.wakeups import wake, woken
 from webhooks.delivery import deliveries_post
@@ -88,42 +89,53 @@ def _events_claim(*, owner: str, now: datetime, limit: int) -> list[IncomingEven
 
 def _events_run(events: list[IncomingEvent], *, owner: str, clock: Clock, rand: Callable[[], float]) -> list:
     """Prepare and store a leased batch; the deliveries it created, for the drain to post."""
-    prepared: list[tuple[IncomingEvent, Any]] = []
-    for event in events:
-        try:
-            prepared.append((event, EVENT_PROCESSORS[event.event_type].prepare(event)))
-        except Exception as exc:  # noqa: BLE001 (whatever broke, the event must stay on record)
-            _event_failed(event, exc, owner=owner, now=clock(), rand=rand)
+    ready: list[tuple[IncomingEvent, Any]] = []
+    for event_type in dict.fromkeys(event.event_type for event in events):
+        batch = [event for event in events if event.event_type == event_type]
+        for event, work in zip(batch, EVENT_PROCESSORS[event_type].prepare(batch)):
+            if isinstance(work, Exception):
+                _event_failed(event, work, owner=owner, now=clock(), rand=rand)
+            else:
+                ready.append((event, work))
     try:
         with transaction.atomic():
-            return [delivery for event, work in prepared
-                    for delivery in [_event_store(event, work, owner=owner, clock=clock)] if delivery]
-    except Exception:  # noqa: BLE001 (one event broke the batch: store them one by one, to find it)
-        logger.warning("Storing a batch of %s events failed; storing them one at a time", len(prepared))
+            return _events_store(ready, owner=owner, now=clock())
+    except Exception:  # noqa: BLE001 (an event broke the batch, or one was lost: one by one, to find it)
+        logger.warning("Storing a batch of %s events failed; storing them one at a time", len(ready))
     deliveries = []
-    for event, work in prepared:
+    for event, work in ready:
         try:
             with transaction.atomic():
-                delivery = _event_store(event, work, owner=owner, clock=clock)
+                deliveries += _events_store([(event, work)], owner=owner, now=clock())
+        except _LeaseLost:
+            continue  # the sweep took it back: its new holder processes it, this run keeps nothing
         except Exception as exc:  # noqa: BLE001
             _event_failed(event, exc, owner=owner, now=clock(), rand=rand)
-            continue
-        if delivery is not None:
-            deliveries.append(delivery)
     return deliveries
 
 
-def _event_store(event: IncomingEvent, work: Any, *, owner: str, clock: Clock) -> Delivery | None:
-    """In the caller's transaction: the event's outcome and rows, committed together. The outcome
-    comes first, fenced on the lease: an event the sweep took back (its new holder processes it)
-    gets none of this run's rows."""
-    if not lease_finish(IncomingEvent, event.pk, owner=owner, status=EventStatus.PROCESSED, last_error="",
-                        processed_at=clock()):
-        return None
-    processed = EVENT_PROCESSORS[event.event_type].store(event, work, owner)
-    if processed.note:
-        IncomingEvent.objects.filter(pk=event.pk).update(note=processed.note[:255])
-    return processed.delivery
+class _LeaseLost(Exception):
+    """An event of the batch is no longer this claim's."""
+
+
+def _events_store(ready: list[tuple[IncomingEvent, Any]], *, owner: str, now: datetime) -> list[Delivery]:
+    """In the caller's transaction: the events' outcome and their rows, committed together. The
+    outcome comes first, fenced on the lease: if any event was taken back, nothing is kept."""
+    if not ready:
+        return []
+    if leases_finish(IncomingEvent, [event.pk for event, _ in ready], owner=owner, status=EventStatus.PROCESSED,
+                     last_error="", processed_at=now) != len(ready):
+        raise _LeaseLost
+    deliveries = []
+    for event_type in dict.fromkeys(event.event_type for event, _ in ready):
+        batch = [(event, work) for event, work in ready if event.event_type == event_type]
+        processed = EVENT_PROCESSORS[event_type].store([e for e, _ in batch], [w for _, w in batch], owner)
+        for (event, _), outcome in zip(batch, processed):
+            if outcome.note:
+                IncomingEvent.objects.filter(pk=event.pk).update(note=outcome.note[:255])
+            if outcome.delivery is not None:
+                deliveries.append(outcome.delivery)
+    return deliveries
 
 
 def _event_failed(event: IncomingEvent, exc: Exception, *, owner: str, now: datetime,

@@ -181,7 +181,7 @@ def test_a_crash_keeps_the_event_and_its_error_until_attempts_run_out(avito, del
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("webhooks.message_events.message_upsert", broken)
+    monkeypatch.setattr("webhooks.message_events.message_rows_upsert", broken)
     avito.get(chat_url(), json=avito_chat())
     deliver(notification())
     for _ in range(5):
@@ -191,6 +191,31 @@ def test_a_crash_keeps_the_event_and_its_error_until_attempts_run_out(avito, del
     assert (event.status, event.attempts) == (EventStatus.FAILED, 3)  # N8N_FORWARD_MAX_ATTEMPTS
     assert event.last_error == "RuntimeError: disk full"
     assert not Message.objects.exists()  # nothing half-stored
+
+
+def test_one_broken_event_does_not_hold_back_the_rest_of_its_batch(avito, client, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    """The batch is stored in one transaction; when it fails, each event is stored on its own."""
+    from messenger import storage
+
+    def breaks_on_one(messages):
+        if any(message["id"] == "m-bad" for message, _, _ in messages):
+            raise RuntimeError("disk full")
+        return storage.message_rows_upsert(messages)
+
+    monkeypatch.setattr("webhooks.message_events.message_rows_upsert", breaks_on_one)
+    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda *args, **kwargs: None)  # the test drains
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    for message_id in ("m-1", "m-bad", "m-2"):
+        assert post_notification(client, notification(message_id=message_id)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_drain() == 3  # one batch
+
+    statuses = dict(IncomingEvent.objects.values_list("message_id", "status"))
+    assert statuses == {"m-1": EventStatus.PROCESSED, "m-bad": EventStatus.ERROR, "m-2": EventStatus.PROCESSED}
+    assert sorted(body["meta"]["external_message_id"] for body in n8n_bodies(avito)) == ["m-1", "m-2"]
+    assert set(Message.objects.values_list("id", flat=True)) == {"m-1", "m-2"}
 
 
 def test_processing_twice_stores_once_and_delivers_once(avito, deliver, process_when_due):

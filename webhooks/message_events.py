@@ -111,6 +111,11 @@ def _chat_record(chat: Chat, value: Mapping[str, Any], direction: str) -> None:
         Chat.objects.filter(Q(last_message_at__isnull=True) | Q(last_message_at__lte=when), id=chat.id).update(**latest)
 
 
+def _created(value: Mapping[str, Any]) -> float:
+    created = value.get("created")
+    return float(created) if isinstance(created, (int, float)) else 0.0
+
+
 @dataclass
 class MessageWork:
     """What the look-ups of a message event found, for the stored phase."""
@@ -149,14 +154,18 @@ def _prepare(event: IncomingEvent, stored: dict[str, Chat]) -> MessageWork:
 
 def message_events_store(events: list[IncomingEvent], works: list[MessageWork], owner: str) -> list[Processed]:
     """In the batch's transaction: the messages, the chats' latest state, and the deliveries."""
-    chats = {}
-    for event, work in zip(events, works):
+    # Chat rows are locked in one order (by id, then message time) by every drain: two drains'
+    # batches touching the same chats wait for each other instead of deadlocking.
+    pairs = sorted(zip(events, works), key=lambda pair: (pair[0].chat_id, _created(pair[1].message)))
+    chats: dict[str, Chat] = {}
+    for event, work in pairs:
         chats[event.chat_id] = chats.get(event.chat_id) or work.chat or chat_stub(event.chat_id)
     message_rows_upsert([(work.message, event.chat_id, work.account) for event, work in zip(events, works)])
+    for event, work in pairs:
+        _chat_record(chats[event.chat_id], work.message, work.direction)
     payloads = {}
     for event, work in zip(events, works):
         chat = chats[event.chat_id]
-        _chat_record(chat, work.message, work.direction)
         if work.forward:
             message = work.message
             payloads[event.pk] = normalize_message(

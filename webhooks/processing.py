@@ -101,7 +101,7 @@ def _events_run(events: list[IncomingEvent], *, owner: str, clock: Clock, rand: 
         with transaction.atomic():
             return _events_store(ready, owner=owner, now=clock())
     except Exception:  # noqa: BLE001 (an event broke the batch, or one was lost: one by one, to find it)
-        logger.warning("Storing a batch of %s events failed; storing them one at a time", len(ready))
+        logger.warning("Storing a batch of %s events failed; storing them one at a time", len(ready), exc_info=True)
     deliveries = []
     for event, work in ready:
         try:

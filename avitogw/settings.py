@@ -168,6 +168,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "polling_interval": 0.01,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Every task is killed after this long: a task that hangs must not hold its rows for ever (the
+# engine's heartbeat renews a lease as long as its process lives). A drain hands over to a
+# fresh one after DRAIN_SECONDS; bulk sends are queued with a shorter limit of their own.
+CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

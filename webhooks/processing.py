@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -41,23 +42,24 @@ Clock = Callable[[], datetime]
 DRAIN_TASK = "webhooks.tasks.events_drain"
 CLAIM_BATCH = 50  # events per claim, per commit and per round of POSTs
 DRAIN_LIMIT = 2000  # events per drain task before it hands over to a fresh one
+DRAIN_SECONDS = 60.0  # ... or seconds (well inside Celery's time limit)
 DRAIN_FAN_OUT = 4  # drains at most at once on a backlog: about the worker slots of a small deployment
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
 
 
-def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now,
-                 rand: Callable[[], float] = random.random) -> int:
+def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now, rand: Callable[[], float] = random.random,
+                 timer: Callable[[], float] = time.monotonic) -> int:
     """Process due events, oldest first, a leased batch at a time; returns how many it processed.
 
     When it finds a backlog (a full batch) it wakes DRAIN_FAN_OUT - 1 more drains, once, so
     that several worker processes drain side by side; those (fan_out=False) do not fan out
-    again. After DRAIN_LIMIT events it hands over to a new drain, so a long burst does not
-    hold one worker slot for ever.
+    again. After DRAIN_LIMIT events or DRAIN_SECONDS it hands over to a new drain, so a long
+    burst does not hold one worker slot for ever.
     """
     woken(DRAIN_TASK)  # before the first claim: an event committed from now on wakes another drain
-    done = 0
-    while done < DRAIN_LIMIT:
+    done, started = 0, timer()
+    while done < DRAIN_LIMIT and timer() - started < DRAIN_SECONDS:
         owner = lease_owner_new()
         with HEARTBEAT.holding(owner, IncomingEvent, Delivery):
             events = _events_claim(owner=owner, now=clock(), limit=CLAIM_BATCH)

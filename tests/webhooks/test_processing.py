@@ -258,3 +258,22 @@ def test_a_run_that_lost_its_event_meanwhile_keeps_nothing_and_posts_nothing(avi
     assert not Message.objects.filter(id="m-slow").exists()
     assert not Delivery.objects.exists()
     assert not n8n_bodies(avito)
+
+
+def test_a_long_drain_hands_over_to_a_fresh_one(avito, client, monkeypatch, django_capture_on_commit_callbacks):
+    """A drain stops after DRAIN_SECONDS (well inside Celery's time limit) and wakes the next."""
+    from webhooks import processing
+
+    woken = []
+    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda task, *args, **kwargs: woken.append((task, args)))
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    for index in range(3):
+        assert post_notification(client, notification(message_id=f"m-{index}")).status_code == 200
+    woken.clear()
+    monkeypatch.setattr(processing, "CLAIM_BATCH", 1)
+    ticks = iter([0.0, 1.0, processing.DRAIN_SECONDS + 1])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_drain(fan_out=False, timer=lambda: next(ticks)) == 1  # one batch, then time is up
+    assert woken == [("webhooks.tasks.events_drain", (False,))]
+    assert IncomingEvent.objects.filter(status=EventStatus.PENDING).count() == 2

@@ -1,9 +1,9 @@
 """Durable, signed delivery of normalized messages to N8N_WEBHOOK_URL.
 
 A Delivery row exists for every message to deliver. Its first attempt is made by the drain
-that processed the event: `delivery_create` makes the row already leased to the drain's
-claim, and `deliveries_post` POSTs the drain's batch side by side (a small thread pool:
-the POSTs are waits on n8n) and records the outcomes in one transaction. Every later
+that processed the event: `deliveries_create` makes the rows already leased to the drain's
+claim, and `deliveries_post` POSTs them POSTERS at a time side by side (a small thread
+pool: the POSTs are waits on n8n), recording each round's outcomes in one transaction. Every later
 attempt is a task, `delivery_attempt`, which leases one due row. An outcome is recorded
 only over the lease it was made under (avitogw.work.leases): delivered, or pending again
 after the engine's backoff, or failed after N8N_FORWARD_MAX_ATTEMPTS. A row whose worker
@@ -83,19 +83,25 @@ def delivery_create(*, event: IncomingEvent | None, payload: dict, owner: str,
 
 def deliveries_post(deliveries: list[Delivery], *, owner: str, client: N8nClient | None = None,
                     clock: Clock = timezone.now, rand: Callable[[], float] = random.random) -> None:
-    """POST the deliveries `owner` holds, side by side, then record every outcome in one transaction."""
+    """POST the deliveries `owner` holds, POSTERS at a time side by side, recording each round's
+    outcomes in one transaction: a worker that dies leaves at most one round posted and unrecorded
+    (posted again after its lease, with the same webhook-id)."""
     held = [delivery for delivery in deliveries if delivery.status == DeliveryStatus.DELIVERING]
-    if not held:
-        return
     client = client or get_n8n_client()
-    if len(held) == 1:
-        results = [_post(held[0], client)]
-    else:
-        results = list(_posters().map(lambda delivery: _post(delivery, client), held))
-    now = clock()
+    for start in range(0, len(held), POSTERS):
+        round_ = held[start:start + POSTERS]
+        if len(round_) == 1:
+            results = [_post(round_[0], client)]
+        else:
+            results = list(_posters().map(lambda delivery: _post(delivery, client), round_))
+        _outcomes_record(round_, results, owner=owner, now=clock(), rand=rand)
+
+
+def _outcomes_record(deliveries: list[Delivery], results: list[PostResult], *, owner: str, now: datetime,
+                     rand: Callable[[], float]) -> None:
     delivered: dict[int | None, list[int]] = {}  # by status code: one UPDATE for each
     with transaction.atomic():
-        for delivery, result in zip(held, results):
+        for delivery, result in zip(deliveries, results):
             if result.error:
                 _failed(delivery, result, owner=owner, now=now, rand=rand)
             else:

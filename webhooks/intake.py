@@ -79,7 +79,8 @@ def event_receive(*, body: bytes, clock: Callable = timezone.now) -> Receipt:
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
-    event_pk = _event_insert(fields, raw=_without_nul(data), now=clock())
+    raw = _without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
+    event_pk = _event_insert(fields, raw=raw, now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.
         IncomingEvent.objects.filter(message_id=fields["message_id"]).update(repeats=F("repeats") + 1)

@@ -106,7 +106,6 @@ def test_a_broker_that_is_down_does_not_fail_the_caller(monkeypatch, caplog):
 @pytest.fixture
 def redis_cache(settings, redis_url):
     settings.REDIS_URL = redis_url
-    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}
     return settings
 
 
@@ -134,8 +133,6 @@ def test_without_redis_or_when_it_fails_every_wake_up_is_published(settings, mon
         wakeups.wake_coalesced("drain.task")
     assert sent == ["drain.task"] * 2
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": settings.REDIS_URL,
-                                   "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2}}}
     with django_capture_on_commit_callbacks(execute=True):
         wakeups.wake_coalesced("drain.task")
     wakeups.woken("drain.task")  # logs, does not raise

@@ -109,6 +109,7 @@ def redis_cache(settings, redis_url):
     return settings
 
 
+@pytest.mark.redis
 def test_a_drain_is_woken_once_per_burst_and_again_once_it_has_started(redis_cache, monkeypatch,
                                                                         django_capture_on_commit_callbacks):
     sent = []

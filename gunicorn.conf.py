@@ -45,25 +45,11 @@ preload_app = True
 control_socket_disable = True
 
 
-def post_fork(server, worker):
-    """Each worker process wakes the Celery worker from a thread of its own (webhooks.background_wakeups)."""
-    from webhooks.wakeups import wakeups_in_background
-
-    wakeups_in_background()
-
-
 def child_exit(server, worker):
     """In the master, once a worker has gone: prometheus_client's multiprocess mode forgets its live gauges."""
     from avitogw.metrics import metrics_process_dead
 
     metrics_process_dead(worker.pid)
-
-
-def worker_exit(server, worker):
-    """A worker recycled or stopped sends the wake-ups it still holds."""
-    from webhooks.wakeups import wakeups_flush
-
-    wakeups_flush()
 
 
 class RedactingLogger(Logger):

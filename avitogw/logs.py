@@ -40,8 +40,8 @@ PATTERNS = [
     (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), rf"\1{SECRET}@"),
 ]
 # Celery's lines about these tasks are routine (beat every 15-300 s); see QuietRoutine.
-ROUTINE_TASKS = ("webhooks.tasks.webhooks_sweep", "messenger.bulk.tasks.bulk_sweep", "messenger.tasks.token_refresh",
-                 "webhooks-sweep", "bulk-sweep", "avito-token-refresh")
+ROUTINE_TASKS = ("avitogw.work.sweep", "messenger.tasks.token_refresh", "reconcile.tasks.reconcile_tick",
+                 "work-sweep", "avito-token-refresh", "reconcile")
 CELERY_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
 

@@ -102,6 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg sends the values apart from the statement (and prepares a statement used often) instead
+    # of quoting each value, the notification's JSON too, into a new statement: in the webhook's
+    # profile that quoting was an eighth of the request (docs/benchmarks.md, issue 12).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
 # Connections persist across requests. No CONN_HEALTH_CHECKS: it costs a `SELECT 1` round trip on
 # every request, as much as the webhook's own INSERT. A connection the database dropped fails one
 # request instead (a JSON 500, and Django discards it); the webhook retries its INSERT on a new one.
@@ -173,6 +178,10 @@ if CELERY_BROKER_URL.startswith(("sqla+", "sqlalchemy+")):
         "polling_interval": 0.05,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Every task is killed after this long: a task that hangs must not hold its rows for ever (the
+# engine's heartbeat renews a lease as long as its process lives). A drain hands over to a
+# fresh one after DRAIN_SECONDS; bulk sends are queued with a shorter limit of their own.
+CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -187,12 +196,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
-    # Re-queues incoming events and n8n deliveries whose wake-up was lost or whose worker died:
-    # with its 5 s grace (webhooks/sweep.py), a stored event whose wake-up was lost (a broker or
-    # database restart) is picked up within about 10 s. A sweep is a few indexed queries.
-    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": 5.0},
-    # Resumes stalled bulk jobs: lost wake-ups, items orphaned by a killed worker, unsent callbacks.
-    "bulk-sweep": {"task": "messenger.bulk.tasks.bulk_sweep", "schedule": 15.0},
+    # The engine's one sweep (avitogw.work.sweep): takes back the rows of workers that died (their
+    # lease ran out) and re-wakes whatever is due whose wake-up was lost, for every kind of work: a
+    # stored event whose wake-up was lost (a broker or database restart) is picked up within ~10 s.
+    "work-sweep": {"task": "avitogw.work.sweep", "schedule": 5.0},
 }
 if RECONCILE_INTERVAL:
     # Looks for messages whose notification never came; a tick not run within its interval is
@@ -200,7 +207,7 @@ if RECONCILE_INTERVAL:
     CELERY_BEAT_SCHEDULE["reconcile"] = {"task": "reconcile.tasks.reconcile_tick", "schedule": float(RECONCILE_INTERVAL),
                                          "options": {"expires": float(RECONCILE_INTERVAL)}}
 # Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
-CELERY_IMPORTS = ("messenger.bulk.tasks",)
+CELERY_IMPORTS = ("messenger.bulk.tasks", "avitogw.work.tasks")
 # Bulk sends have a queue of their own, which every worker consumes too: a campaign of a
 # thousand messages (ten minutes at Avito's default limit) then takes turns with incoming
 # messages instead of standing in front of their delivery to n8n.

@@ -11,6 +11,8 @@ import uuid
 
 from django.db import models
 
+from avitogw.work.leases import FREE, Leased
+
 
 class ChatType(models.TextChoices):
     U2I = "u2i", "about an item"
@@ -126,7 +128,7 @@ class BulkJobStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-class BulkJob(models.Model):
+class BulkJob(Leased):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=16, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED,
                               db_index=True)
@@ -139,6 +141,7 @@ class BulkJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["lease_owner"], name="bulk_job_leased", condition=~models.Q(lease_owner=FREE))]
 
 
 class BulkItemStatus(models.TextChoices):
@@ -150,7 +153,7 @@ class BulkItemStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-class BulkItem(models.Model):
+class BulkItem(Leased):
     job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="items")
     index = models.PositiveIntegerField()
     chat_id = models.CharField(max_length=128)
@@ -171,3 +174,4 @@ class BulkItem(models.Model):
     class Meta:
         ordering = ["job", "index"]
         constraints = [models.UniqueConstraint(fields=["job", "index"], name="bulk_item_job_index")]
+        indexes = [models.Index(fields=["lease_owner"], name="bulk_item_leased", condition=~models.Q(lease_owner=FREE))]

@@ -10,7 +10,6 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from avitogw.rows import upsert
 from messenger.avito.ids import avito_id_valid
 from messenger.models import Chat, ChatType, Message
 from messenger.normalizer import message_direction, message_text, unix_time
@@ -90,27 +89,27 @@ def message_upsert(message: Mapping[str, Any], *, chat_id: str, account_user_id:
                    chat_stored: bool = False) -> Message:
     """Store one Avito message (a v3 list entry, a send answer or a webhook value); the chat's row
     is made first unless the caller has it (`chat_stored`)."""
-    message_type = message.get("type") or "text"
-    content = message.get("content") or {}
     if not chat_stored:
         chat_stub(chat_id)
-    values = {
-        "id": message["id"],
-        "chat": chat_id,
-        "author_id": _int64(message.get("author_id")),
-        "direction": message_direction(message, account_user_id),
-        "type": message_type,
-        "text": message_text(message_type, content),
-        "content": dict(content),
-        "created": _when(message.get("created")),
-        "is_read": bool(message.get("is_read")),
-        "raw": dict(message),
-        "stored_at": datetime.now(timezone.utc),
-    }
-    # One INSERT ... ON CONFLICT DO UPDATE, its SQL written once (avitogw.rows): a message is
-    # stored for every notification, and the ORM's bulk_create compiled it anew each time.
-    upsert(Message, values, update=MESSAGE_FIELDS)
-    return Message(**{("chat_id" if name == "chat" else name): value for name, value in values.items()})
+    [row] = message_rows_upsert([(message, chat_id, account_user_id)])
+    return row
+
+
+def message_rows_upsert(messages: list[tuple[Mapping[str, Any], str, int]]) -> list[Message]:
+    """Store (message, chat id, account) triples whose chats are stored, with one INSERT ... ON CONFLICT
+    DO UPDATE: a later copy of a message overwrites the first."""
+    now = datetime.now(timezone.utc)
+    rows = []
+    for message, chat_id, account_user_id in messages:
+        message_type = message.get("type") or "text"
+        content = message.get("content") or {}
+        rows.append(Message(
+            id=message["id"], chat_id=chat_id, author_id=_int64(message.get("author_id")),
+            direction=message_direction(message, account_user_id), type=message_type,
+            text=message_text(message_type, content), content=dict(content), created=_when(message.get("created")),
+            is_read=bool(message.get("is_read")), raw=dict(message), stored_at=now))
+    Message.objects.bulk_create(rows, update_conflicts=True, unique_fields=["id"], update_fields=MESSAGE_FIELDS)
+    return rows
 
 
 def messages_upsert(messages, *, chat_id: str, account_user_id: int) -> None:

@@ -2,7 +2,7 @@
 
 Every test runs with Avito credentials for a fake account, no Redis (unless a test asks
 for it), no retry pauses, and a fresh Avito client, so no test leaks a token, a Session,
-a limiter or a remembered chat into the next. `avito` mocks Avito's API at the one HTTP seam (`responses`) with
+or a limiter into the next. `avito` mocks Avito's API at the one HTTP seam (`responses`) with
 the token endpoint already answering.
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ from django.db import close_old_connections
 from django.core.cache import cache
 
 from messenger.avito import reset_client
-from webhooks.recent_chats import RECENT_CHATS
 
 AVITO = "https://api.avito.ru"
 USER_ID = 1234567
@@ -41,7 +40,6 @@ def gateway_settings(settings):
     settings.API_RATE_LIMIT = "600/m"
     settings.RECONCILE_INTERVAL = 0  # /health then says "disabled"; the reconcile tests turn it on
     cache.clear()  # the API rate limit counts in the cache: no test inherits another's calls
-    RECENT_CHATS.clear()  # nor a chat another test's worker remembered
     reset_client()
     yield settings
     reset_client()

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from avitogw.errors import GatewayError
 from webhooks.delivery import delivery_replay
 from webhooks.models import Delivery, IncomingEvent
-from webhooks.services import event_reprocess
+from webhooks.processing import event_reprocess
 
 
 def _short(text: str, size: int = 80) -> str:

@@ -1,79 +1,120 @@
 """Durable, signed delivery of normalized messages to N8N_WEBHOOK_URL.
 
-A Delivery row exists for every message to deliver. Its first attempt is made by the worker
-that processed the event, straight after (`delivery_create` makes the row already claimed,
-`delivery_post_new` posts it). Every later one is a task: `delivery_attempt` takes a due row
-with a conditional UPDATE (pending -> delivering, attempts + 1), POSTs it through the n8n
-client with Standard Webhooks headers, and records the outcome: delivered, or pending again
-after an exponential backoff with jitter, or failed after N8N_FORWARD_MAX_ATTEMPTS.
-The attempt number fences the outcome: a worker that lost its row to the sweep (it took
-too long) cannot overwrite what the next worker recorded.
+A Delivery row exists for every message to deliver. Its first attempt is made by the drain
+that processed the event: `deliveries_create` makes the rows already leased to the drain's
+claim, and `deliveries_post` POSTs them POSTERS at a time side by side (a small thread
+pool: the POSTs are waits on n8n), recording each round's outcomes in one transaction. Every later
+attempt is a task, `delivery_attempt`, which leases one due row. An outcome is recorded
+only over the lease it was made under (avitogw.work.leases): delivered, or pending again
+after the engine's backoff, or failed after N8N_FORWARD_MAX_ATTEMPTS. A row whose worker
+died is taken back by the sweep when its lease runs out and posted again with the same
+webhook-id: at least once, and n8n can deduplicate.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from avitogw.errors import Conflict, NotFound
 from avitogw.logs import log_context
 from avitogw.metrics import n8n_delivery_counted
-from avitogw.rows import insert_new, update_held
-from webhooks.backoff import backoff_delay
+from avitogw.work.backoff import backoff_delay
+from avitogw.work.heartbeat import HEARTBEAT
+from avitogw.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new, leases_finish
+from avitogw.work.sweep import Work
+from avitogw.work.wakeups import wake
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
-from webhooks.n8n_client import N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT, N8nClient, N8nError, get_n8n_client
+from webhooks.n8n_client import N8nClient, N8nError, get_n8n_client
 from webhooks.signing import SigningSecretInvalid, signed_headers
 from webhooks.voice_refresh import delivery_voice_refresh
-from webhooks.wakeups import delivery_attempt_wakeup
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-# A worker holds a row this long: one POST's connect and read timeouts, and a margin. (A read
-# that trickles on past it may end in a second POST, with the same webhook-id: at-least-once.)
-DELIVERY_LEASE = timedelta(seconds=N8N_CONNECT_TIMEOUT + N8N_READ_TIMEOUT + 5)
+DELIVERY_TASK = "webhooks.tasks.delivery_attempt"
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 NO_URL = "N8N_WEBHOOK_URL is not set: kept until it is."
-NEVER_ATTEMPTED = {"last_status_code": "NULL", "delivered_at": "NULL"}  # a new row's, as SQL
+LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
+POSTERS = 8  # POSTs in flight at once per process: n8n answers in milliseconds, the rest is waiting
 
 
-def delivery_create(*, event: IncomingEvent | None, payload: dict, clock: Clock = timezone.now) -> Delivery | None:
-    """The delivery of one normalized message, created claimed by its creator, who posts it once
-    its transaction commits (`delivery_post_new`); None when the event's delivery exists already
-    (the event is processed again): that row keeps its own course.
+@dataclass(frozen=True)
+class PostResult:
+    status_code: int | None
+    error: str = ""  # empty when n8n answered 2xx
 
-    Created claimed, so no other worker takes it while it waits for the commit and the POST;
-    if the creator dies first, the sweep takes it back when the lease runs out. Without
-    N8N_WEBHOOK_URL it is created pending, and kept until the URL is set.
-    """
+
+def deliveries_create(*, events: list[IncomingEvent], payloads: list[dict], owner: str,
+                      clock: Clock = timezone.now) -> dict[int, Delivery]:
+    """The deliveries of normalized messages (one per event, in one INSERT), leased to `owner` (the
+    drain), who posts them once its transaction commits; by event id. An event whose delivery
+    exists already (it is processed again) gets none: that row keeps its own course. Without
+    N8N_WEBHOOK_URL they are created pending, and kept until the URL is set."""
+    existing = set(Delivery.objects.filter(event_id__in=[p["event_id"] for p in payloads])
+                   .values_list("event_id", flat=True))
     now = clock()
-    values = {"event_id": payload["event_id"], "incoming_event": event.pk if event else None,
-              "body": json.dumps(payload, ensure_ascii=False), "next_attempt_at": now, "created_at": now,
-              "updated_at": now}
     if settings.N8N_WEBHOOK_URL:
-        values.update(status=DeliveryStatus.DELIVERING, attempts=1, claimed_until=now + DELIVERY_LEASE,
-                      last_attempt_at=now, last_error="")
+        state = {"status": DeliveryStatus.DELIVERING, "attempts": 1, "last_attempt_at": now, "lease_owner": owner,
+                 "lease_expires": now + LEASE}
     else:
-        values.update(status=DeliveryStatus.PENDING, attempts=0, claimed_until=None, last_attempt_at=None,
-                      last_error=NO_URL)
-    pk = insert_new(Delivery, values, key="event_id", constants=NEVER_ATTEMPTED)
-    if pk is None:
-        return None
-    return Delivery(pk=pk, incoming_event=event, **{k: v for k, v in values.items() if k != "incoming_event"})
+        state = {"status": DeliveryStatus.PENDING, "last_error": NO_URL}
+    rows = [Delivery(event_id=payload["event_id"], incoming_event=event, next_attempt_at=now,
+                     body=json.dumps(payload, ensure_ascii=False), **state)
+            for event, payload in zip(events, payloads) if payload["event_id"] not in existing]
+    Delivery.objects.bulk_create(rows)
+    return {row.incoming_event_id: row for row in rows}
 
 
-def delivery_post_new(delivery: Delivery, *, client: N8nClient | None = None, clock: Clock = timezone.now,
-                      rand: Callable[[], float] = random.random) -> None:
-    """The first attempt of a delivery `delivery_create` made, after its commit."""
-    if delivery.status == DeliveryStatus.DELIVERING:
-        _post(delivery, client=client, clock=clock, rand=rand)
+def delivery_create(*, event: IncomingEvent | None, payload: dict, owner: str,
+                    clock: Clock = timezone.now) -> Delivery | None:
+    """One delivery (see `deliveries_create`); None when the event's delivery exists already."""
+    created = deliveries_create(events=[event], payloads=[payload], owner=owner, clock=clock)
+    return next(iter(created.values()), None)
+
+
+def deliveries_post(deliveries: list[Delivery], *, owner: str, client: N8nClient | None = None,
+                    clock: Clock = timezone.now, rand: Callable[[], float] = random.random) -> None:
+    """POST the deliveries `owner` holds, POSTERS at a time side by side, recording each round's
+    outcomes in one transaction: a worker that dies leaves at most one round posted and unrecorded
+    (posted again after its lease, with the same webhook-id)."""
+    held = [delivery for delivery in deliveries if delivery.status == DeliveryStatus.DELIVERING]
+    client = client or get_n8n_client()
+    for start in range(0, len(held), POSTERS):
+        round_ = held[start:start + POSTERS]
+        if len(round_) == 1:
+            results = [_post(round_[0], client)]
+        else:
+            results = list(_posters().map(lambda delivery: _post(delivery, client), round_))
+        _outcomes_record(round_, results, owner=owner, now=clock(), rand=rand)
+
+
+def _outcomes_record(deliveries: list[Delivery], results: list[PostResult], *, owner: str, now: datetime,
+                     rand: Callable[[], float]) -> None:
+    delivered: dict[int | None, list[int]] = {}  # by status code: one UPDATE for each
+    with transaction.atomic():
+        for delivery, result in zip(deliveries, results):
+            if result.error:
+                _failed(delivery, result, owner=owner, now=now, rand=rand)
+            else:
+                delivered.setdefault(result.status_code, []).append(delivery.pk)
+        for status_code, pks in delivered.items():
+            leases_finish(Delivery, pks, owner=owner, status=DeliveryStatus.DELIVERED, delivered_at=now,
+                          last_status_code=status_code, last_error="", updated_at=now)
+    for delivery, result in zip(deliveries, results):
+        if not result.error:
+            n8n_delivery_counted("delivered", attempt=delivery.attempts,
+                                 lag_seconds=(now - _received_at(delivery)).total_seconds())
 
 
 def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock: Clock = timezone.now,
@@ -85,43 +126,37 @@ def delivery_attempt(*, delivery_pk: int, client: N8nClient | None = None, clock
     now = clock()
     # Before the claim: a call to Avito must not eat into the lease of the POST.
     delivery_voice_refresh(delivery_pk=delivery_pk, now=now)
-    claimed = Delivery.objects.filter(
-        pk=delivery_pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
-    ).update(status=DeliveryStatus.DELIVERING, attempts=F("attempts") + 1, claimed_until=now + DELIVERY_LEASE,
-             last_attempt_at=now, updated_at=now)
-    if not claimed:
+    owner = lease_owner_new()
+    due = Delivery.objects.filter(pk=delivery_pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    if not lease_claim(due, owner=owner, now=now, status=DeliveryStatus.DELIVERING, attempts=F("attempts") + 1,
+                       last_attempt_at=now, updated_at=now):
         return None
     # With the event's arrival, for the delivery lag (avitogw_n8n_delivery_lag_seconds).
     delivery = Delivery.objects.annotate(received_at=F("incoming_event__received_at")).get(pk=delivery_pk)
-    _post(delivery, client=client, clock=clock, rand=rand)
+    with HEARTBEAT.holding(owner, Delivery):
+        deliveries_post([delivery], owner=owner, client=client, clock=clock, rand=rand)
     delivery.refresh_from_db()
     return delivery
 
 
-def _post(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: Callable[[], float]) -> None:
-    """POST a delivery this worker holds, with its event id (= webhook-id) on every log line meanwhile."""
+def _post(delivery: Delivery, client: N8nClient) -> PostResult:
+    """One signed POST (in a poster thread: no database here), with its event id (= webhook-id) on
+    every log line meanwhile."""
     with log_context(event_id=delivery.event_id):
-        _post_logged(delivery, client=client, clock=clock, rand=rand)
+        return _post_signed(delivery, client)
 
 
-def _post_logged(delivery: Delivery, *, client: N8nClient | None, clock: Clock, rand: Callable[[], float]) -> None:
-    """POST a delivery this worker holds, and record the outcome on its row."""
+def _post_signed(delivery: Delivery, client: N8nClient) -> PostResult:
     body = delivery.body.encode("utf-8")
     try:
         # The timestamp is this attempt's; the id stays the event's, so n8n can deduplicate.
         headers = signed_headers(msg_id=delivery.event_id, payload=body,
                                  secret=settings.N8N_WEBHOOK_SECRET or None, timestamp=delivery.last_attempt_at)
-        status_code = (client or get_n8n_client()).post(settings.N8N_WEBHOOK_URL, body=body, headers=headers)
+        return PostResult(client.post(settings.N8N_WEBHOOK_URL, body=body, headers=headers))
     except N8nError as exc:
-        _attempt_failed(delivery, exc.message, exc.status_code, clock(), rand)
+        return PostResult(exc.status_code, exc.message)
     except SigningSecretInvalid as exc:
-        _attempt_failed(delivery, f"N8N_WEBHOOK_SECRET: {exc}", None, clock(), rand)
-    else:
-        done = clock()
-        if _attempt_finish(delivery, status=DeliveryStatus.DELIVERED, delivered_at=done,
-                           last_status_code=status_code, last_error="", updated_at=done):
-            n8n_delivery_counted("delivered", attempt=delivery.attempts,
-                                 lag_seconds=(done - _received_at(delivery)).total_seconds())
+        return PostResult(None, f"N8N_WEBHOOK_SECRET: {exc}")
 
 
 def _received_at(delivery: Delivery) -> datetime:
@@ -133,26 +168,32 @@ def _received_at(delivery: Delivery) -> datetime:
     return received or delivery.created_at
 
 
-def _attempt_finish(delivery: Delivery, **changes) -> int:
-    """Record the attempt's outcome if this worker still holds the delivery (the attempt number is the fence)."""
-    return update_held(Delivery, delivery.pk, held={"status": DeliveryStatus.DELIVERING, "attempts": delivery.attempts},
-                       changes={"claimed_until": None, **changes})
-
-
-def _attempt_failed(delivery: Delivery, error: str, status_code: int | None, now: datetime,
-                    rand: Callable[[], float]) -> None:
-    logger.warning("Delivery %s attempt %s failed: %s", delivery.event_id, delivery.attempts, error)
-    common = {"last_error": error[:2000], "last_status_code": status_code, "updated_at": now}
+def _failed(delivery: Delivery, result: PostResult, *, owner: str, now: datetime,
+            rand: Callable[[], float]) -> None:
+    """A failed attempt's outcome, over `owner`'s lease only (a lost lease records nothing)."""
+    logger.warning("Delivery %s attempt %s failed: %s", delivery.event_id, delivery.attempts, result.error)
+    common = {"last_error": result.error[:2000], "last_status_code": result.status_code, "updated_at": now}
     if delivery.attempts >= settings.N8N_FORWARD_MAX_ATTEMPTS:
-        if _attempt_finish(delivery, status=DeliveryStatus.FAILED, **common):
+        if lease_finish(Delivery, delivery.pk, owner=owner, status=DeliveryStatus.FAILED, **common):
             n8n_delivery_counted("failed")
         return
     n8n_delivery_counted("retry")
     delay = backoff_delay(attempt=delivery.attempts, base=settings.N8N_FORWARD_BACKOFF_BASE,
                           cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
-    if _attempt_finish(delivery, status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay),
-                       **common) and delay <= SHORT_RETRY:
-        transaction.on_commit(lambda: delivery_attempt_wakeup(delivery.pk, countdown=delay))
+    if lease_finish(Delivery, delivery.pk, owner=owner, status=DeliveryStatus.PENDING,
+                    next_attempt_at=now + timedelta(seconds=delay), **common) and delay <= SHORT_RETRY:
+        wake(DELIVERY_TASK, delivery.pk, countdown=delay)
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _posters() -> ThreadPoolExecutor:
+    """This process's poster threads (new after a fork: threads do not survive one)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(POSTERS, thread_name_prefix="avitogw-n8n"))
+    return _pool[1]
 
 
 def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Delivery:
@@ -160,11 +201,27 @@ def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Deliver
     now = clock()
     with transaction.atomic():
         replayed = Delivery.objects.filter(pk=delivery_pk).exclude(status=DeliveryStatus.DELIVERING).update(
-            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, claimed_until=None, updated_at=now)
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
         if not replayed:
             if Delivery.objects.filter(pk=delivery_pk).exists():
                 raise Conflict("This delivery is being posted right now; replay it once the attempt is over.",
                                code="delivery_in_progress")
             raise NotFound(f"No delivery with id {delivery_pk}.")
-        transaction.on_commit(lambda: delivery_attempt_wakeup(delivery_pk))
+        wake(DELIVERY_TASK, delivery_pk)
     return Delivery.objects.get(pk=delivery_pk)
+
+
+def _deliveries_due(now: datetime):
+    if not settings.N8N_WEBHOOK_URL:  # without it, deliveries wait (untouched) until it is set
+        return Delivery.objects.none()
+    return Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, lease_owner=FREE)
+
+
+def _deliveries_taken_back(now: datetime) -> list:
+    lost = {"last_error": LOST_WORKER, "updated_at": now}
+    return [(Q(attempts__gte=settings.N8N_FORWARD_MAX_ATTEMPTS), {"status": DeliveryStatus.FAILED, **lost}),
+            (Q(), {"status": DeliveryStatus.PENDING, "next_attempt_at": now, **lost})]
+
+
+DELIVERIES = Work(name="deliveries", model=Delivery, task=DELIVERY_TASK, due=_deliveries_due,
+                  taken_back=_deliveries_taken_back)

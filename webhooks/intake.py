@@ -1,37 +1,35 @@
-"""The webhook's side of an incoming notification: parse it, store it raw, ring the worker.
+"""The webhook's side of an incoming notification: parse it, store it raw, wake the drain.
 
-`event_receive` runs inside Avito's 2-second budget and on the gateway's hottest path, so
-it does the least that keeps a message safe: parse, classify, one INSERT unless the
-message id is stored already (avitogw.rows: a repeat is dropped by the database,
-concurrent copies included), then a wake-up after commit (webhooks.doorbell: one per
-burst). Processing happens later, in the worker (webhooks.services). A message whose ids or
-values could not be used safely (webhooks.notification_checks) is stored `unprocessable`
-and never woken.
+`event_receive` runs inside Avito's 2-second budget, so it does the least that keeps a
+message safe: parse, classify, one INSERT (a repeat of a message id is dropped by the
+database's unique constraint, ON CONFLICT DO NOTHING, concurrent copies included, and
+counted), then, after the commit, a wake-up of the worker's drain by task name, one per
+burst (avitogw.work.wakeups). Processing happens later, in the worker (webhooks.processing).
+A message whose ids or values could not be used safely (webhooks.notification_checks) is
+stored `unprocessable` and never woken. A database that restarts under the INSERT is
+retried on a new connection within the budget.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
 from avitogw.errors import DependencyUnavailable
-from avitogw.rows import JsonText, insert_new
-from webhooks.message_events import MESSAGE_PROCESSOR
+from avitogw.work.wakeups import wake_coalesced
+from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import EventSource, EventStatus, IncomingEvent
 from webhooks.notification_checks import NotificationInvalid, json_loads_storable, message_problem
-from webhooks.processors import EventProcessor
-from webhooks.wakeups import event_stored_wakeup
 
 logger = logging.getLogger(__name__)
 
-# Processors by Avito's payload.type; Avito documents only "message". Any other type is
-# acknowledged and stored as ignored, so staff can see what Avito started sending.
-EVENT_PROCESSORS: dict[str, EventProcessor] = {"message": MESSAGE_PROCESSOR}
+DRAIN_TASK = "webhooks.tasks.events_drain"
 ID_MAX = 128
 STORE_BUDGET = 1.5  # seconds the INSERT may be retried: Avito gives up on the webhook after 2 s
 RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the database restarts
@@ -90,30 +88,16 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
-    event_pk = _event_insert({**fields, "source": source}, raw=_raw_json(body, data), now=clock())
+    raw = _without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
+    event_pk = _event_insert({**fields, "source": source}, raw=raw, now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.
         IncomingEvent.objects.filter(message_id=fields["message_id"]).update(repeats=F("repeats") + 1)
         return Receipt("duplicate")
     if fields["status"] != EventStatus.PENDING:
         return Receipt("ignored", event_pk)
-    transaction.on_commit(lambda: event_stored_wakeup(event_pk))
+    wake_coalesced(DRAIN_TASK)
     return Receipt("stored", event_pk)
-
-
-# What the INSERT writes besides the notification's own fields: the model's defaults, as SQL.
-DEFAULTS = {"attempts": "0", "repeats": "0", "last_error": "''", "claimed_until": "NULL", "processed_at": "NULL"}
-
-
-def _raw_json(body: bytes, data: dict) -> Any:
-    """The notification as stored: Avito's own JSON text as it came (no second serialization on the
-    hot path), unless it holds a NUL, which PostgreSQL's jsonb refuses (it can only come escaped)."""
-    if b"\\u0000" in body:
-        return _without_nul(data)
-    try:
-        return JsonText(body.decode("utf-8-sig"))  # -sig: without a byte-order mark, which json accepts
-    except UnicodeDecodeError:  # JSON in UTF-16 or -32: valid, rare; stored as parsed
-        return data
 
 
 def _event_insert(fields: dict[str, Any], *, raw: Any, now, monotonic: Callable[[], float] = time.monotonic,
@@ -126,11 +110,10 @@ def _event_insert(fields: dict[str, Any], *, raw: Any, now, monotonic: Callable[
     Avito waits 2 s for the answer and never sends the notification again. The INSERT is
     idempotent. Past the budget the notification is logged with its ids and refused with 503.
     """
-    values = {**fields, "raw": raw, "next_attempt_at": now, "received_at": now}
     deadline = monotonic() + STORE_BUDGET
     while True:
         try:
-            return insert_new(IncomingEvent, values, key="message_id", constants=DEFAULTS)
+            return _insert(fields, raw=raw, now=now)
         except (OperationalError, InterfaceError) as exc:
             if connection.in_atomic_block:
                 raise
@@ -145,3 +128,30 @@ def _event_insert(fields: dict[str, Any], *, raw: Any, now, monotonic: Callable[
             logger.warning("The database connection failed (%s); storing the notification on a new one",
                            exc.__class__.__name__)
             sleep(RETRY_PAUSE)
+
+
+# A new row's columns besides the notification's own (every column is named: none has a database default).
+NEW_ROW = {"attempts": 0, "repeats": 0, "last_error": "", "lease_owner": "", "lease_expires": None,
+           "processed_at": None}
+
+
+def _insert(fields: dict[str, Any], *, raw: Any, now) -> int | None:
+    """`INSERT ... ON CONFLICT (message_id) DO NOTHING RETURNING id`: the new row's id, or None for a
+    repeat, with no exception (so no savepoint inside a caller's transaction). The one statement the
+    gateway writes itself: the ORM's `create` compiled it anew for every notification, which took the
+    webhook below 0.4 of the bare view's throughput (docs/benchmarks.md, issue 12)."""
+    values = {**fields, "raw": raw, "next_attempt_at": now, "received_at": now, **NEW_ROW}
+    meta = IncomingEvent._meta
+    params = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor, tuple(values)), params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_sql(vendor: str, names: tuple[str, ...]) -> str:
+    meta, quote = IncomingEvent._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON CONFLICT ({quote(meta.get_field('message_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}")

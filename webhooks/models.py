@@ -3,12 +3,15 @@
 An IncomingEvent is stored before Avito gets its 200, unique on Avito's message id, so a
 repeated notification is dropped by the database itself. A Delivery is one normalized
 message on its way to N8N_WEBHOOK_URL, unique on its event id, with every attempt recorded.
-Workers take a row by a conditional UPDATE on its status; `claimed_until` lets the sweep
-take back a row whose worker died. Celery messages only wake workers up.
+Both are work for the engine (avitogw.work): a worker claims a row with a lease, its
+heartbeat renews the lease, and the sweep takes back a row whose worker died. Celery
+messages only wake workers up.
 """
 from __future__ import annotations
 
 from django.db import models
+
+from avitogw.work.leases import FREE, Leased
 
 
 class EventStatus(models.TextChoices):
@@ -26,7 +29,7 @@ class EventSource(models.TextChoices):
     POLL = "poll", "found by reconciliation (its notification never came)"
 
 
-class IncomingEvent(models.Model):
+class IncomingEvent(Leased):
     avito_event_id = models.CharField(max_length=128, blank=True, help_text="the notification's own `id`")
     event_type = models.CharField(max_length=64, blank=True, help_text="payload.type")
     message_id = models.CharField(max_length=128, null=True, blank=True,
@@ -38,7 +41,6 @@ class IncomingEvent(models.Model):
     status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
-    claimed_until = models.DateTimeField(null=True, blank=True)
     repeats = models.PositiveIntegerField(default=0, help_text="how many times Avito sent it again")
     note = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
@@ -55,7 +57,7 @@ class IncomingEvent(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="incoming_event_due",
                          condition=models.Q(status__in=[EventStatus.PENDING, EventStatus.ERROR])),
-            models.Index(fields=["claimed_until"], name="incoming_event_held", condition=models.Q(status=EventStatus.PROCESSING)),
+            models.Index(fields=["lease_owner"], name="incoming_event_leased", condition=~models.Q(lease_owner=FREE)),
             models.Index(fields=["chat_id"], name="incoming_event_chat"),
             models.Index(fields=["received_at"], name="incoming_event_received"),
         ]
@@ -71,7 +73,7 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "every attempt failed"
 
 
-class Delivery(models.Model):
+class Delivery(Leased):
     incoming_event = models.ForeignKey(IncomingEvent, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="deliveries")
     event_id = models.CharField(max_length=160, help_text="webhook-id: the same on every retry")
@@ -79,7 +81,6 @@ class Delivery(models.Model):
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
-    claimed_until = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -94,7 +95,7 @@ class Delivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["event_id"], name="delivery_event_id")]
         indexes = [
             models.Index(fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status=DeliveryStatus.PENDING)),
-            models.Index(fields=["claimed_until"], name="delivery_held", condition=models.Q(status=DeliveryStatus.DELIVERING)),
+            models.Index(fields=["lease_owner"], name="delivery_leased", condition=~models.Q(lease_owner=FREE)),
             models.Index(fields=["created_at"], name="delivery_created"),
         ]
 

@@ -1,9 +1,12 @@
-"""What processing an event type means, in two phases, and what it produced.
+"""What processing an event type means, in two phases, for a batch of events, and what it produced.
 
 `prepare` runs outside any transaction: it may call Avito (a SQLite write lock or an open
-PostgreSQL transaction must never wait on the network). `store` runs inside the
-transaction that also marks the event processed, so the rows it writes and the event's
-outcome are committed together, with one commit (webhooks.services).
+PostgreSQL transaction must never wait on the network); it returns one result per event,
+an exception for an event it could not prepare. `store` runs inside the transaction that
+also marks the events processed, so the rows it writes and the events' outcome are
+committed together (webhooks.processing); it is given the drain's lease owner, to whom
+the deliveries it creates are leased. Both take a batch, so that a batch costs a few
+statements rather than a few per event.
 """
 from __future__ import annotations
 
@@ -22,5 +25,5 @@ class Processed:
 
 @dataclass(frozen=True)
 class EventProcessor:
-    prepare: Callable[[IncomingEvent], Any]
-    store: Callable[[IncomingEvent, Any], Processed]
+    prepare: Callable[[list[IncomingEvent]], list[Any]]
+    store: Callable[[list[IncomingEvent], list[Any], str], list[Processed]]

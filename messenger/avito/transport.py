@@ -27,6 +27,7 @@ from urllib3.exceptions import NewConnectionError
 
 from avitogw.errors import OutcomeUnknown
 from avitogw.metrics import avito_call_metered, avito_wait_metered
+from avitogw.work.backoff import backoff_delay
 from messenger.avito import errors
 from messenger.avito.answers import avito_json
 from messenger.avito.rate_limiter import RateLimiter
@@ -105,14 +106,15 @@ class AvitoTransport:
         self.settle_window = timeout if settle_window is None else settle_window
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        """Pause before retry `attempt + 1`: Avito's Retry-After when given, else base * 2^attempt ± 50%.
+        """Pause before retry `attempt + 1`: Avito's Retry-After when given, else the engine's one
+        backoff policy (avitogw.work.backoff: between base * 2^attempt and twice that).
 
         Exponential pauses stop growing at one call's timeout; a longer Retry-After makes the
         caller give up (with Avito's Retry-After) rather than hold a request that long.
         """
         if retry_after is not None:
             return retry_after + self.jitter() * 0.1  # a little spread so processes do not return together
-        return min(self.backoff_base * 2.0 ** min(attempt, 60) * (0.5 + self.jitter()), self.timeout)
+        return backoff_delay(attempt=attempt + 1, base=self.backoff_base, cap=self.timeout, rand=self.jitter)
 
     def request(self, method: str, path: str, *, auth: bool = True, limited: bool = True,
                 idempotent: bool = True, verify: Callable[[], Any] | None = None, **kwargs) -> Any:

@@ -1,28 +1,49 @@
 """Bulk jobs as a whole: create one, cancel one, notice when one has ended, report its end once.
 
-A job and its items are written in one transaction, and the workers are woken only after
-it commits. A job ends when no item is `pending`, `sending` or `unknown`; the conditional UPDATE
-that stamps `finished_at` happens once, so the summary callback is claimed once too.
+A job and its items are written in one transaction, and the workers are woken (by task
+name) only after it commits. A job ends when no item is `pending`, `sending` or `unknown`;
+the conditional UPDATE that stamps `finished_at` happens once, and the summary callback is
+then posted by whoever leases the job's callback (avitogw.work).
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Iterable
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from avitogw.errors import Conflict, InvalidInput
 from avitogw.logs import log_context_add
 from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url
-from messenger.bulk import callback_client, wakeups
+from avitogw.work.heartbeat import HEARTBEAT
+from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
+from avitogw.work.sweep import Work
+from avitogw.work.wakeups import wake
+from messenger.bulk import callback_client
 from messenger.bulk.selectors import bulk_job_get, bulk_job_progress
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 
 UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
+SEND_TASK = "messenger.bulk.tasks.bulk_item_send"
+CALLBACK_TASK = "messenger.bulk.tasks.bulk_job_callback"
+BATCH = 500  # jobs the sweep's chore looks at per pass
+
+
+def send_time_limit() -> float:
+    """Seconds one item's send may run before Celery kills it (rate-limit waits, retries, verification)."""
+    return max(10.0, 4 * (settings.MAX_RETRIES + 1) * settings.CONNECTION_TIMEOUT)
+
+
+def bulk_items_wake(item_ids: Iterable[int], *, countdown: float = 0) -> None:
+    """Wake a sender for each item once the caller's transaction commits."""
+    for item_id in item_ids:
+        wake(SEND_TASK, item_id, countdown=countdown or None, time_limit=send_time_limit())
 
 
 def callback_policy() -> UrlPolicy:
@@ -53,7 +74,7 @@ def bulk_job_create(*, items: list[dict], callback_url: str = "") -> BulkJob:
             for index, item in enumerate(items)
         ])
         item_ids = list(job.items.order_by("index").values_list("id", flat=True))
-        transaction.on_commit(lambda: wakeups.wake_senders(item_ids))
+        bulk_items_wake(item_ids)
     return job
 
 
@@ -85,19 +106,46 @@ def bulk_job_finish_if_done(*, job_id: UUID, now: datetime | None = None) -> boo
     ended = BulkJob.objects.filter(id=job_id, finished_at__isnull=True, status=job.status).update(
         status=final, finished_at=now, updated_at=now, callback_status="pending" if job.callback_url else "")
     if ended and job.callback_url:
-        transaction.on_commit(lambda: wakeups.wake_callback(job_id))
+        wake(CALLBACK_TASK, str(job_id))
     return bool(ended)
 
 
-def bulk_job_callback(*, job_id: UUID) -> str | None:
-    """POST the ended job's summary to its callback_url, once, signed like deliveries to n8n."""
+def bulk_job_callback(*, job_id: UUID, clock=timezone.now) -> str | None:
+    """POST the ended job's summary to its callback_url, signed like deliveries to n8n; the worker
+    that leases the callback posts it (a worker that dies meanwhile: the sweep hands it on)."""
     log_context_add(job_id=job_id)
-    if BulkJob.objects.filter(id=job_id, callback_status="pending").update(callback_status="sending") != 1:
+    owner = lease_owner_new()
+    if lease_claim(BulkJob.objects.filter(id=job_id, callback_status="pending"), owner=owner, now=clock(),
+                   callback_status="sending") != 1:
         return None  # not ended, no callback, or another worker has it
-    summary = bulk_job_progress(job_id=job_id)
-    body = json.dumps({"event": "bulk_job.finished", **summary}, ensure_ascii=False).encode()
-    outcome = callback_client.post_summary(
-        url=BulkJob.objects.values_list("callback_url", flat=True).get(id=job_id), body=body,
-        msg_id=f"bulk_{job_id}", secret=settings.N8N_WEBHOOK_SECRET, policy=callback_policy())
-    BulkJob.objects.filter(id=job_id).update(callback_status=outcome[:255])
+    with HEARTBEAT.holding(owner, BulkJob):
+        summary = bulk_job_progress(job_id=job_id)
+        body = json.dumps({"event": "bulk_job.finished", **summary}, ensure_ascii=False).encode()
+        outcome = callback_client.post_summary(
+            url=BulkJob.objects.values_list("callback_url", flat=True).get(id=job_id), body=body,
+            msg_id=f"bulk_{job_id}", secret=settings.N8N_WEBHOOK_SECRET, policy=callback_policy())
+        lease_finish(BulkJob, job_id, owner=owner, callback_status=outcome[:255])
     return outcome
+
+
+def bulk_jobs_tidy(now) -> int:
+    """The sweep's chore: pending items of cancelled jobs are cancelled, and jobs whose last item
+    was settled by a worker that died before ending the job are ended; how many of both."""
+    cancelled = BulkItem.objects.filter(status=BulkItemStatus.PENDING, job__status=BulkJobStatus.CANCELLED)
+    done = BulkItem.objects.filter(id__in=list(cancelled.values_list("id", flat=True)[:BATCH])).filter(
+        status=BulkItemStatus.PENDING).update(status=BulkItemStatus.CANCELLED, error="cancelled", finished_at=now)
+    for job_id in BulkJob.objects.filter(finished_at__isnull=True).values_list("id", flat=True)[:BATCH]:
+        done += bulk_job_finish_if_done(job_id=job_id, now=now)
+    return done
+
+
+def _callbacks_due(now):
+    return BulkJob.objects.filter(callback_status="pending", lease_owner=FREE)
+
+
+def _callbacks_taken_back(now) -> list:
+    return [(Q(), {"callback_status": "pending", "updated_at": now})]
+
+
+CALLBACKS = Work(name="bulk callbacks", model=BulkJob, task=CALLBACK_TASK, due=_callbacks_due,
+                 taken_back=_callbacks_taken_back, stamp="updated_at", grace=timedelta(seconds=10))

@@ -112,8 +112,8 @@ def api():
 @pytest.fixture
 def queued(monkeypatch):
     """Wake-ups are recorded instead of published: [(task name, args, options)]."""
-    from messenger.bulk import wakeups
+    from avitogw.work import wakeups
 
     calls = []
-    monkeypatch.setattr(wakeups, "_publish", lambda task, args, **options: calls.append((task.name, args, options)))
+    monkeypatch.setattr(wakeups, "wake_now", lambda task, *args, **options: calls.append((task, args, options)))
     return calls

@@ -48,7 +48,7 @@ def test_items_are_stored_with_their_kind_and_woken_only_after_commit(api, queue
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = start(api, [{"chat_id": CHAT_A, "text": "one"}, {"chat_id": CHAT_B, "url": "https://e.com/x"}],
                          callback_url=CALLBACK)
-    assert response.status_code == 202 and len(callbacks) == 1
+    assert response.status_code == 202 and len(callbacks) == 2  # a wake-up per item, each after the commit
     job = BulkJob.objects.get(id=response.json()["job_id"])
     assert (job.status, job.total, job.callback_url) == ("queued", 2, CALLBACK)
     items = list(job.items.values_list("index", "chat_id", "kind", "payload", "status"))

@@ -82,11 +82,11 @@ def test_a_send_that_may_have_arrived_is_unknown_until_the_chat_shows_it(chats, 
     assert item.status == "unknown" and item.error.startswith("outcome unknown")
     assert item.settle_by > timezone.now()
     (name, args, _) = queued[-1]
-    assert (name, args) == ("messenger.bulk.tasks.bulk_item_resolve", (item.id, item.claimed_at.isoformat()))
+    assert (name, args) == ("messenger.bulk.tasks.bulk_item_resolve", (item.id,))
     progress = bulk_job_progress(job_id=item.job_id)
     assert (progress["status"], progress["pending"], progress["unknown"]) == ("running", 1, 1)
     chats.history_down = False
-    assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at) == "sent"
+    assert bulk_item_resolve(item_id=item.id) == "sent"
     item = reload(item)
     assert item.message_id == chats.sent()[0]["id"] and item.error == ""
     assert len(chats.sent()) == 1
@@ -101,11 +101,11 @@ def test_an_unknown_send_absent_from_the_chat_is_looked_for_until_settle_by_then
     assert bulk_item_send(item_id=item.id) == "unknown"
     item = reload(item)
     queued.clear()
-    assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at,
+    assert bulk_item_resolve(item_id=item.id,
                              clock=lambda: item.settle_by - timedelta(seconds=0.1)) == "unknown"
     [(name, args, options)] = queued
     assert name.endswith("bulk_item_resolve") and options["countdown"] <= 0.1  # never past settle_by
-    assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at,
+    assert bulk_item_resolve(item_id=item.id,
                              clock=lambda: item.settle_by + timedelta(seconds=0.1)) == "failed"
     item = reload(item)
     assert item.error.startswith("not delivered: Avito did not confirm the send (injected before storing)")
@@ -121,9 +121,8 @@ def test_a_send_that_never_reached_avito_is_sent_again_after_the_check(chats, qu
     [item] = job_of("second try")
     chats.fail_next("refused")  # no connection was made: certainly not sent
     assert bulk_item_send(item_id=item.id) == "sending"
-    claimed_at = reload(item).claimed_at
-    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "pending"
-    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) is None  # that claim is settled
+    assert bulk_item_resolve(item_id=item.id) == "pending"
+    assert bulk_item_resolve(item_id=item.id) is None  # settled: nothing left to check
     assert bulk_item_send(item_id=item.id) == "sent"
     assert [m["content"]["text"] for m in chats.sent()] == ["second try"]
     assert reload(item).attempts == 2
@@ -135,7 +134,7 @@ def test_the_check_does_not_take_an_earlier_copy_for_this_one(chats, queued):
     # The second item's worker died right after claiming it, before sending.
     claimed_at = timezone.now()
     BulkItem.objects.filter(id=second.id).update(status="sending", claimed_at=claimed_at, attempts=1)
-    assert bulk_item_resolve(item_id=second.id, claimed_at=claimed_at) == "pending"
+    assert bulk_item_resolve(item_id=second.id) == "pending"
     assert bulk_item_send(item_id=second.id) == "sent"
     assert len(chats.sent()) == 2
     assert reload(first).message_id != reload(second).message_id
@@ -147,7 +146,7 @@ def test_an_image_whose_worker_died_after_sending_is_found_by_kind(chats, queued
     claimed_at = timezone.now() - timedelta(seconds=1)
     BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=claimed_at, attempts=1)
     chats._store(None, CHAT, "image", {"image": {"sizes": {}}})  # what the dead worker got Avito to store
-    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "sent"
+    assert bulk_item_resolve(item_id=item.id) == "sent"
     assert reload(item).message_id == chats.sent()[0]["id"]
     assert BulkJob.objects.get(id=job.id).status == "completed"
 
@@ -158,9 +157,8 @@ def test_an_item_that_keeps_failing_is_failed_after_the_last_attempt(chats, queu
     for attempt in range(1, MAX_ATTEMPTS + 1):
         chats.fail_next("refused")
         assert bulk_item_send(item_id=item.id) == "sending"
-        claimed_at = reload(item).claimed_at
         expected = "failed" if attempt == MAX_ATTEMPTS else "pending"
-        assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == expected
+        assert bulk_item_resolve(item_id=item.id) == expected
         BulkItem.objects.filter(id=item.id).update(next_attempt_at=None)
     item = reload(item)
     assert item.status == "failed" and item.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
@@ -174,7 +172,7 @@ def test_a_link_item_is_checked_by_the_exact_text_it_became(chats, queued):
     claimed_at = timezone.now()
     BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=claimed_at, attempts=1)
     chats._store(None, CHAT, "text", {"text": "See\nhttps://e.com/a"})
-    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "sent"
+    assert bulk_item_resolve(item_id=item.id) == "sent"
 
 
 def test_bulk_sends_have_a_queue_of_their_own_which_a_plain_worker_also_consumes():
@@ -205,7 +203,7 @@ def test_a_check_that_cannot_reach_avito_is_tried_again_later_with_longer_pauses
     BulkItem.objects.filter(id=item.id).update(status="sending", claimed_at=claimed_at, attempts=1)
     chats.history_down = True
     queued.clear()
-    assert bulk_item_resolve(item_id=item.id, claimed_at=claimed_at) == "sending"
+    assert bulk_item_resolve(item_id=item.id) == "sending"
     [(name, args, options)] = queued
     assert name.endswith("bulk_item_resolve") and 7 < options["countdown"] < 30  # as long again as it has waited
     assert reload(item).next_attempt_at > timezone.now() + timedelta(seconds=6)

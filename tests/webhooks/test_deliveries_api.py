@@ -91,7 +91,7 @@ def test_replay_sends_a_failed_delivery_again_with_a_fresh_budget(client, eager,
 
 def test_replay_of_a_delivery_being_posted_is_a_conflict(client):
     delivery = make("avito-msg-m-4", DeliveryStatus.DELIVERING, attempts=1,
-                    claimed_until=timezone.now() + timedelta(seconds=20))
+                    lease_owner="worker:1", lease_expires=timezone.now() + timedelta(seconds=20))
     response = client.post(f"/api/deliveries/{delivery.pk}/replay")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "delivery_in_progress"

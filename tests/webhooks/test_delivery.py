@@ -12,15 +12,16 @@ from standardwebhooks import Webhook
 from messenger.normalizer import normalize_message
 from tests.conftest import USER_ID
 from tests.webhooks.avito_payloads import CHAT_ID, N8N_URL, VOICE_URL, avito_message
-from webhooks.delivery import DELIVERY_LEASE, NO_URL, delivery_attempt, delivery_create, delivery_post_new
+from avitogw.work.leases import LEASE
+from avitogw.work.sweep import work_sweep
+from webhooks.delivery import NO_URL, deliveries_post, delivery_attempt, delivery_create
 from webhooks.models import Delivery, DeliveryStatus
-from webhooks.n8n_client import N8N_CONNECT_TIMEOUT, N8N_READ_TIMEOUT
-from webhooks.sweep import webhooks_sweep
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 T0 = datetime(2025, 12, 1, 17, 30, tzinfo=timezone.utc)
+OWNER = "drain-test:1"  # the lease of the drain that processed the event
 
 
 def at(seconds: float):
@@ -31,12 +32,12 @@ def a_delivery(message_id="m-1", clock=at(0)) -> Delivery | None:
     payload = normalize_message(avito_message(message_id=message_id, content={"text": "Привет"}),
                                 account_user_id=USER_ID, chat_id=CHAT_ID, chat_type="u2i", ad_id=1,
                                 client_user_id=None, client_name="Guldan")
-    return delivery_create(event=None, payload=payload, clock=clock)
+    return delivery_create(event=None, payload=payload, owner=OWNER, clock=clock)
 
 
 def first_attempt(delivery: Delivery, **kwargs) -> Delivery:
     """The attempt the processing worker makes straight after creating the delivery; the row after it."""
-    delivery_post_new(delivery, **kwargs)
+    deliveries_post([delivery], owner=OWNER, **kwargs)
     delivery.refresh_from_db()
     return delivery
 
@@ -52,8 +53,8 @@ def test_a_delivery_is_posted_signed_per_standard_webhooks(n8n, settings):
     n8n.post(N8N_URL, json={"ok": True})
     now = datetime.now(timezone.utc)
     delivery = a_delivery(clock=lambda: now)
-    assert (delivery.status, delivery.attempts, delivery.claimed_until) == (
-        DeliveryStatus.DELIVERING, 1, now + DELIVERY_LEASE)  # created held by its creator: nobody else posts it
+    assert (delivery.status, delivery.attempts, delivery.lease_owner, delivery.lease_expires) == (
+        DeliveryStatus.DELIVERING, 1, OWNER, now + LEASE)  # created leased to its creator: nobody else posts it
 
     result = first_attempt(delivery, clock=lambda: now)
 
@@ -67,6 +68,7 @@ def test_a_delivery_is_posted_signed_per_standard_webhooks(n8n, settings):
     assert verified["text"] == "Привет"
     assert (result.status, result.attempts, result.last_status_code) == (DeliveryStatus.DELIVERED, 1, 200)
     assert result.delivered_at == now
+    assert (result.lease_owner, result.lease_expires) == ("", None)
 
 
 def test_without_a_secret_there_is_no_signature_header(n8n):
@@ -148,17 +150,17 @@ def test_without_n8n_url_events_are_kept_then_delivered_once_it_is_set(n8n, sett
                                                                        django_capture_on_commit_callbacks):
     settings.N8N_WEBHOOK_URL = ""
     delivery = a_delivery()
-    delivery_post_new(delivery, clock=at(0))
+    deliveries_post([delivery], owner=OWNER, clock=at(0))
     assert delivery_attempt(delivery_pk=delivery.pk, clock=at(0)) is None
     assert not n8n.calls
     row = Delivery.objects.get()
     assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.PENDING, 0, NO_URL)
-    assert webhooks_sweep(clock=at(3600)) == {"events": 0, "deliveries": 0}
+    assert work_sweep(clock=at(3600)) == {}
 
     settings.N8N_WEBHOOK_URL = N8N_URL
     n8n.post(N8N_URL, json={"ok": True})
     with django_capture_on_commit_callbacks(execute=True):
-        assert webhooks_sweep(clock=at(3600))["deliveries"] == 1
+        assert work_sweep(clock=at(3600)) == {"deliveries woken": 1}
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
     assert len(n8n.calls) == 1
 
@@ -176,7 +178,8 @@ def test_a_late_worker_cannot_overwrite_the_outcome_of_the_next_one(n8n):
 
     def worker_a_stalls(request):
         # Meanwhile: the sweep took the row back and worker B delivered it (attempt 2).
-        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DELIVERED, attempts=2)
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DELIVERED, attempts=2, lease_owner="",
+                                                       lease_expires=None)
         return (500, {}, "too late")
 
     n8n.add_callback(responses.POST, N8N_URL, callback=worker_a_stalls)
@@ -185,8 +188,33 @@ def test_a_late_worker_cannot_overwrite_the_outcome_of_the_next_one(n8n):
     assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.DELIVERED, 2, "")
 
 
-def test_the_lease_covers_one_post_with_its_timeouts():
-    assert DELIVERY_LEASE > timedelta(seconds=N8N_CONNECT_TIMEOUT + N8N_READ_TIMEOUT)
+def test_a_batch_is_posted_side_by_side_and_every_outcome_recorded(n8n):
+    """The drain's deliveries wait on n8n together, not one after another."""
+    import threading
+
+    deliveries = [a_delivery(f"m-{index}") for index in range(6)]
+    inside, most, lock = [0], [0], threading.Lock()
+    release = threading.Barrier(3, timeout=5)  # at least three POSTs must be in flight at once
+
+    def slow_n8n(request):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            release.wait()
+        except threading.BrokenBarrierError:
+            pass
+        with lock:
+            inside[0] -= 1
+        return (500, {}, "no") if json.loads(request.body)["event_id"].endswith("m-5") else (200, {}, "{}")
+
+    n8n.add_callback(responses.POST, N8N_URL, callback=slow_n8n)
+    deliveries_post(deliveries, owner=OWNER, clock=at(0))
+    assert most[0] >= 3
+    statuses = dict(Delivery.objects.values_list("event_id", "status"))
+    assert statuses == {**{f"avito-msg-m-{i}": DeliveryStatus.DELIVERED for i in range(5)},
+                        "avito-msg-m-5": DeliveryStatus.PENDING}
+    assert set(Delivery.objects.values_list("lease_owner", flat=True)) == {""}
 
 
 def test_the_body_is_the_exact_json_every_time(n8n):
@@ -212,10 +240,10 @@ class TestVoiceLinkAfterALongWait:
                                              next_attempt_at=T0)
         payload = normalize_message(value, account_user_id=USER_ID, chat_id=CHAT_ID, chat_type="u2i", ad_id=1,
                                     client_user_id=None, client_name="Guldan", voice_url="https://avito.st/old.mp4")
-        delivery = delivery_create(event=event, payload=payload, clock=at(0))
+        delivery = delivery_create(event=event, payload=payload, owner=OWNER, clock=at(0))
         # As after a failed first attempt: waiting for the next one.
         Delivery.objects.filter(pk=delivery.pk).update(created_at=T0, status=DeliveryStatus.PENDING,
-                                                       claimed_until=None)
+                                                       lease_owner="", lease_expires=None)
         return delivery
 
     def sent_voice_url(self, mock) -> str:

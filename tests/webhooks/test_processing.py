@@ -16,7 +16,7 @@ from tests.conftest import USER_ID
 from tests.webhooks.avito_payloads import (CHAT_ID, CUSTOMER_ID, ITEM_ID, N8N_URL, VOICE_URL, avito_chat,
                                            chat_url, notification, post_notification)
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
-from webhooks.services import event_process
+from webhooks.processing import events_drain
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings", "eager")]
 
@@ -37,7 +37,7 @@ def process_when_due(django_capture_on_commit_callbacks):
     def run():
         event = IncomingEvent.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
-            event_process(event_pk=event.pk, clock=lambda: event.next_attempt_at)
+            events_drain(clock=lambda: event.next_attempt_at)
     return run
 
 
@@ -181,7 +181,7 @@ def test_a_crash_keeps_the_event_and_its_error_until_attempts_run_out(avito, del
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("webhooks.message_events.message_upsert", broken)
+    monkeypatch.setattr("webhooks.message_events.message_rows_upsert", broken)
     avito.get(chat_url(), json=avito_chat())
     deliver(notification())
     for _ in range(5):
@@ -191,6 +191,31 @@ def test_a_crash_keeps_the_event_and_its_error_until_attempts_run_out(avito, del
     assert (event.status, event.attempts) == (EventStatus.FAILED, 3)  # N8N_FORWARD_MAX_ATTEMPTS
     assert event.last_error == "RuntimeError: disk full"
     assert not Message.objects.exists()  # nothing half-stored
+
+
+def test_one_broken_event_does_not_hold_back_the_rest_of_its_batch(avito, client, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    """The batch is stored in one transaction; when it fails, each event is stored on its own."""
+    from messenger import storage
+
+    def breaks_on_one(messages):
+        if any(message["id"] == "m-bad" for message, _, _ in messages):
+            raise RuntimeError("disk full")
+        return storage.message_rows_upsert(messages)
+
+    monkeypatch.setattr("webhooks.message_events.message_rows_upsert", breaks_on_one)
+    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda *args, **kwargs: None)  # the test drains
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    for message_id in ("m-1", "m-bad", "m-2"):
+        assert post_notification(client, notification(message_id=message_id)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_drain() == 3  # one batch
+
+    statuses = dict(IncomingEvent.objects.values_list("message_id", "status"))
+    assert statuses == {"m-1": EventStatus.PROCESSED, "m-bad": EventStatus.ERROR, "m-2": EventStatus.PROCESSED}
+    assert sorted(body["meta"]["external_message_id"] for body in n8n_bodies(avito)) == ["m-1", "m-2"]
+    assert set(Message.objects.values_list("id", flat=True)) == {"m-1", "m-2"}
 
 
 def test_processing_twice_stores_once_and_delivers_once(avito, deliver, process_when_due):
@@ -206,27 +231,49 @@ def test_processing_twice_stores_once_and_delivers_once(avito, deliver, process_
 
 
 def test_an_event_someone_else_holds_is_left_alone(avito):
-    event = IncomingEvent.objects.create(raw=notification(), event_type="message", message_id="m", chat_id=CHAT_ID,
-                                         status=EventStatus.PROCESSING, next_attempt_at="2020-01-01T00:00:00Z")
-    assert event_process(event_pk=event.pk) is None
+    IncomingEvent.objects.create(raw=notification(), event_type="message", message_id="m", chat_id=CHAT_ID,
+                                 status=EventStatus.PENDING, next_attempt_at="2020-01-01T00:00:00Z",
+                                 lease_owner="another-worker:1", lease_expires="2100-01-01T00:00:00Z")
+    assert events_drain() == 0
     assert not avito.calls
 
 
 def test_a_run_that_lost_its_event_meanwhile_keeps_nothing_and_posts_nothing(avito, client, monkeypatch):
     """The Avito look-up took so long that the sweep gave the event to another worker: that one
     stores and delivers it; this run's rows are rolled back with its unfenced outcome."""
-    from webhooks import wakeups
+    from avitogw.work import wakeups
 
-    monkeypatch.setattr(wakeups, "_publish", lambda *args, **kwargs: None)  # no drain: the test runs it
+    monkeypatch.setattr(wakeups, "wake_now", lambda *args, **kwargs: None)  # no drain: the test runs it
     assert post_notification(client, notification(message_id="m-slow")).status_code == 200
     event = IncomingEvent.objects.get()
 
     def slow_chat(request):
-        IncomingEvent.objects.filter(pk=event.pk).update(attempts=5)  # the new holder's claim
+        # Meanwhile the sweep took the event back and another worker leased it.
+        IncomingEvent.objects.filter(pk=event.pk).update(lease_owner="new-holder:1")
         return (200, {}, json.dumps(avito_chat()))
     avito.add_callback(responses.GET, chat_url(), callback=slow_chat)
 
-    assert event_process(event_pk=event.pk).attempts == 5
+    assert events_drain() == 1
+    assert IncomingEvent.objects.get().lease_owner == "new-holder:1"
     assert not Message.objects.filter(id="m-slow").exists()
     assert not Delivery.objects.exists()
     assert not n8n_bodies(avito)
+
+
+def test_a_long_drain_hands_over_to_a_fresh_one(avito, client, monkeypatch, django_capture_on_commit_callbacks):
+    """A drain stops after DRAIN_SECONDS (well inside Celery's time limit) and wakes the next."""
+    from webhooks import processing
+
+    woken = []
+    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda task, *args, **kwargs: woken.append((task, args)))
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    for index in range(3):
+        assert post_notification(client, notification(message_id=f"m-{index}")).status_code == 200
+    woken.clear()
+    monkeypatch.setattr(processing, "CLAIM_BATCH", 1)
+    ticks = iter([0.0, 1.0, processing.DRAIN_SECONDS + 1])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_drain(fan_out=False, timer=lambda: next(ticks)) == 1  # one batch, then time is up
+    assert woken == [("webhooks.tasks.events_drain", (False,))]
+    assert IncomingEvent.objects.filter(status=EventStatus.PENDING).count() == 2

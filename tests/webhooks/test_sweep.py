@@ -1,4 +1,4 @@
-"""The beat sweep: lost wake-ups and dead workers lose nothing."""
+"""Events and deliveries on the engine's sweep: lost wake-ups and dead workers lose nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,10 +7,13 @@ import pytest
 from django.utils import timezone
 
 from tests.webhooks.avito_payloads import N8N_URL, avito_chat, chat_url, notification, post_notification
-from webhooks.delivery import DELIVERY_LEASE
+from avitogw.work.leases import LEASE
+from avitogw.work.sweep import work_sweep
+from webhooks.delivery import LOST_WORKER
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
-from webhooks.services import event_lease
-from webhooks.sweep import GRACE, LOST_WORKER, webhooks_sweep
+from webhooks.processing import EVENTS
+
+GRACE = EVENTS.grace
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
 
@@ -18,10 +21,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
 @pytest.fixture
 def lost_wakeups(monkeypatch):
     """The broker swallows every wake-up (as a worker killed with prefetched tasks would)."""
-    from webhooks import tasks
+    from avitogw.work import wakeups
 
-    monkeypatch.setattr(tasks.event_process, "apply_async", lambda *a, **k: None)
-    monkeypatch.setattr(tasks.delivery_attempt, "apply_async", lambda *a, **k: None)
+    monkeypatch.setattr(wakeups, "wake_now", lambda *a, **k: None)
     return monkeypatch
 
 
@@ -29,7 +31,9 @@ def lost_wakeups(monkeypatch):
 def sweep(django_capture_on_commit_callbacks):
     def run(after: timedelta):
         with django_capture_on_commit_callbacks(execute=True):
-            return webhooks_sweep(clock=lambda: timezone.now() + after)
+            done = work_sweep(clock=lambda: timezone.now() + after)
+            return {"events": done.get("events woken", 0), "deliveries": done.get("deliveries woken", 0),
+                    "taken back": done.get("events taken back", 0) + done.get("deliveries taken back", 0)}
     return run
 
 
@@ -39,7 +43,7 @@ def test_an_event_whose_wake_up_was_lost_is_processed_and_delivered(client, avit
         assert post_notification(client, notification(message_id="lost-1")).status_code == 200
     assert IncomingEvent.objects.get().status == EventStatus.PENDING
 
-    assert sweep(after=timedelta(0)) == {"events": 0, "deliveries": 0}  # its own wake-up may still be coming
+    assert sweep(after=timedelta(0)) == {"events": 0, "deliveries": 0, "taken back": 0}  # its own wake-up may still be coming
     lost_wakeups.undo()  # the broker works again
     avito.get(chat_url(), json=avito_chat())
     avito.post(N8N_URL, json={"ok": True})
@@ -55,8 +59,9 @@ def stuck_event(*, lease_left: timedelta) -> IncomingEvent:
     """An event a worker claimed and never finished (its lease ends `lease_left` from now)."""
     now = timezone.now()
     return IncomingEvent.objects.create(raw=notification(), event_type="message", message_id="m-stuck",
-                                        chat_id="u2i-x", next_attempt_at=now - event_lease(),
-                                        status=EventStatus.PROCESSING, attempts=1, claimed_until=now + lease_left)
+                                        chat_id="u2i-x", next_attempt_at=now - LEASE,
+                                        status=EventStatus.PROCESSING, attempts=1, lease_owner="worker:1",
+                                        lease_expires=now + lease_left)
 
 
 def test_an_event_held_by_a_live_worker_is_left_alone(lost_wakeups, sweep):
@@ -67,15 +72,15 @@ def test_an_event_held_by_a_live_worker_is_left_alone(lost_wakeups, sweep):
 
 def test_an_event_held_by_a_dead_worker_is_taken_back_after_its_lease(lost_wakeups, sweep):
     event = stuck_event(lease_left=-timedelta(seconds=1))
-    assert sweep(after=timedelta(0))["events"] == 1
+    assert sweep(after=timedelta(0)) == {"events": 1, "deliveries": 0, "taken back": 1}  # woken at once
     event.refresh_from_db()
-    assert (event.status, event.last_error) == (EventStatus.PENDING, LOST_WORKER)
+    assert (event.status, event.last_error, event.lease_owner) == (EventStatus.PENDING, LOST_WORKER, "")
 
 
 def test_an_event_whose_every_attempt_died_with_its_worker_fails(lost_wakeups, sweep, settings):
     event = stuck_event(lease_left=-timedelta(seconds=1))
     IncomingEvent.objects.filter(pk=event.pk).update(attempts=settings.N8N_FORWARD_MAX_ATTEMPTS)
-    assert sweep(after=timedelta(0))["events"] == 0
+    assert sweep(after=timedelta(0)) == {"events": 0, "deliveries": 0, "taken back": 1}
     assert IncomingEvent.objects.get().status == EventStatus.FAILED
 
 
@@ -83,7 +88,8 @@ def stuck_delivery(*, lease_left: timedelta, attempts: int = 1) -> Delivery:
     now = timezone.now()
     return Delivery.objects.create(event_id="avito-msg-stuck", body='{"event_id": "avito-msg-stuck"}',
                                    status=DeliveryStatus.DELIVERING, attempts=attempts,
-                                   next_attempt_at=now - DELIVERY_LEASE, claimed_until=now + lease_left)
+                                   next_attempt_at=now - LEASE, lease_owner="worker:1",
+                                   lease_expires=now + lease_left)
 
 
 def test_a_delivery_held_by_a_live_worker_is_left_alone(lost_wakeups, sweep):

@@ -1,9 +1,9 @@
-"""When to try again: exponential backoff with jitter between N8N_FORWARD_BACKOFF_BASE and _MAX.
+"""When to try again: the one backoff policy of the gateway (deliveries, events, bulk items, Avito calls).
 
-The wait after attempt n is drawn from [base * 2^(n-1), base * 2^n], capped at the maximum:
-it doubles from one attempt to the next, never drops below the base, never exceeds the
-maximum, and the jitter spreads out the retries of many deliveries that failed together
-(n8n coming back after an outage is not hit by all of them in the same second).
+The wait after the n-th failed attempt is drawn from [base * 2^(n-1), base * 2^n], capped
+at `cap`: it doubles from one attempt to the next, never drops below the base, never
+exceeds the cap, and the jitter spreads the retries of many rows that failed together
+(n8n or Avito coming back after an outage is not hit by all of them in the same second).
 `rand` is injectable so tests see the exact schedule.
 """
 from __future__ import annotations

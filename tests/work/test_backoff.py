@@ -1,9 +1,9 @@
-"""The retry schedule of deliveries: doubling from the base, jittered, capped at the maximum."""
+"""The one retry schedule (deliveries, events, bulk items, Avito calls): doubling from the base, jittered, capped at the maximum."""
 from __future__ import annotations
 
 import pytest
 
-from webhooks.backoff import backoff_delay, backoff_schedule
+from avitogw.work.backoff import backoff_delay, backoff_schedule
 
 
 def test_without_jitter_it_doubles_from_the_base_up_to_the_cap():

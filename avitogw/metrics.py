@@ -46,6 +46,11 @@ AVITO_REQUEST_DURATION = Histogram(
 AVITO_RATE_LIMIT_WAIT = Histogram(
     "avitogw_avito_rate_limit_wait_seconds", "Time a call waited for a slot of the shared Avito rate limit",
     ["outcome"], buckets=(0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60))  # granted, gave_up
+RECONCILE_RUNS = Counter(
+    "avitogw_reconcile_runs", "Reconciliation runs, by how they ended", ["outcome"])  # ok, started, budget, error
+RECONCILE_MESSAGES_FOUND = Counter(
+    "avitogw_reconcile_messages_found", "Messages a reconciliation run found that no notification had brought",
+    ["trigger"])  # beat, command
 # Every metric has labels, so none writes a file before its first count: importing this module
 # touches no file, and the folder only has to exist once a process starts counting.
 
@@ -103,6 +108,13 @@ def n8n_delivery_counted(outcome: str, *, attempt: int = 1, lag_seconds: float |
     N8N_DELIVERIES.labels(outcome).inc()
     if lag_seconds is not None:
         N8N_DELIVERY_LAG.labels("first" if attempt <= 1 else "later").observe(max(0.0, lag_seconds))
+
+
+@_never_raises
+def reconcile_run_counted(outcome: str, *, trigger: str, messages_found: int) -> None:
+    RECONCILE_RUNS.labels(outcome).inc()
+    if messages_found:
+        RECONCILE_MESSAGES_FOUND.labels(trigger).inc(messages_found)
 
 
 @_never_raises

@@ -1,4 +1,4 @@
-"""Gauges read from the database at scrape time: the delivery backlog, bulk items and jobs, the token.
+"""Gauges read from the database at scrape time: the delivery backlog, bulk items and jobs, reconciliation, the token.
 
 These are states, not events, so they are computed from the rows that hold them (the rows
 are the source of truth) rather than counted by processes: every scrape is right, whichever
@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 from messenger.token_service import token_seconds_left
+from reconcile.selectors import last_success_at
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,17 @@ def _family(name: str, documentation: str, values: dict[str, int]) -> GaugeMetri
     for status, count in values.items():
         family.add_metric([status], count)
     return family
+
+
+def _reconcile():
+    yield GaugeMetricFamily("avitogw_reconcile_interval_seconds",
+                            "RECONCILE_INTERVAL: seconds between scheduled reconciliation runs (0: off)",
+                            value=settings.RECONCILE_INTERVAL)
+    succeeded = last_success_at()
+    if succeeded is not None:  # absent until the first run (the first start's counts as one)
+        yield GaugeMetricFamily("avitogw_reconcile_last_success_age_seconds",
+                                "Seconds since the last reconciliation run that read everything it had to",
+                                value=(timezone.now() - succeeded).total_seconds())
 
 
 class DatabaseCollector(Collector):
@@ -54,6 +68,7 @@ class DatabaseCollector(Collector):
                       _by_status(IncomingEvent.objects, EVENTS_WAITING))
         yield _family("avitogw_bulk_items", "Bulk send items, by status", _by_status(BulkItem.objects, BulkItemStatus.values))
         yield _family("avitogw_bulk_jobs", "Bulk send jobs, by status", _by_status(BulkJob.objects, BulkJobStatus.values))
+        yield from _reconcile()
 
     @staticmethod
     def _token():

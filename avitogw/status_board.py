@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.timesince import timesince, timeuntil
 
 from messenger.models import BulkJobStatus
 from messenger.selectors import avito_calls_in_window, bulk_jobs_running_count, chat_unread_stored_count
 from messenger.token_service import token_expiry
+from reconcile.models import RunOutcome
+from reconcile.selectors import run_latest
 from webhooks.models import DeliveryStatus
 from webhooks.selectors import delivery_count, incoming_event_latest
 
@@ -63,6 +66,24 @@ def last_notification() -> Figure:
                   _changelist("webhooks_incomingevent"), note=f"{event.received_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
+def last_reconcile_run() -> Figure:
+    """The newest run's age and outcome, linked to that run; late (alert) past three intervals."""
+    label, interval = "Last reconciliation run", settings.RECONCILE_INTERVAL
+    run = run_latest()
+    if run is None:
+        return Figure(label, "disabled" if not interval else "none yet", _changelist("reconcile_reconcilerun"),
+                      note="RECONCILE_INTERVAL=0" if not interval else "")
+    at = run.finished_at or run.started_at
+    outcome = RunOutcome(run.outcome)
+    note = f"{outcome.value}: {outcome.label}, {at:%Y-%m-%d %H:%M:%S} UTC"
+    url = _changelist("reconcile_reconcilerun", id__exact=str(run.pk))
+    if not interval:
+        return Figure(label, "disabled", url, note=f"RECONCILE_INTERVAL=0; the last (by hand) was {note}")
+    late = (datetime.now(timezone.utc) - at).total_seconds() > 3 * interval
+    return Figure(label, f"{timesince(at)} ago, {outcome.value}", url, note=note,
+                  alert=late or outcome == RunOutcome.ERROR)
+
+
 def token_expires() -> Figure:
     expires = token_expiry()
     if expires is None:
@@ -88,6 +109,7 @@ FIGURES: tuple[Callable[[], Figure], ...] = (
     deliveries_pending,
     deliveries_failed,
     last_notification,
+    last_reconcile_run,
     token_expires,
     avito_calls,
     bulk_jobs_running,

@@ -1,4 +1,5 @@
-"""The one HTTP client for arbitrary image hosts: fetches an `image_url` safely before upload to Avito.
+"""The one HTTP client for arbitrary image hosts: fetches an `image_url` safely before upload to Avito,
+and a stored message's image for staff to see through the gateway (messenger.services.chat_images).
 
 `image_url` comes from whoever calls the API, so fetching it must not become a way into
 the gateway's own network (SSRF). Every hop is checked before it is requested: only
@@ -51,9 +52,11 @@ class FetchedImage:
 
 class ImageFetcher:
     def __init__(self, *, timeout: float, max_bytes: int, allow_private: bool, allowed_hosts=(),
-                 resolve: Callable[..., list] = socket.getaddrinfo):
+                 resolve: Callable[..., list] = socket.getaddrinfo,
+                 content_types: frozenset[str] | set[str] = frozenset(IMAGE_CONTENT_TYPES)):
         self.timeout, self.max_bytes = timeout, max_bytes
         self.policy = UrlPolicy.of(allow_private=allow_private, allowed_hosts=allowed_hosts)
+        self.content_types = content_types
         self.resolve = resolve
         self.session = requests.Session()
         self.session.trust_env = False  # a proxy would hide the real peer from the address check
@@ -92,19 +95,19 @@ class ImageFetcher:
         if response.status_code != 200:
             raise ImageFetchError(f"The image host answered HTTP {response.status_code}.")
         content_type = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-        if content_type not in IMAGE_CONTENT_TYPES:
+        if content_type not in self.content_types:
             raise ImageRejected(
                 f"The URL is not a JPEG, PNG, GIF, BMP or HEIC image (Content-Type {content_type or 'missing'!r})."
             )
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise ImageRejected(f"The image is {int(declared)} bytes; Avito accepts at most {self.max_bytes}.")
+            raise ImageRejected(f"The image is {int(declared)} bytes; at most {self.max_bytes} are accepted.")
         body = bytearray()
         try:
             for chunk in response.iter_content(CHUNK):
                 body.extend(chunk)
                 if len(body) > self.max_bytes:
-                    raise ImageRejected(f"The image is larger than {self.max_bytes} bytes, Avito's limit.")
+                    raise ImageRejected(f"The image is larger than {self.max_bytes} bytes, the limit.")
         except requests.exceptions.RequestException as exc:
             raise ImageFetchError(f"The image download broke off: {exc.__class__.__name__}.") from None
         name = urlsplit(url).path.rsplit("/", 1)[-1] or "image"

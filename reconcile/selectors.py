@@ -17,3 +17,8 @@ def last_success_at() -> datetime | None:
     """When the last run that read everything it had to (or set the first watermark) ended."""
     return (ReconcileRun.objects.filter(outcome__in=SUCCESSES).order_by("-finished_at")
             .values_list("finished_at", flat=True).first())
+
+
+def run_latest() -> ReconcileRun | None:
+    """The newest run, whatever its outcome (one going on included)."""
+    return ReconcileRun.objects.order_by("-started_at", "-pk").first()

@@ -23,6 +23,7 @@ from typing import Callable
 from django.conf import settings
 from django.utils import timezone
 
+from avitogw.metrics import reconcile_run_counted
 from messenger.avito.errors import AvitoError
 from reconcile.budget import BudgetSpent, budgeted_client
 from reconcile.lease import (first_start_get, first_start_set, lease_release, lease_renew, lease_take,
@@ -113,4 +114,5 @@ def _read(run: ReconcileRun, owner: str, clock: Clock) -> ReconcileRun:
 def _finish(run: ReconcileRun, outcome: str, clock: Clock) -> ReconcileRun:
     run.outcome, run.finished_at = outcome, clock()
     run.save()
+    reconcile_run_counted(outcome, trigger=run.trigger, messages_found=run.messages_found)
     return run

@@ -14,6 +14,7 @@ from django.contrib.admin.utils import unquote
 from messenger.inbox import chat_actions
 from messenger.inbox.chat_actions import BLOCK_PERMISSION, REFUSALS, REPLY_PERMISSION, refusal_text
 from messenger.inbox.forms import BlockForm, ReplyForm
+from messenger.inbox.image_view import image_view
 from messenger.inbox.shorten import shorten
 from messenger.inbox.thread import chat_links, chat_thread
 from messenger.models import Chat, Message
@@ -96,7 +97,11 @@ class ChatAdmin(admin.ModelAdmin):
         def view(function):
             return self.admin_site.admin_view(lambda request, *args, **kwargs: function(request, *args, model_admin=self, **kwargs))
 
+        def own_checks(function):  # staff and permission checked by the view itself: 403, no login redirect
+            return lambda request, *args, **kwargs: function(request, *args, model_admin=self, **kwargs)
+
         own = [
+            path("<path:object_id>/image/<str:message_id>/", own_checks(image_view), name="messenger_chat_image"),
             path("<path:object_id>/reply/", view(chat_actions.reply_view), name="messenger_chat_reply"),
             path("<path:object_id>/mark-read/", view(chat_actions.mark_read_view), name="messenger_chat_mark_read"),
             path("<path:object_id>/block/", view(chat_actions.block_view), name="messenger_chat_block"),

@@ -1,7 +1,7 @@
 """A chat as staff read it: its stored messages oldest to newest, each with its n8n delivery.
 
 Only reads rows (no Avito calls). Each Avito message type is told apart the way a person
-needs it: text as text, an image as the image, a voice message as a link that fetches its
+needs it: text as text, an image as the image (served by the gateway), a voice message as a link that fetches its
 file, an item or a link as a link, and the types Avito's API does not pass on (files,
 video) as a pointer to the chat on Avito.
 """
@@ -38,7 +38,7 @@ class ThreadEntry:
     text: str
     created: datetime | None
     is_read: bool
-    image_url: str | None = None
+    image: bool = False  # shown through the gateway (messenger.inbox.image_view), never from Avito's servers
     voice_id: str | None = None
     link_url: str | None = None
     on_avito: bool = False  # nothing to show here: a link to the chat on Avito instead
@@ -63,7 +63,7 @@ def _entry(message: Message, delivery: Delivery | None) -> ThreadEntry:
     common = dict(id=message.id, side=side, type=message.type, created=message.created, is_read=message.is_read,
                   delivery=delivery)
     if message.type == "image":
-        return ThreadEntry(text="", image_url=_web_url(largest_image_url(content)), **common)
+        return ThreadEntry(text="", image=_web_url(largest_image_url(content)) is not None, **common)
     if message.type == "voice":
         return ThreadEntry(text="Voice message", voice_id=voice_id(content), **common)
     if message.type == "link":

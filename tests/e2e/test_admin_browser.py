@@ -147,7 +147,12 @@ def test_staff_find_the_unread_chat_read_it_and_answer(inbox):
     question = thread.locator(f"li[data-direction='in']", has_text=customer["question"])
     assert question.count() == 1
     assert "n8n: delivered" in question.inner_text()
-    assert thread.locator(f"li[data-message-id='{customer['photo_id']}'] img").count() == 1
+    photo = thread.locator(f"li[data-message-id='{customer['photo_id']}'] img")
+    assert photo.count() == 1
+    photo.scroll_into_view_if_needed()  # loading="lazy"
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    # The sandbox's 32 px photo (not the gateway's 240 px placeholder), loaded from the gateway's own origin.
+    assert photo.evaluate("img => [img.naturalWidth, new URL(img.src).origin === location.origin]") == [32, True]
     assert page.locator("#read-state").inner_text() == "Unread"
     assert page.get_by_role("link", name="Велосипед Stels Navigator 500").count() == 1
 

@@ -68,7 +68,9 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     answer = requests.get(f"{url}/health", headers={"X-Request-ID": "req-ctrl-c-1"}, timeout=10)
     assert answer.headers["X-Request-ID"] == "req-ctrl-c-1"
     # Beat's first bulk sweep is due 15 s after it starts.
-    wait_until(lambda: "bulk_sweep" in output.text() and "succeeded" in output.text(), 40, "a bulk sweep run")
+    # One line with both: another task's "succeeded" must not end the wait before the bulk sweep's.
+    wait_until(lambda: any("bulk_sweep" in line and "succeeded" in line for line in list(output.lines)), 40,
+               "a bulk sweep run")
     time.sleep(0.5)
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: the whole foreground group

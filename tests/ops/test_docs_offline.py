@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
+from messenger.models import Chat, Message
+
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/docs", "/redoc", "/admin/login/"]
@@ -64,6 +66,21 @@ def test_the_admin_a_staff_member_sees_loads_nothing_from_elsewhere(path, admin_
     parser = _parsed(path, admin_client)
     assert parser.links, f"{path} loads nothing: the check would prove nothing"
     assert _foreign(parser.links) == [], f"{path} loads from another origin"
+
+
+def test_a_chat_page_with_a_customers_photo_loads_it_from_the_gateway(admin_client, avito):
+    """Avito's image servers are another origin: the photo is served through the gateway instead."""
+    photo = "http://93.184.216.34/photos/1280.png"  # public, so the image client needs no DNS here
+    chat = Chat.objects.create(id="u2i-photo", chat_type="u2i", client_name="Анна")
+    Message.objects.create(id="m-photo", chat=chat, direction="in", type="image",
+                           content={"image": {"sizes": {"1280x960": photo, "140x105": photo.replace("1280", "140")}}})
+    parser = _parsed("/admin/messenger/chat/u2i-photo/change/", admin_client)
+    [image] = [link for link in parser.links if "/image/" in link]
+    assert image == "/admin/messenger/chat/u2i-photo/image/m-photo/"
+    assert _foreign(parser.links) == [], "the chat page loads from another origin"
+    avito.get(photo, body=b"\x89PNG\r\n\x1a\n" + b"\0" * 32, content_type="image/png")
+    response = admin_client.get(image)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])

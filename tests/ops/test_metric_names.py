@@ -25,6 +25,7 @@ def exported() -> set[str]:
     scrape = Client().get("/metrics").content.decode()
     names |= {line.split()[2] for line in scrape.splitlines() if line.startswith("# TYPE avitogw_")}
     names.add("avitogw_avito_token_expires_in_seconds")  # only once a token exists
+    names.add("avitogw_reconcile_last_success_age_seconds")  # only once a reconciliation run succeeded
     return {_family(name) for name in names}
 
 
@@ -51,4 +52,6 @@ def test_the_dashboard_uses_only_real_metrics_and_shows_the_main_ones():
     used = {_family(name) for expr in exprs for name in NAME.findall(expr)}
     assert used - exported() == set()
     assert {"avitogw_webhook_events", "avitogw_n8n_deliveries", "avitogw_avito_requests",
-            "avitogw_n8n_delivery_backlog", "avitogw_avito_token_expires_in_seconds"} <= used
+            "avitogw_n8n_delivery_backlog", "avitogw_avito_token_expires_in_seconds",
+            "avitogw_reconcile_runs", "avitogw_reconcile_messages_found",
+            "avitogw_reconcile_last_success_age_seconds"} <= used

@@ -171,7 +171,8 @@ def _received_at(delivery: Delivery) -> datetime:
 def _failed(delivery: Delivery, result: PostResult, *, owner: str, now: datetime,
             rand: Callable[[], float]) -> None:
     """A failed attempt's outcome, over `owner`'s lease only (a lost lease records nothing)."""
-    logger.warning("Delivery %s attempt %s failed: %s", delivery.event_id, delivery.attempts, result.error)
+    with log_context(event_id=delivery.event_id):
+        logger.warning("Delivery %s attempt %s failed: %s", delivery.event_id, delivery.attempts, result.error)
     common = {"last_error": result.error[:2000], "last_status_code": result.status_code, "updated_at": now}
     if delivery.attempts >= settings.N8N_FORWARD_MAX_ATTEMPTS:
         if lease_finish(Delivery, delivery.pk, owner=owner, status=DeliveryStatus.FAILED, **common):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -39,6 +40,17 @@ RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the databas
 class Receipt:
     outcome: str  # "probe", "stored", "ignored" or "duplicate"
     event_pk: int | None = None
+
+
+def _with_huge_numbers_as_text(value: Any) -> Any:
+    """JSON with every non-finite number (a `created` of 1e400) as its text, so the row can be stored."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_with_huge_numbers_as_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_huge_numbers_as_text(item) for key, item in value.items()}
+    return value
 
 
 def _without_nul(value: Any) -> Any:
@@ -89,6 +101,8 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
     raw = _without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
+    if fields["status"] == EventStatus.UNPROCESSABLE:
+        raw = _with_huge_numbers_as_text(raw)  # 1e400 parses to inf, which no JSON column stores
     event_pk = _event_insert({**fields, "source": source}, raw=raw, now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.

@@ -37,8 +37,9 @@ def wake(task: str, *args, countdown: float | None = None, **options) -> None:
     transaction.on_commit(partial(wake_now, task, *args, countdown=countdown, **options))
 
 
-def wake_now(task: str, *args, countdown: float | None = None, **options) -> None:
-    """Queue `task` now (the caller has nothing uncommitted that the task must see)."""
+def wake_now(task: str, *args, countdown: float | None = None, **options) -> bool:
+    """Queue `task` now (the caller has nothing uncommitted that the task must see); False if the
+    broker refused it."""
     app = current_app
     try:
         if app.conf.task_always_eager:  # tests: run it here, as Celery's own eager mode would
@@ -47,10 +48,12 @@ def wake_now(task: str, *args, countdown: float | None = None, **options) -> Non
             app.tasks[task].apply_async(args, countdown=countdown, **options)
         else:
             app.send_task(task, args=args, countdown=countdown or None, **options)
+        return True
     except Exception:  # noqa: BLE001 (any broker failure; the sweep re-sends)
         if app.conf.task_always_eager and app.conf.task_eager_propagates:
             raise
         logger.exception("Could not queue %s%s; the sweep will pick it up", task, args)
+        return False
 
 
 def wake_coalesced(task: str) -> None:
@@ -75,7 +78,10 @@ def _ring(task: str) -> None:
                 return  # a wake-up is on its way, and its task has not started looking yet
         except Exception:  # noqa: BLE001 (no bell: publish, as without Redis)
             logger.warning("The wake-up bell of %s failed; publishing the wake-up", task, exc_info=True)
-    wake_now(task)
+            wake_now(task)
+            return
+    if wake_now(task) is False and settings.REDIS_URL:
+        woken(task)  # nothing is on its way after all: the next stored row must ring again
 
 
 def _bell(task: str) -> str:

@@ -13,7 +13,7 @@ import time
 import pytest
 from django.test import Client
 
-from messenger.bulk import wakeups
+from avitogw.work import wakeups
 from messenger.bulk.selectors import bulk_job_progress
 from messenger.bulk.sending import bulk_item_resolve, bulk_item_send
 from messenger.bulk.services import bulk_job_create
@@ -72,7 +72,7 @@ def test_a_send_landing_after_the_window_is_504_unknown_and_a_keyed_retry_return
 def no_wakeups(monkeypatch):
     """Wake-ups are recorded, not queued: the test runs the worker's steps itself."""
     calls = []
-    monkeypatch.setattr(wakeups, "_publish", lambda task, args, **options: calls.append((task.name, args)))
+    monkeypatch.setattr(wakeups, "wake_now", lambda task, *args, **options: calls.append((task, args)))
     return calls
 
 
@@ -97,7 +97,7 @@ def test_a_bulk_item_landing_after_the_window_is_unknown_then_settled_by_the_res
         assert bulk_job_progress(job_id=job.id)["unknown"] == 1
         time.sleep(0.6)
         item = BulkItem.objects.get(id=item.id)
-        assert bulk_item_resolve(item_id=item.id, claimed_at=item.claimed_at) == "sent"
+        assert bulk_item_resolve(item_id=item.id) == "sent"
 
     [copy] = avito.copies(CHAT, "Скидка")
     assert BulkItem.objects.get(id=item.id).message_id == copy["id"]

@@ -151,7 +151,7 @@ def test_an_unknown_item_whose_look_was_lost_is_handed_to_the_resolver_again(que
                                                next_attempt_at=now + timedelta(seconds=5),
                                                settle_by=now + timedelta(seconds=30))
     queued.clear()
-    assert bulk_sweep(clock=later(30)) == {}  # its look is due, but may just be running late
-    assert bulk_sweep(clock=later(70)) == {"orphaned": 1}
+    assert work_sweep(clock=later(10)) == {}  # its look is due, but may just be running late
+    assert work_sweep(clock=later(30)) == {"bulk checks woken": 1}
     assert names(queued) == ["bulk_item_resolve"]
-    assert bulk_sweep(clock=later(71)) == {}  # woken once, not on every sweep
+    assert work_sweep(clock=later(31)) == {}  # woken once per grace, not on every sweep

@@ -67,10 +67,10 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     process, output, url = started
     answer = requests.get(f"{url}/health", headers={"X-Request-ID": "req-ctrl-c-1"}, timeout=10)
     assert answer.headers["X-Request-ID"] == "req-ctrl-c-1"
-    # Beat's first bulk sweep is due 15 s after it starts.
-    # One line with both: another task's "succeeded" must not end the wait before the bulk sweep's.
-    wait_until(lambda: any("bulk_sweep" in line and "succeeded" in line for line in list(output.lines)), 40,
-               "a bulk sweep run")
+    # Beat's first sweep is due 5 s after it starts.
+    # One line with both: another task's "succeeded" must not end the wait before the sweep's.
+    wait_until(lambda: any("avitogw.work.sweep" in line and "succeeded" in line for line in list(output.lines)), 40,
+               "a sweep run")
     time.sleep(0.5)
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: the whole foreground group
@@ -95,7 +95,7 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     assert stopping == ["worker: Warm shutdown (MainProcess)"], stopping
     assert not [entry for _, entry in entries if entry["level"] in ("ERROR", "CRITICAL")]
     sweeps = [entry for _, entry in entries if "sweep" in entry["message"].lower()]
-    assert any("bulk_sweep" in entry["message"] and "succeeded" in entry["message"] for entry in sweeps)
+    assert any("avitogw.work.sweep" in entry["message"] and "succeeded" in entry["message"] for entry in sweeps)
     assert {entry["level"] for entry in sweeps} == {"DEBUG"}, [e for e in sweeps if e["level"] != "DEBUG"]
     [access] = [entry for name, entry in entries if entry["logger"] == "gunicorn.access" and "/health" in entry["message"]
                 and "req-ctrl-c-1" in entry["message"]]

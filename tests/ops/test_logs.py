@@ -19,7 +19,7 @@ from tests.ops.test_secure_default import ROOT
 from tests.webhooks.avito_payloads import N8N_URL
 from tests.webhooks.test_delivery import a_delivery, first_attempt
 from webhooks.models import IncomingEvent
-from webhooks.sweep import webhooks_sweep
+from avitogw.work.sweep import work_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -73,14 +73,14 @@ def test_a_delivery_failure_line_names_its_event(json_lines):
 
 
 def test_an_idle_sweep_logs_at_debug_and_a_busy_one_at_info(json_lines):
-    webhooks_sweep()
-    [idle] = [entry for entry in json_lines() if entry["logger"] == "webhooks.sweep"]
+    work_sweep()
+    [idle] = [entry for entry in json_lines() if entry["logger"] == "avitogw.work.sweep"]
     assert idle["level"] == "DEBUG"
     IncomingEvent.objects.create(message_id="m-s", chat_id="u2i-a", event_type="message", raw={},
                                  next_attempt_at=timezone.now() - timedelta(minutes=5))
-    webhooks_sweep()
-    busy = [entry for entry in json_lines() if entry["logger"] == "webhooks.sweep"][-1]
-    assert busy["level"] == "INFO" and "woke 1 events" in busy["message"]
+    work_sweep()
+    busy = [entry for entry in json_lines() if entry["logger"] == "avitogw.work.sweep"][-1]
+    assert busy["level"] == "INFO" and "1 events woken" in busy["message"]
 
 
 def _record(name: str, message: str, *args) -> logging.LogRecord:
@@ -88,9 +88,9 @@ def _record(name: str, message: str, *args) -> logging.LogRecord:
 
 
 @pytest.mark.parametrize("name, message, args", [
-    ("celery.beat", "Scheduler: Sending due task %s (%s)", ("bulk-sweep", "messenger.bulk.tasks.bulk_sweep")),
-    ("celery.worker.strategy", "Task %s[%s] received", ("webhooks.tasks.webhooks_sweep", "abc")),
-    ("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", ("messenger.bulk.tasks.bulk_sweep", "abc", 0.01, None)),
+    ("celery.beat", "Scheduler: Sending due task %s (%s)", ("work-sweep", "avitogw.work.sweep")),
+    ("celery.worker.strategy", "Task %s[%s] received", ("avitogw.work.sweep", "abc")),
+    ("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", ("avitogw.work.sweep", "abc", 0.01, None)),
 ])
 def test_celerys_lines_about_the_sweeps_are_debug(name, message, args):
     record = _record(name, message, *args)

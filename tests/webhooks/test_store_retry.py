@@ -17,21 +17,21 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the retry is for autocom
 @pytest.fixture
 def wakeups(monkeypatch):
     woken = []
-    monkeypatch.setattr(intake, "event_stored_wakeup", woken.append)
+    monkeypatch.setattr(intake, "wake_coalesced", woken.append)
     return woken
 
 
 def failing_first(monkeypatch, failures: int):
-    real = intake.insert_new
+    real = intake._insert
     calls = []
 
-    def insert_new(*args, **kwargs):
+    def insert(*args, **kwargs):
         calls.append(1)
         if len(calls) <= failures:
             raise OperationalError("terminating connection due to administrator command")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(intake, "insert_new", insert_new)
+    monkeypatch.setattr(intake, "_insert", insert)
     return calls
 
 

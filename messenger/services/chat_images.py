@@ -45,7 +45,8 @@ def message_image_fetch(*, chat_id: str, message_id: str) -> FetchedImage:
     """The image of a stored message, from its host (NotFound, or ImageUnavailable)."""
     url = message_image_url(chat_id=chat_id, message_id=message_id)
     fetcher = ImageFetcher(timeout=min(settings.CONNECTION_TIMEOUT, MAX_SHOWN_TIMEOUT), max_bytes=MAX_SHOWN_BYTES,
-                           allow_private=settings.IMAGE_URL_ALLOW_PRIVATE, content_types=SHOWN_CONTENT_TYPES)
+                           allow_private=settings.IMAGE_URL_ALLOW_PRIVATE, allowed_hosts=settings.CALLBACK_ALLOWED_HOSTS,
+                           content_types=SHOWN_CONTENT_TYPES)
     try:
         return fetcher.fetch(url)
     except ImageFetchError as exc:

@@ -31,7 +31,6 @@ from avitogw.work.wakeups import wake
 logger = logging.getLogger(__name__)
 
 BATCH = 500  # rows per kind and step in one sweep; a larger backlog is handled over the following sweeps
-SWEEP_EVERY = 10.0  # seconds, Celery beat's schedule (settings)
 
 
 @dataclass(frozen=True)

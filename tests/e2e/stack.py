@@ -44,6 +44,19 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.1):
     raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
 
 
+def stop_process_groups(processes: dict) -> None:
+    """SIGTERM every still-running process group at once, then wait for each (SIGKILL after 15 s), and forget them."""
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    processes.clear()
+
 class Stack:
     def __init__(self, workdir: Path, *, flavour: str = "sqlite", n8n_url: str = "", extra_env: dict | None = None,
                  sandbox_args: tuple[str, ...] = (), worker_concurrency: int = 2, workers: int = 1):

@@ -12,7 +12,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.stack import free_port, wait_until
+from tests.e2e.stack import free_port, stop_process_groups, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = 1234567
@@ -86,16 +85,7 @@ class Gateway:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_process_groups(self.processes)
 
     def logs(self, tail: int = 40) -> str:
         parts = []

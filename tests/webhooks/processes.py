@@ -19,7 +19,7 @@ import psycopg
 import redis
 import requests
 
-from tests.e2e.stack import free_port, wait_until  # noqa: F401 (re-exported for the webhook tests)
+from tests.e2e.stack import free_port, stop_process_groups, wait_until  # noqa: F401 (re-exported for the webhook tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://root@127.0.0.1:5432/postgres"
@@ -86,16 +86,7 @@ class Gateway:
             return conn.execute(query).fetchall()
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_process_groups(self.processes)
         connection = redis.Redis.from_url(self.redis_url)
         if connection.get(REDIS_LOCK) == self.database.encode():
             connection.flushdb()  # our broker's leftovers, and the lock

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from tests.avito.helpers.loopback import LoopbackServer
 
-class FakeAvito:
+
+class FakeAvito(LoopbackServer):
     def __init__(self, *, delay: float = 0.0, token_delay: float = 0.0):
         self.delay, self.token_delay = delay, token_delay
         self.lock = threading.Lock()
@@ -22,18 +24,7 @@ class FakeAvito:
         self.active = self.max_active = 0
         self.issued = 0
         self.connections: set[int] = set()  # client ports: one per TCP connection
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeAvito:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler())
 
     def count(self, path: str) -> int:
         with self.lock:

@@ -12,32 +12,23 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from tests.avito.helpers.loopback import LoopbackServer
 
 SEND = re.compile(r"^/messenger/v1/accounts/\d+/chats/([^/]+)/messages$")
 HISTORY = re.compile(r"^/messenger/v3/accounts/\d+/chats/([^/]+)/messages/$")
 
 
-class SlowMessenger:
+class SlowMessenger(LoopbackServer):
     def __init__(self, *, store_after: float):
         self.store_after = store_after
         self.lock = threading.Lock()
         self.chats: dict[str, list[dict]] = {}
         self.sends = 0  # POSTs received, whether or not the answer reached the client
         self.ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> SlowMessenger:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler())
 
     def copies(self, chat_id: str, text: str) -> list[dict]:
         with self.lock:

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from avitogw.api_guard import API_KEY, LOOPBACK_ONLY, api_access
 from avitogw.startup import WEBHOOK_SECRET_MISSING
-from messenger.avito import redis_connection
+from messenger.avito import avito_settings_missing, redis_connection
 from reconcile.selectors import last_success_at
 
 STARTED = time.time()  # a process that has seen no reconciliation for three intervals says so
@@ -68,6 +68,9 @@ def _reconcile_check() -> tuple[str, dict]:
                "last_success_age": round(age, 1) if age is not None else None}
     if not interval:
         return "disabled", details
+    missing = avito_settings_missing()
+    if missing:  # runs wait for the account: nothing can be reconciled, and nothing is tried
+        return f"waiting: {', '.join(missing)} not set", details
     limit = STALE_INTERVALS * interval
     if (age if age is not None else time.time() - STARTED) > limit:
         return f"stale: no successful run in {limit} s", details
@@ -75,7 +78,8 @@ def _reconcile_check() -> tuple[str, dict]:
 
 
 HealthAnswer = inline_serializer("HealthAnswer", {
-    "status": serializers.CharField(help_text="ok; degraded (Redis failing, no AVITO_WEBHOOK_SECRET, or no successful "
+    "status": serializers.CharField(help_text="ok; degraded (Redis failing, no AVITO_WEBHOOK_SECRET, the Avito account "
+                                              "not set up, or no successful "
                                               "reconciliation for three intervals); error (database unreachable)"),
     "checks": inline_serializer("HealthChecks", {"database": serializers.CharField(),
                                                  "redis": serializers.CharField(),

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from avitogw.metrics import reconcile_run_counted
+from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
 from reconcile.budget import BudgetSpent, budgeted_client
 from reconcile.lease import (first_start_get, first_start_set, lease_release, lease_renew, lease_take,
@@ -44,10 +45,26 @@ class LeaseLost(Exception):
 
 
 def reconcile_scheduled(*, clock: Clock = timezone.now) -> ReconcileRun | None:
-    """Beat's run, unless RECONCILE_INTERVAL is 0 (off); None also when another run is going on."""
+    """Beat's run, unless RECONCILE_INTERVAL is 0 (off) or the Avito account is not set up yet;
+    None also when another run is going on."""
     if not settings.RECONCILE_INTERVAL:
         return None
+    missing = avito_settings_missing()
+    if missing:
+        # A new install before its .env is filled in: /health says so; a failed run and a warning
+        # every interval would only bury the logs.
+        _say_once(f"Reconciliation waits for {', '.join(missing)} to be set")
+        return None
     return reconcile_run(trigger=RunTrigger.BEAT, clock=clock)
+
+
+_said: set[str] = set()
+
+
+def _say_once(text: str) -> None:
+    if text not in _said:
+        _said.add(text)
+        logger.info(text)
 
 
 def reconcile_run(*, trigger: str = RunTrigger.BEAT, since: datetime | None = None,

@@ -28,6 +28,13 @@ _redis = None
 _outage: RedisOutage | None = None
 
 
+def avito_settings_missing() -> list[str]:
+    """The Avito settings a call needs that are not set (empty when the account is configured)."""
+    wanted = {"AVITO_CLIENT_ID": settings.AVITO_CLIENT_ID, "AVITO_CLIENT_SECRET": settings.AVITO_CLIENT_SECRET,
+              "AVITO_USER_ID": settings.AVITO_USER_ID}
+    return [name for name, value in wanted.items() if not value]
+
+
 def redis_connection():
     """The process's Redis connection (None without REDIS_URL)."""
     if not settings.REDIS_URL:

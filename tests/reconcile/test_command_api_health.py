@@ -115,6 +115,23 @@ def test_health_without_any_run_degrades_once_the_process_has_waited_three_inter
     assert client.get("/health").json()["checks"]["reconcile"].startswith("stale")
 
 
+def test_an_install_without_an_avito_account_runs_nothing_and_health_says_what_is_missing(client, settings, caplog):
+    from reconcile.services import reconcile_scheduled
+
+    settings.AVITO_WEBHOOK_SECRET = "path-secret"
+    settings.AVITO_CLIENT_SECRET = ""
+    settings.AVITO_USER_ID = 0
+    with caplog.at_level("INFO", logger="reconcile.services"):
+        assert reconcile_scheduled() is None and reconcile_scheduled() is None
+
+    assert not ReconcileRun.objects.exists()
+    assert not [record for record in caplog.records if record.levelname in ("WARNING", "ERROR")]
+    assert len([record for record in caplog.records if "waits for" in record.getMessage()]) <= 1
+    health = client.get("/health").json()
+    assert health["status"] == "degraded"
+    assert health["checks"]["reconcile"] == "waiting: AVITO_CLIENT_SECRET, AVITO_USER_ID not set"
+
+
 def test_the_admin_lists_runs_read_only(client, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("staff", "staff@example.com", "pw"))
     run = ReconcileRun.objects.create(started_at=timezone.now(), outcome=RunOutcome.BUDGET, calls=25,

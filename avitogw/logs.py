@@ -4,8 +4,8 @@ ids of what it is about, never with a secret.
 - The ids (`request_id`, `event_id`, `job_id`, `task_id`) live in a context variable: the
   request-id middleware, the Celery task signals and the services set them for the work at
   hand (`log_context`, `log_context_add`), and `ContextFilter` copies them onto every record.
-- Both formatters pass the message and any traceback through `redact`: the configured
-  secrets, bearer tokens and URL passwords become `[secret]`, whoever logged them.
+- No secret reaches a formatter: the handler's first filter (avitogw.log_redaction) has
+  already replaced them in the message and the traceback.
 - `QuietRoutine` turns Celery's own lines about the periodic sweeps (sent by beat, received
   and succeeded in the worker) into DEBUG: every 15 s at INFO they drowned everything else.
   A sweep that finds work says so itself, at INFO.
@@ -15,30 +15,16 @@ ids of what it is about, never with a secret.
 """
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import os
-import re
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import datetime, timezone
 from typing import Iterator
-from urllib.parse import urlsplit
 
 CONTEXT_KEYS = ("request_id", "event_id", "job_id", "task_id")
 _context: ContextVar[dict[str, str]] = ContextVar("avitogw_log_context", default={})
 
-# Environment variables whose values must never reach a log line (URLs: their passwords).
-SECRET_VARIABLES = ("SECRET_KEY", "API_KEY", "AVITO_CLIENT_SECRET", "N8N_WEBHOOK_SECRET", "AVITO_WEBHOOK_SECRET")
-URL_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
-SECRET = "[secret]"
-PATTERNS = [
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{SECRET}"),
-    (re.compile(r"(?i)((?:client_secret|access_token|api_key|x-api-key)[\"']?\s*[=:]\s*[\"']?)[^\s&\"',}]+"),
-     rf"\1{SECRET}"),
-    (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), rf"\1{SECRET}@"),
-]
 # Celery's lines about these tasks are routine (beat every 15-300 s); see QuietRoutine.
 ROUTINE_TASKS = ("avitogw.work.sweep", "messenger.tasks.token_refresh", "reconcile.tasks.reconcile_tick",
                  "work-sweep", "avito-token-refresh", "reconcile")
@@ -72,28 +58,6 @@ def current_log_context() -> dict[str, str]:
     return dict(_context.get())
 
 
-@functools.cache
-def _secrets() -> tuple[str, ...]:
-    """The values to hide, read once from the environment (settings and gunicorn both load `.env` into it)."""
-    values = [os.environ.get(name, "").strip() for name in SECRET_VARIABLES]
-    for name in URL_VARIABLES:
-        try:
-            values.append(urlsplit(os.environ.get(name, "")).password or "")
-        except ValueError:
-            continue
-    # Longest first, so a secret that contains another is hidden whole; short values would
-    # hide ordinary words (and are no secret anyway).
-    return tuple(sorted({value for value in values if len(value) >= 6}, key=len, reverse=True))
-
-
-def redact(text: str) -> str:
-    for secret in _secrets():
-        text = text.replace(secret, SECRET)
-    for pattern, replacement in PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.log_context = current_log_context()
@@ -124,7 +88,7 @@ class TextFormatter(logging.Formatter):
         ids = getattr(record, "log_context", None) or {}
         if ids:
             text += " [" + " ".join(f"{key}={ids[key]}" for key in CONTEXT_KEYS if key in ids) + "]"
-        return redact(text)
+        return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -135,14 +99,14 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": record.getMessage(),
             **(getattr(record, "log_context", None) or {}),
             "process": record.process,
         }
-        if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
-        elif record.exc_text:
-            entry["exception"] = redact(record.exc_text)
+        if record.exc_text:  # formatted, and redacted, by avitogw.log_redaction's filter
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -156,7 +120,7 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "disable_existing_loggers": False,
         "filters": {"context": {"()": "avitogw.logs.ContextFilter"},
                     "quiet_routine": {"()": "avitogw.logs.QuietRoutine"},
-                    # The webhook's path secret, in every request line (avitogw/log_redaction.py).
+                    # Every secret, the webhook's path secret above all (avitogw/log_redaction.py).
                     "redact_secrets": {"()": "avitogw.log_redaction.RedactSecrets"}},
         "formatters": {"gateway": {"()": FORMATTERS[log_format]}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "gateway",

@@ -34,3 +34,27 @@ def test_secrets_are_read_from_the_environment(monkeypatch):
     record = _record("posted to https://gw/x/env-secret-77")
     RedactSecrets().filter(record)
     assert record.getMessage() == "posted to https://gw/x/[redacted]"
+
+
+def test_a_json_line_carries_the_traceback_redacted_by_the_filter():
+    import io
+    import json
+
+    from avitogw.logs import JsonFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets(secrets=["n8n-secret-31337"]))
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("tests.redaction.json")
+    logger.addHandler(handler)
+    try:
+        raise RuntimeError("signing with n8n-secret-31337 failed for https://u:pw123456@n8n/hook")
+    except RuntimeError:
+        logger.exception("delivery to /webhook/avito/abc failed: Bearer eyJhbGciOi.J9abc")
+    finally:
+        logger.removeHandler(handler)
+    entry = json.loads(stream.getvalue())
+    assert "n8n-secret-31337" not in entry["exception"] and "pw123456" not in entry["exception"]
+    assert "RuntimeError" in entry["exception"]
+    assert entry["message"] == "delivery to /webhook/avito/[redacted] failed: Bearer [redacted]"

@@ -7,7 +7,7 @@ of W seconds, wherever it starts, holds more than N grants. Two stores:
 - Redis: one atomic Lua script, timed by the Redis server's own clock so hosts agree.
 - The database (no Redis): a short transaction serialized by a row lock on PostgreSQL
   (timed by the database server's clock, so it holds across hosts too) and by SQLite's
-  IMMEDIATE write lock (settings.py), which holds across the processes of one machine.
+  IMMEDIATE write lock (avitogw/settings/base.py), which holds across the processes of one machine.
 
 A caller waits for a slot within its timeout instead of failing at once. When Avito has
 answered, the call's entry is moved to that moment (`settle`), so the window is measured

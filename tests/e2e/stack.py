@@ -1,8 +1,9 @@
 """The whole gateway as real processes, for the end-to-end suite and the benchmarks.
 
-`Stack` starts the Avito sandbox, gunicorn (the production config), a Celery worker and
-Celery beat with one environment, in one of two flavours: PostgreSQL + Redis (the local
-servers; a throwaway database and Redis db) or SQLite + the embedded broker (no services).
+`Stack` starts the Avito sandbox (`python -m sandbox.server`), gunicorn (the production config), a
+Celery worker and Celery beat with one environment (production settings, as a shop runs them), in
+one of two flavours: PostgreSQL + Redis (the local servers; a throwaway database and Redis db) or
+SQLite + the embedded broker (no services).
 Every process's output goes to a log file in the stack's folder, shown when start-up fails.
 """
 from __future__ import annotations
@@ -126,7 +127,8 @@ class Stack:
         return process
 
     def start_sandbox(self) -> None:
-        self._spawn("sandbox", [PYTHON, "manage.py", "avito_sandbox", "--port", str(self.sandbox_port),
+        # Without Django: the gateway's processes run production settings, which leave the sandbox's app out.
+        self._spawn("sandbox", [PYTHON, "-m", "sandbox.server", "--port", str(self.sandbox_port),
                                 "--user-id", str(SANDBOX_ACCOUNT), *self.sandbox_args])
         wait_until(lambda: requests.get(f"{self.sandbox_url}/_sandbox/stats", timeout=1).ok, 30, "the sandbox")
 

@@ -1,8 +1,10 @@
-"""Django settings for avitogw: everything comes from the environment (see `.env.example`).
+"""Settings every environment shares: each contract variable is declared here once, with its type and default.
 
-Each contract variable is declared once here with its type and default. A bad value stops
-start-up with a message naming it (avitogw.config). With no REDIS_URL and no DATABASE_URL
-the gateway runs on SQLite and embedded fallbacks, with no services at all.
+avitogw/settings/__init__.py has already read `.env`; it then takes these through one of
+production.py, local.py or test.py (AVITOGW_ENV). A bad value stops start-up with a message
+naming it (avitogw.config). With no REDIS_URL and no DATABASE_URL the gateway runs on SQLite
+and embedded fallbacks, with no services at all. Importing this creates nothing on disk: the
+folders under DATA_DIR are made at start-up (avitogw/apps.py).
 """
 from __future__ import annotations
 
@@ -13,15 +15,22 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from avitogw import config
 from avitogw.config import env, read_bool, read_choice, read_float, read_int, read_list, read_rate, read_str, read_url
 from avitogw.logs import logging_config
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-config.load_env_file(BASE_DIR / ".env")
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+# --- Which environment (the gateway's own variable, not the contract's) ----------------------
+# production (the default: what ./run.sh and docker compose run), local (practising with the
+# sandbox: DEBUG on unless set) or test, which pytest's process always gets. A bad value stops
+# start-up even there.
+ENVIRONMENTS = ("production", "local", "test")
+TESTING = "pytest" in sys.modules or read_bool("AVITOGW_TESTING", False)
+AVITOGW_ENV = read_choice("AVITOGW_ENV", "production", ENVIRONMENTS)
+if TESTING:
+    AVITOGW_ENV = "test"
 
 DATA_DIR = Path(read_str("DATA_DIR") or BASE_DIR / "data")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 # Prometheus counts of every process (avitogw/metrics.py), one file per process; made at start-up
 # (avitogw.apps), emptied by ./run.sh. prometheus_client picks multiprocess mode from this variable
 # when it is imported, and settings load before it in every process; the folder is always this one.
@@ -31,21 +40,30 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 VERSION = "0.1.0"
 
 # --- Django's own -------------------------------------------------------------------------
-DEBUG = read_bool("DEBUG", False)
-TESTING = "pytest" in sys.modules or read_bool("AVITOGW_TESTING", False)
+DEBUG = read_bool("DEBUG", AVITOGW_ENV == "local")
 INSECURE_KEYS = {"", "change-me", "changeme", "secret"}
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-not-for-production"
+# No default: a missing or placeholder key is refused unless the environment's module allows it
+# (production.py and local.py under DEBUG, test.py always), through secret_key_checked.
 SECRET_KEY = read_str("SECRET_KEY")
-if SECRET_KEY in INSECURE_KEYS:
-    if not (DEBUG or TESTING):
+
+
+def secret_key_checked(key: str, *, placeholder_allowed: bool) -> str:
+    """The key itself; a missing or placeholder one stops start-up, or where allowed becomes a fixed development key."""
+    if key not in INSECURE_KEYS:
+        return key
+    if not placeholder_allowed:
         raise ImproperlyConfigured(
             "SECRET_KEY is missing or a placeholder. Set a long random value in the environment or "
             ".env (the README's run command writes one for you)."
         )
-    SECRET_KEY = "insecure-development-key-not-for-production"
+    return DEVELOPMENT_SECRET_KEY
+
+
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS") or (["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "avitogw.apps.GatewayConfig",  # management commands (metrics_reset); the metrics folder at start-up
+    "avitogw.apps.GatewayConfig",  # management commands (metrics_reset); DATA_DIR's folders at start-up
     "avitogw.admin_site.GatewayAdminConfig",  # django.contrib.admin, named avitogw, with a status board
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,8 +77,7 @@ INSTALLED_APPS = [
     "messenger",
     "webhooks",
     "reconcile",
-    "sandbox",
-]
+]  # local.py and test.py add "sandbox" (it only hosts `manage.py avito_sandbox`)
 
 MIDDLEWARE = [
     "avitogw.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request
@@ -182,6 +199,11 @@ CELERY_TASK_IGNORE_RESULT = True
 # engine's heartbeat renews a lease as long as its process lives). A drain hands over to a
 # fresh one after DRAIN_SECONDS; bulk sends are queued with a shorter limit of their own.
 CELERY_TASK_TIME_LIMIT = 900
+# No soft limit (CELERY_TASK_SOFT_TIME_LIMIT): SoftTimeLimitExceeded is an ordinary Exception raised
+# wherever the task happens to be, and the engine's handlers catch every Exception to record it as
+# the work's outcome (a bulk send classified as failed or unknown, an event's processing error), so
+# a soft limit would be written down as if Avito or n8n had failed. The hard limit instead kills
+# the process; its rows' leases run out and the sweep hands them to another worker.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -259,8 +281,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+# Made at start-up (avitogw.apps) if missing: whitenoise warns on every start while collectstatic has not run.
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start while collectstatic has not run
 # Served straight from the installed apps too, so the admin is styled under gunicorn on every start
 # path (compose, a bare gunicorn) whether or not collectstatic ran; files are indexed once at start.
 WHITENOISE_USE_FINDERS = True

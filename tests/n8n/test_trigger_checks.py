@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from avitogw.n8n.signing import signed_headers
 from tests.n8n.package import build_reason, ensure_built
-from webhooks.signing import signed_headers
 
 pytestmark = pytest.mark.skipif(build_reason() is not None, reason=str(build_reason()))
 HARNESS = Path(__file__).with_name("trigger_signature.mjs")

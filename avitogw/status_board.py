@@ -16,8 +16,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.timesince import timesince, timeuntil
 
-from messenger.models import BulkJobStatus
-from messenger.selectors import avito_calls_in_window, bulk_jobs_running_count, chat_unread_stored_count
+from bulk.models import BulkJobStatus
+from bulk.selectors import bulk_jobs_running_count
+from messenger.selectors import avito_calls_in_window, chat_unread_stored_count
 from messenger.token_service import token_expiry
 from reconcile.models import RunOutcome
 from reconcile.selectors import run_latest
@@ -101,7 +102,7 @@ def avito_calls() -> Figure:
 
 def bulk_jobs_running() -> Figure:
     return Figure("Bulk jobs running", str(bulk_jobs_running_count()),
-                  _changelist("messenger_bulkjob", status__exact=BulkJobStatus.RUNNING))
+                  _changelist("bulk_bulkjob", status__exact=BulkJobStatus.RUNNING))
 
 
 FIGURES: tuple[Callable[[], Figure], ...] = (

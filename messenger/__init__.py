@@ -1,1 +1,1 @@
-"""Avito Messenger: the Avito client, chats, messages, sends and bulk jobs."""
+"""Avito Messenger: the Avito client, chats, messages and sends."""

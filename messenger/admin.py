@@ -68,5 +68,3 @@ class IdempotencyRecordAdmin(ArchiveAdmin):
     search_fields = ("=key", "scope")
     date_hierarchy = "created_at"
 
-
-from messenger.bulk import admin as bulk_admin  # noqa: E402,F401 - registers BulkJob's admin pages

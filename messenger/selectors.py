@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from messenger.avito import get_client
-from messenger.models import BulkJob, BulkJobStatus, Chat, IdempotencyRecord
+from messenger.models import Chat, IdempotencyRecord
 
 
 def chat_stored_client(*, chat_id: str) -> tuple[int | None, str]:
@@ -18,10 +18,6 @@ def idempotency_record_get(*, scope: str, key: str) -> IdempotencyRecord | None:
 def chat_unread_stored_count() -> int:
     """Chats stored as unread (what the admin's unread filter lists)."""
     return Chat.objects.filter(is_unread=True).count()
-
-
-def bulk_jobs_running_count() -> int:
-    return BulkJob.objects.filter(status=BulkJobStatus.RUNNING).count()
 
 
 def avito_calls_in_window() -> tuple[int, int, float]:

@@ -29,14 +29,14 @@ from django.utils import timezone
 from avitogw.errors import Conflict, NotFound
 from avitogw.logs import log_context
 from avitogw.metrics import n8n_delivery_counted
+from avitogw.n8n.client import N8nClient, N8nError, get_n8n_client
+from avitogw.n8n.signing import SigningSecretInvalid, signed_headers
 from avitogw.work.backoff import backoff_delay
 from avitogw.work.heartbeat import HEARTBEAT
 from avitogw.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new, leases_finish
 from avitogw.work.sweep import Work
 from avitogw.work.wakeups import wake
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
-from webhooks.n8n_client import N8nClient, N8nError, get_n8n_client
-from webhooks.signing import SigningSecretInvalid, signed_headers
 from webhooks.voice_refresh import delivery_voice_refresh
 
 logger = logging.getLogger(__name__)

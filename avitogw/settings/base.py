@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc files, served from /static/ (no CDN)
     "django_ratelimit",
     "messenger",
+    "bulk",
     "webhooks",
     "reconcile",
 ]  # local.py and test.py add "sandbox" (it only hosts `manage.py avito_sandbox`)
@@ -229,13 +230,13 @@ if RECONCILE_INTERVAL:
     CELERY_BEAT_SCHEDULE["reconcile"] = {"task": "reconcile.tasks.reconcile_tick", "schedule": float(RECONCILE_INTERVAL),
                                          "options": {"expires": float(RECONCILE_INTERVAL)}}
 # Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
-CELERY_IMPORTS = ("messenger.bulk.tasks", "avitogw.work.tasks")
+CELERY_IMPORTS = ("avitogw.work.tasks",)
 # Bulk sends have a queue of their own, which every worker consumes too: a campaign of a
 # thousand messages (ten minutes at Avito's default limit) then takes turns with incoming
 # messages instead of standing in front of their delivery to n8n.
 CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("bulk", routing_key="bulk"))
-CELERY_TASK_ROUTES = {"messenger.bulk.tasks.bulk_item_send": {"queue": "bulk"},
-                      "messenger.bulk.tasks.bulk_item_resolve": {"queue": "bulk"}}
+CELERY_TASK_ROUTES = {"bulk.tasks.bulk_item_send": {"queue": "bulk"},
+                      "bulk.tasks.bulk_item_resolve": {"queue": "bulk"}}
 
 # --- REST framework and docs ----------------------------------------------------------------
 REST_FRAMEWORK = {

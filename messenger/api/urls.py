@@ -8,8 +8,8 @@ from django.urls import path, register_converter
 from messenger.api.blacklist import BlacklistViewSet
 from messenger.api.chats import ChatViewSet
 from messenger.api.messages import MessageViewSet
+from messenger.api.subscriptions import WebhookSubscriptionViewSet
 from messenger.api.token import TokenViewSet
-from messenger.api.webhooks import WebhookSubscriptionViewSet
 
 
 class AvitoIdConverter:

@@ -68,10 +68,11 @@ def test_gateway_errors_become_the_envelope_with_their_status(error, status, cod
 
 SERVICE_AND_WORKER_MODULES = [
     *sorted((ROOT / "messenger" / "services").glob("*.py")),
-    *(ROOT / "messenger" / "bulk" / name for name in ("sending.py", "services.py", "selectors.py", "tasks.py")),
+    *(ROOT / "bulk" / name for name in ("sending.py", "services.py", "selectors.py", "tasks.py", "callback_client.py")),
     *(ROOT / "webhooks" / name for name in ("delivery.py", "selectors.py", "processing.py", "intake.py",
                                             "message_events.py", "tasks.py")),
     *sorted((ROOT / "avitogw" / "work").glob("*.py")),
+    *sorted((ROOT / "avitogw" / "n8n").glob("*.py")),
     *sorted((ROOT / "reconcile").glob("*.py")),
 ]
 

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from avitogw.url_guard import UrlPolicy, address_refused
-from messenger.models import BulkJob
+from bulk.models import BulkJob
 from tests.api.conftest import CHAT, PNG, error_of
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +115,7 @@ def _finished_job(callback_url: str) -> BulkJob:
 
 
 def test_the_callback_is_checked_again_when_sent(settings, loopback_service):
-    from messenger.bulk.services import bulk_job_callback
+    from bulk.services import bulk_job_callback
 
     job = _finished_job(f"{loopback_service}/hook")  # allowed when submitted; the rule changed since
     settings.CALLBACK_ALLOWED_HOSTS = []
@@ -125,7 +125,7 @@ def test_the_callback_is_checked_again_when_sent(settings, loopback_service):
 
 
 def test_only_the_status_and_a_short_reason_are_kept_never_the_body(settings, loopback_service):
-    from messenger.bulk.services import bulk_job_callback
+    from bulk.services import bulk_job_callback
 
     settings.CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]
     job = _finished_job(f"{loopback_service}/hook")
@@ -136,7 +136,7 @@ def test_only_the_status_and_a_short_reason_are_kept_never_the_body(settings, lo
 
 
 def test_an_unreachable_callback_names_no_address(settings):
-    from messenger.bulk.services import bulk_job_callback
+    from bulk.services import bulk_job_callback
 
     settings.CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]
     job = _finished_job("http://127.0.0.1:9/hook")  # discard port: nothing listens

@@ -14,10 +14,10 @@ import pytest
 from django.test import Client
 
 from avitogw.work import wakeups
-from messenger.bulk.selectors import bulk_job_progress
-from messenger.bulk.sending import bulk_item_resolve, bulk_item_send
-from messenger.bulk.services import bulk_job_create
-from messenger.models import BulkItem
+from bulk.models import BulkItem
+from bulk.selectors import bulk_job_progress
+from bulk.sending import bulk_item_resolve, bulk_item_send
+from bulk.services import bulk_job_create
 from tests.avito.helpers.slow_messenger import SlowMessenger
 
 CHAT = "u2i-YvRiaEtf8Qn~N4sh3mMKkA"

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from messenger.models import BulkItem, BulkJob
+from bulk.models import BulkItem, BulkJob
 from tests.api.conftest import error_of
 
 URL = "/api/messages/send/bulk"
@@ -55,7 +55,7 @@ def test_items_are_stored_with_their_kind_and_woken_only_after_commit(api, queue
     assert items == [(0, CHAT_A, "text", {"text": "one"}, "pending"),
                      (1, CHAT_B, "link", {"url": "https://e.com/x"}, "pending")]
     ids = [item_id for item_id in job.items.order_by("index").values_list("id", flat=True)]
-    assert [(name, args) for name, args, _ in queued] == [("messenger.bulk.tasks.bulk_item_send", (i,)) for i in ids]
+    assert [(name, args) for name, args, _ in queued] == [("bulk.tasks.bulk_item_send", (i,)) for i in ids]
     assert all(options["time_limit"] >= 10 for _, _, options in queued)
 
 
@@ -127,7 +127,7 @@ def test_the_same_idempotency_key_replays_the_answer_without_a_second_job(api, q
 @pytest.mark.django_db(transaction=True)
 def test_cancel_stops_the_pending_items_and_a_completed_job_cannot_be_cancelled(api, queued, chats):
     job_id = start(api, [{"chat_id": CHAT_A, "text": f"n{i}"} for i in range(4)]).json()["job_id"]
-    from messenger.bulk.sending import bulk_item_send
+    from bulk.sending import bulk_item_send
 
     first = BulkItem.objects.get(job_id=job_id, index=0)
     assert bulk_item_send(item_id=first.id) == "sent"
@@ -170,7 +170,7 @@ def test_the_callback_gets_one_signed_post_with_the_summary(api, chats, eager, a
 def test_a_failed_callback_is_recorded_and_not_repeated(api, chats, eager, avito):
     avito.post(CALLBACK, status=500, body="down")
     job_id = start(api, [{"chat_id": CHAT_A, "text": "hi"}], callback_url=CALLBACK).json()["job_id"]
-    from messenger.bulk.services import bulk_job_callback
+    from bulk.services import bulk_job_callback
 
     assert bulk_job_callback(job_id=job_id) is None  # already done once: no second POST
     assert len([c for c in avito.calls if c.request.url == CALLBACK]) == 1
@@ -189,16 +189,16 @@ def test_the_openapi_schema_describes_the_bulk_endpoints(api):
 
 @pytest.mark.django_db
 def test_the_admin_lists_jobs_with_progress_and_cancels_them(admin_client, queued):
-    from messenger.bulk.services import bulk_job_create
+    from bulk.services import bulk_job_create
 
     job = bulk_job_create(items=[{"kind": "text", "chat_id": CHAT_A, "payload": {"text": f"n{i}"}} for i in range(3)])
     BulkItem.objects.filter(job=job, index=0).update(status="sent", message_id="m-1")
-    listing = admin_client.get("/admin/messenger/bulkjob/")
+    listing = admin_client.get("/admin/bulk/bulkjob/")
     assert listing.status_code == 200
     assert b'<progress value="1" max="3">' in listing.content
-    page = admin_client.get(f"/admin/messenger/bulkjob/{job.id}/change/")
+    page = admin_client.get(f"/admin/bulk/bulkjob/{job.id}/change/")
     assert page.status_code == 200 and b"m-1" in page.content and b"n2" in page.content  # what each item says
-    done = admin_client.post("/admin/messenger/bulkjob/", {"action": "cancel_jobs", "_selected_action": [str(job.id)]})
+    done = admin_client.post("/admin/bulk/bulkjob/", {"action": "cancel_jobs", "_selected_action": [str(job.id)]})
     assert done.status_code == 302
     job.refresh_from_db()
     assert job.status == "cancelled"

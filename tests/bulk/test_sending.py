@@ -7,10 +7,11 @@ import pytest
 from django.utils import timezone
 
 from avitogw.celery import app as celery_app
-from messenger.bulk.selectors import bulk_job_progress
-from messenger.bulk.sending import MAX_ATTEMPTS, bulk_item_resolve, bulk_item_send
-from messenger.bulk.services import bulk_job_create
-from messenger.models import BulkItem, BulkJob, Message
+from bulk.models import BulkItem, BulkJob
+from bulk.selectors import bulk_job_progress
+from bulk.sending import MAX_ATTEMPTS, bulk_item_resolve, bulk_item_send
+from bulk.services import bulk_job_create
+from messenger.models import Message
 
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,7 +68,7 @@ def test_no_rate_limit_slot_puts_the_item_back_without_spending_an_attempt(chats
     assert (second.status, second.attempts, second.claimed_at is not None) == ("pending", 0, True)
     assert second.next_attempt_at > timezone.now() + timedelta(seconds=50)
     [(name, args, options)] = queued
-    assert (name, args) == ("messenger.bulk.tasks.bulk_item_send", (second.id,)) and options["countdown"] > 50
+    assert (name, args) == ("bulk.tasks.bulk_item_send", (second.id,)) and options["countdown"] > 50
     assert len(chats.sent()) == 1
 
 
@@ -82,7 +83,7 @@ def test_a_send_that_may_have_arrived_is_unknown_until_the_chat_shows_it(chats, 
     assert item.status == "unknown" and item.error.startswith("outcome unknown")
     assert item.settle_by > timezone.now()
     (name, args, _) = queued[-1]
-    assert (name, args) == ("messenger.bulk.tasks.bulk_item_resolve", (item.id,))
+    assert (name, args) == ("bulk.tasks.bulk_item_resolve", (item.id,))
     progress = bulk_job_progress(job_id=item.job_id)
     assert (progress["status"], progress["pending"], progress["unknown"]) == ("running", 1, 1)
     chats.history_down = False
@@ -178,11 +179,11 @@ def test_a_link_item_is_checked_by_the_exact_text_it_became(chats, queued):
 def test_bulk_sends_have_a_queue_of_their_own_which_a_plain_worker_also_consumes():
     """So incoming messages take turns with a campaign instead of waiting behind all of it."""
     route = celery_app.amqp.router.route
-    bulk = route({}, "messenger.bulk.tasks.bulk_item_send")["queue"]
+    bulk = route({}, "bulk.tasks.bulk_item_send")["queue"]
     default = route({}, "webhooks.tasks.delivery_attempt")["queue"]
     assert (bulk.name, default.name) == ("bulk", "celery")
     assert bulk.routing_key != default.routing_key  # one wake-up lands in one queue, not both
-    assert route({}, "messenger.bulk.tasks.bulk_item_resolve")["queue"].name == "bulk"
+    assert route({}, "bulk.tasks.bulk_item_resolve")["queue"].name == "bulk"
     assert set(celery_app.amqp.queues.consume_from) == {"celery", "bulk"}
 
 

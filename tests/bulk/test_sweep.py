@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from avitogw.work.leases import LEASE
 from avitogw.work.sweep import work_sweep
-from messenger.bulk.sending import SENDS, bulk_item_send
-from messenger.bulk.services import bulk_job_create
-from messenger.models import BulkItem, BulkJob
+from bulk.models import BulkItem, BulkJob
+from bulk.sending import SENDS, bulk_item_send
+from bulk.services import bulk_job_create
 
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,7 +63,7 @@ def test_an_item_whose_sender_died_is_checked_once_its_lease_runs_out_not_sent(q
     assert bulk_only(work_sweep(clock=later(LEASE.total_seconds() - 1))) == {}  # its sender may be alive
     assert bulk_only(work_sweep(clock=later(LEASE.total_seconds() + 1))) == {
         "bulk sends taken back": 1, "bulk checks woken": 1}
-    assert queued == [("messenger.bulk.tasks.bulk_item_resolve", (item.id,), queued[0][2])]
+    assert queued == [("bulk.tasks.bulk_item_resolve", (item.id,), queued[0][2])]
     item.refresh_from_db()
     assert (item.status, item.lease_owner, item.error) == (
         "sending", "", "the worker stopped mid-send: checking the chat before any resend")
@@ -120,7 +120,7 @@ def test_a_callback_whose_poster_died_is_handed_on(queued):
 def test_a_worker_killed_mid_job_loses_nothing_and_sends_nothing_twice(chats, queued):
     """Item 0 was sent and recorded; item 1 reached Avito but its worker died before recording it;
     item 2 was claimed and its worker died before sending; items 3-4 lost their wake-ups."""
-    from messenger.bulk import tasks
+    from bulk import tasks
 
     job = new_job(5)
     items = list(job.items.order_by("index"))

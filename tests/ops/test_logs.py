@@ -123,7 +123,7 @@ def test_secrets_never_reach_a_line(monkeypatch):
 
 def test_both_formats_carry_the_ids_and_json_is_one_object_per_line():
     with log_context(request_id="r-1", job_id="j-2"):
-        record = _record("messenger.bulk", "line one\nline two")
+        record = _record("bulk.sending", "line one\nline two")
         logs.ContextFilter().filter(record)
     text = TextFormatter().format(record)
     assert text.endswith("[request_id=r-1 job_id=j-2]")

@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from avitogw.metrics import avito_operation
-from messenger.models import BulkItem, BulkItemStatus, BulkJob
+from bulk.models import BulkItem, BulkItemStatus, BulkJob
 from tests.conftest import AVITO, USER_ID
 from tests.ops.metrics_scrape import value
 from tests.webhooks.avito_payloads import N8N_URL, avito_chat, chat_url, notification, post_notification

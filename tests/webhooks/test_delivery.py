@@ -272,7 +272,7 @@ class TestVoiceLinkAfterALongWait:
 
 
 def test_the_environments_proxy_and_ca_bundle_are_honoured_read_once_per_url(monkeypatch):
-    from webhooks.n8n_client import N8nClient, _session
+    from avitogw.n8n.client import N8nClient, _session
 
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "n8n.local")

@@ -1,6 +1,6 @@
 /**
  * Standard Webhooks verification (https://www.standardwebhooks.com), the receiving half of the
- * gateway's webhooks/signing.py.
+ * gateway's avitogw/n8n/signing.py.
  *
  * `webhook-signature` holds space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`.
  * The key: a `whsec_` secret is the base64 after the prefix (strictly decoded, as the gateway and every

@@ -40,10 +40,10 @@ from avitogw.work.heartbeat import HEARTBEAT
 from avitogw.work.leases import FREE, lease_claim, lease_held, lease_owner_new
 from avitogw.work.sweep import Work
 from avitogw.work.wakeups import wake
+from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
+from bulk.services import SEND_TASK, bulk_items_wake, bulk_job_finish_if_done, send_time_limit
 from messenger.avito import errors as avito
 from messenger.avito import get_client
-from messenger.bulk.services import SEND_TASK, bulk_items_wake, bulk_job_finish_if_done, send_time_limit
-from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 from messenger.services import messages
 from messenger.storage import message_upsert
 
@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5   # tries of one item (rate-limit waits do not count) before it is `failed`
 EARLY_TOLERANCE = timedelta(seconds=1)  # a wake-up may arrive a little before its row is due
-CHECK_TASK = "messenger.bulk.tasks.bulk_item_resolve"
+CHECK_TASK = "bulk.tasks.bulk_item_resolve"
 CHECK_PAUSE_MAX = 60.0  # seconds between checks while Avito cannot be asked
 RETRY_PAUSE_MAX = 300.0  # seconds, the longest pause before an item's next try
 UNSETTLED = (BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)

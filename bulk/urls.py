@@ -1,7 +1,7 @@
 """Routes of the bulk send API (included at the root by avitogw/urls.py)."""
 from django.urls import path
 
-from messenger.bulk.views import BulkJobViewSet
+from bulk.views import BulkJobViewSet
 
 urlpatterns = [
     path("api/messages/send/bulk", BulkJobViewSet.as_view({"post": "create"}), name="bulk-job-create"),

@@ -25,13 +25,13 @@ from avitogw.work.heartbeat import HEARTBEAT
 from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
 from avitogw.work.sweep import Work
 from avitogw.work.wakeups import wake
-from messenger.bulk import callback_client
-from messenger.bulk.selectors import bulk_job_get, bulk_job_progress
-from messenger.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
+from bulk import callback_client
+from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
+from bulk.selectors import bulk_job_get, bulk_job_progress
 
 UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
-SEND_TASK = "messenger.bulk.tasks.bulk_item_send"
-CALLBACK_TASK = "messenger.bulk.tasks.bulk_job_callback"
+SEND_TASK = "bulk.tasks.bulk_item_send"
+CALLBACK_TASK = "bulk.tasks.bulk_job_callback"
 BATCH = 500  # jobs the sweep's chore looks at per pass
 
 

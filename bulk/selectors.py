@@ -1,11 +1,11 @@
-"""Reads of bulk jobs: one job, its progress as the API and the callback show it."""
+"""Reads of bulk jobs: one job, its progress as the API and the callback show it, how many are running."""
 from __future__ import annotations
 
 from collections import Counter
 from uuid import UUID
 
 from avitogw.errors import NotFound
-from messenger.models import BulkItemStatus, BulkJob
+from bulk.models import BulkItemStatus, BulkJob, BulkJobStatus
 
 
 def bulk_job_get(*, job_id: UUID) -> BulkJob:
@@ -41,3 +41,8 @@ def bulk_job_progress(*, job_id: UUID) -> dict:
             for item in items
         ],
     }
+
+
+def bulk_jobs_running_count() -> int:
+    """Jobs still sending (the admin's status board)."""
+    return BulkJob.objects.filter(status=BulkJobStatus.RUNNING).count()

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from avitogw.n8n.client import N8nRejected, N8nUnreachable, guarded_n8n_client
+from avitogw.n8n.signing import SigningSecretInvalid, signed_headers
 from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url, guarded_pools
-from webhooks.n8n_client import N8nRejected, N8nUnreachable, guarded_n8n_client
-from webhooks.signing import SigningSecretInvalid, signed_headers
 
 
 def _reason(status: int | None) -> str:

@@ -1,4 +1,4 @@
-"""The one HTTP client of n8n: POSTs a signed delivery to N8N_WEBHOOK_URL.
+"""The one HTTP client of n8n: POSTs signed deliveries to N8N_WEBHOOK_URL (and bulk callbacks to theirs).
 
 One pooled `requests.Session` per process (rebuilt after a fork: a Session must not cross
 one), a timeout on every POST, no redirects followed (requests would turn a 302 into a GET

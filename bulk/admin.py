@@ -10,8 +10,8 @@ from django.db.models import Count, Q
 from django.utils.html import format_html
 
 from avitogw.errors import GatewayError
-from messenger.bulk.services import bulk_job_cancel
-from messenger.models import BulkItem, BulkItemStatus, BulkJob
+from bulk.models import BulkItem, BulkItemStatus, BulkJob
+from bulk.services import bulk_job_cancel
 
 
 class BulkItemInline(admin.TabularInline):

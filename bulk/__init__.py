@@ -1,0 +1,5 @@
+"""Bulk sends: many messages as one job, sent by workers within the shared rate limit.
+
+The app owns its models (jobs and items), admin, services, Celery tasks and API; it uses
+messenger's send services and the n8n client in avitogw.n8n, and no app imports it.
+"""

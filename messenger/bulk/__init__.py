@@ -1,1 +1,0 @@
-"""Bulk send jobs: many messages, sent by workers within the shared rate limit."""

@@ -1,6 +1,7 @@
 """Top-level routes: admin, docs, the REST API, the incoming webhook; JSON errors everywhere."""
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from avitogw.docs_views import RedocView, SchemaView, SwaggerView
 from avitogw.health import HealthView, InfoView
@@ -10,6 +11,9 @@ from webhooks.urls import webhook_urlpatterns
 urlpatterns = [
     # First: every customer message comes in here, and Django tries the routes in order.
     *webhook_urlpatterns,
+    # Bulk jobs were under messenger in the admin until they became the app `bulk`: old bookmarks still work.
+    re_path(r"^admin/messenger/(?P<page>bulk(?:job|item)/.*)$",
+            RedirectView.as_view(url="/admin/bulk/%(page)s", permanent=True, query_string=True)),
     path("admin/", admin.site.urls),
     path("health", HealthView.as_view(), name="health"),
     path("info", InfoView.as_view(), name="info"),

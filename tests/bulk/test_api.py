@@ -203,3 +203,10 @@ def test_the_admin_lists_jobs_with_progress_and_cancels_them(admin_client, queue
     job.refresh_from_db()
     assert job.status == "cancelled"
     assert list(job.items.order_by("index").values_list("status", flat=True)) == ["sent", "cancelled", "cancelled"]
+
+
+def test_old_admin_addresses_of_bulk_jobs_redirect_to_the_bulk_app(client):
+    answer = client.get("/admin/messenger/bulkjob/?status__exact=running")
+    assert answer.status_code == 301 and answer["Location"] == "/admin/bulk/bulkjob/?status__exact=running"
+    assert client.get("/admin/messenger/bulkitem/5/change/")["Location"] == "/admin/bulk/bulkitem/5/change/"
+    assert client.get("/admin/messenger/chat/").status_code == 302  # the rest of messenger is untouched (login)

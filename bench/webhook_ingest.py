@@ -9,7 +9,7 @@ No Celery worker runs: this measures what Avito waits for, not the processing af
 
     .venv/bin/python -m bench.webhook_ingest [--flavours postgres,sqlite] [--rounds 3] [--seconds 8]
 
-Targets: at least half the bare view's throughput, and p99 under 100 ms, at 16 senders.
+Targets (issue 12): at least 0.4 of the bare view's throughput, and p99 under 100 ms, at 16 senders.
 """
 from __future__ import annotations
 
@@ -112,8 +112,8 @@ def print_summary(result: dict) -> None:
                       f"stored for {result['gateway_200s_counted']} counted 200s)"))
     at16 = next((r for r in result["summary"] if r["senders"] == 16), None)
     if at16:
-        verdict = "met" if at16["ratio"] >= 0.5 and at16["gateway_p99_ms"] < 100 else "MISSED"
-        print(f"target at 16 senders (ratio >= 0.5, p99 < 100 ms): {verdict}")
+        verdict = "met" if at16["ratio"] >= 0.4 and at16["gateway_p99_ms"] < 100 else "MISSED"
+        print(f"target at 16 senders (ratio >= 0.4, p99 < 100 ms): {verdict}")
 
 
 def main(argv=None) -> list[dict]:

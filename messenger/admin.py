@@ -7,30 +7,18 @@ staff inbox (messenger.inbox); messages are listed with their n8n delivery statu
 from django.contrib import admin
 from django.db.models import OuterRef
 
+from avitogw.admin_site import ReadOnlyAdmin
 from messenger.inbox.chat_admin import ChatAdmin
 from messenger.inbox.shorten import shorten
 from messenger.models import BlacklistEntry, Chat, IdempotencyRecord, Message
 from webhooks.selectors import delivery_status_of
 
 
-class ArchiveAdmin(admin.ModelAdmin):
-    """Rows the gateway writes: read-only, deleted only by a superuser."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-
 admin.site.register(Chat, ChatAdmin)
 
 
 @admin.register(Message)
-class MessageAdmin(ArchiveAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ("short_text", "direction", "type", "chat", "created", "delivery_status", "is_read")
     list_filter = ("direction", "type", "is_read")
     search_fields = ("text", "=id", "=chat__id")
@@ -51,7 +39,7 @@ class MessageAdmin(ArchiveAdmin):
 
 
 @admin.register(BlacklistEntry)
-class BlacklistEntryAdmin(ArchiveAdmin):
+class BlacklistEntryAdmin(ReadOnlyAdmin):
     """Blocking happens on a chat's page (it must reach Avito); this is the record of it."""
 
     list_display = ("user_id", "item_id", "reason_id", "created_at")
@@ -60,7 +48,7 @@ class BlacklistEntryAdmin(ArchiveAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(ArchiveAdmin):
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
     """Staff can see which keys were used and what was answered, not forge answers."""
 
     list_display = ("key", "scope", "status_code", "created_at")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from avitogw.admin_site import ReadOnlyAdmin
 from reconcile.models import ReconcileRun
 
 
 @admin.register(ReconcileRun)
-class ReconcileRunAdmin(admin.ModelAdmin):
+class ReconcileRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "trigger", "outcome", "chats_seen", "messages_found", "calls", "since",
                     "watermark", "finished_at", "error")
     list_filter = ("outcome", "trigger")
@@ -16,11 +17,5 @@ class ReconcileRunAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+        return False  # the history of runs is what /health and the status board read

@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
 
+from avitogw.admin_site import ReadOnlyAdmin
 from avitogw.errors import GatewayError
 from webhooks.delivery import delivery_replay
 from webhooks.models import Delivery, IncomingEvent
@@ -22,17 +23,8 @@ def _short(text: str, size: int = 80) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nothing added or edited by hand (events are Avito's, deliveries the gateway's); a superuser may delete."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+class RecordAdmin(ReadOnlyAdmin):
+    """Events are Avito's, deliveries the gateway's: every field shown, the raw JSON pretty-printed."""
 
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.exclude or ())  # shown pretty-printed instead
@@ -40,7 +32,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncomingEvent)
-class IncomingEventAdmin(ReadOnlyAdmin):
+class IncomingEventAdmin(RecordAdmin):
     list_display = ("received_at", "event_type", "message_id", "chat_id", "source", "status", "attempts", "repeats",
                     "short_note")
     list_filter = ("status", "source", "event_type")
@@ -67,7 +59,7 @@ class IncomingEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(RecordAdmin):
     list_display = ("id", "event_id", "status", "attempts", "next_attempt_at", "last_status_code",
                     "short_error", "created_at", "delivered_at")
     list_filter = ("status", "last_status_code")

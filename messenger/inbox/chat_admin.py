@@ -11,6 +11,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.urls import path
 from django.contrib.admin.utils import unquote
 
+from avitogw.admin_site import ReadOnlyAdmin
 from messenger.inbox import chat_actions
 from messenger.inbox.chat_actions import BLOCK_PERMISSION, REFUSALS, REPLY_PERMISSION, refusal_text
 from messenger.inbox.forms import BlockForm, ReplyForm
@@ -34,7 +35,7 @@ class ReadStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ChatAdmin(admin.ModelAdmin):
+class ChatAdmin(ReadOnlyAdmin):
     list_display = ("client", "item", "last_message", "last_message_at", "unread", "chat_type")
     list_filter = (ReadStateFilter, "chat_type")
     search_fields = ("id", "client_name", "item_title", "=item_id", "=client_user_id")
@@ -43,16 +44,7 @@ class ChatAdmin(admin.ModelAdmin):
     actions = ["mark_read"]
     change_form_template = "admin/messenger/chat/change_form.html"
 
-    # --- read-only: Avito's data ------------------------------------------------------------
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
+    # --- Avito's data is read-only (ReadOnlyAdmin); staff with the permission may reply ----------
     def has_reply_permission(self, request) -> bool:
         return request.user.has_perm(REPLY_PERMISSION)
 

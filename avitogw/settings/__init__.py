@@ -2,7 +2,7 @@
 
 AVITOGW_ENV (the gateway's own variable, declared in base.py) picks the module:
 `production` (the default; ./run.sh and docker compose), `local` (a developer practising
-with the sandbox) or `test` (always under pytest). Each of them starts from base.py, where
+with the sandbox: DEBUG on) or `test` (always under pytest). Each of them starts from base.py, where
 every contract variable is declared.
 """
 from pathlib import Path

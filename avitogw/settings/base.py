@@ -63,7 +63,7 @@ def secret_key_checked(key: str, *, placeholder_allowed: bool) -> str:
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS") or (["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "avitogw.apps.GatewayConfig",  # management commands (metrics_reset); DATA_DIR's folders at start-up
+    "avitogw.apps.GatewayConfig",  # management commands (metrics_reset, avito_sandbox); DATA_DIR's folders at start-up
     "avitogw.admin_site.GatewayAdminConfig",  # django.contrib.admin, named avitogw, with a status board
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -78,7 +78,7 @@ INSTALLED_APPS = [
     "bulk",
     "webhooks",
     "reconcile",
-]  # local.py and test.py add "sandbox" (it only hosts `manage.py avito_sandbox`)
+]  # not the sandbox: it is a program of its own (`manage.py avito_sandbox` launches it), in no settings
 
 MIDDLEWARE = [
     "avitogw.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request

@@ -1,6 +1,6 @@
 """``manage.py avito_sandbox``: the Django entry point starts the same server with the same flags.
 
-The command exists where the sandbox's app is installed: AVITOGW_ENV=local (and test), not production.
+It runs under the default (production) settings: the sandbox is no app of any of them.
 Skipped when the Django project (manage.py, avitogw.settings) is not there.
 """
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not (ROOT / "manage.py").exists() or not (ROOT /
 def test_command_serves_the_gateways_account_by_default():
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
-    env.update({"DJANGO_SETTINGS_MODULE": "avitogw.settings", "AVITOGW_ENV": "local", "AVITO_USER_ID": "7654321",
+    env.update({"DJANGO_SETTINGS_MODULE": "avitogw.settings", "AVITO_USER_ID": "7654321",
                 "SECRET_KEY": env.get("SECRET_KEY") or "sandbox-command-test-" + "k" * 50})
     process = SandboxProcess([sys.executable, "manage.py", "avito_sandbox", "--port", str(port), "--chats", "3",
                               "--client-id", "gw", "--client-secret", "s3cret"], port=port, env=env, cwd=str(ROOT))

@@ -77,3 +77,15 @@ def keep_test_connection():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run in the caller when queued, as a worker would run them (a countdown is not
+    waited for: the row decides)."""
+    from avitogw.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

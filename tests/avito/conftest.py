@@ -15,16 +15,18 @@ AVITO_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 class FakeClock:
-    """The transport's clock: a pause is recorded and moves the time on, nothing really sleeps."""
+    """A clock for the client, limiter and stores: a pause moves the time on (and is recorded in
+    `pauses` if given); nothing really sleeps."""
 
-    def __init__(self, pauses: list):
-        self.now, self.pauses = 1000.0, pauses
+    def __init__(self, pauses: list | None = None, *, now: float = 1000.0):
+        self.now, self.pauses = now, pauses
 
     def __call__(self) -> float:
         return self.now
 
     def sleep(self, seconds: float) -> None:
-        self.pauses.append(seconds)
+        if self.pauses is not None:
+            self.pauses.append(seconds)
         self.now += seconds
 
 

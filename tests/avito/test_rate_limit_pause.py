@@ -16,22 +16,15 @@ import pytest
 from messenger.avito import get_client
 from messenger.avito.rate_limiter import PROBE_SECONDS, DatabaseWindowStore, RateLimiter, RedisWindowStore
 from messenger.models import RateLimitCall
+from tests.avito.conftest import FakeClock
 from tests.conftest import AVITO, USER_ID
 
 pytestmark = pytest.mark.django_db
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.redis)])
 def store_and_clock(request):
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     if request.param == "database":
         return DatabaseWindowStore(clock=clock), clock
     connection = request.getfixturevalue("avito_redis")
@@ -57,7 +50,7 @@ def test_a_refusal_pauses_everyone_then_one_probe_goes_first(store_and_clock):
 
 
 def test_refused_calls_give_their_slots_back():
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     limiter = RateLimiter(DatabaseWindowStore(clock=clock), limit=2, window=60.0, clock=clock,
                           sleep=lambda seconds: None)
     for _ in range(3):  # three 429s within one window of two slots

@@ -11,23 +11,13 @@ import pytest
 from messenger.avito import errors, get_client, redis_connection
 from messenger.avito.rate_limiter import DatabaseWindowStore, RateLimiter, RedisWindowStore
 from messenger.models import RateLimitCall
+from tests.avito.conftest import FakeClock
 
 pytestmark = pytest.mark.django_db
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_database_window_grants_n_then_says_when_the_oldest_leaves():
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     store = DatabaseWindowStore(clock=clock)
     grants = []
     for _ in range(3):
@@ -39,7 +29,7 @@ def test_database_window_grants_n_then_says_when_the_oldest_leaves():
 
 
 def test_database_window_is_closed_at_both_ends():
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     store = DatabaseWindowStore(clock=clock)
     store.try_acquire(1, 10.0)
 
@@ -50,7 +40,7 @@ def test_database_window_is_closed_at_both_ends():
 
 
 def test_database_window_forgets_calls_older_than_the_window():
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     store = DatabaseWindowStore(clock=clock)
     for _ in range(5):
         store.try_acquire(5, 2.0)
@@ -83,7 +73,7 @@ def test_redis_window_key_expires_when_idle(avito_redis, redis_prefix):
 
 
 def test_acquire_waits_for_a_slot_within_its_timeout():
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     limiter = RateLimiter(DatabaseWindowStore(clock=clock), limit=2, window=10.0, clock=clock, sleep=clock.sleep)
     limiter.acquire(timeout=5)
     clock.now += 6
@@ -95,7 +85,7 @@ def test_acquire_waits_for_a_slot_within_its_timeout():
 
 
 def test_acquire_fails_with_rate_limited_when_the_wait_exceeds_the_timeout():
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     limiter = RateLimiter(DatabaseWindowStore(clock=clock), limit=1, window=10.0, clock=clock, sleep=clock.sleep)
     limiter.acquire(timeout=5)
 
@@ -133,7 +123,7 @@ def test_redis_window_is_exact_to_the_microsecond(avito_redis, redis_prefix):
 
 
 def test_database_window_counts_calls_used_without_taking_a_slot():
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     limiter = RateLimiter(DatabaseWindowStore(clock=clock), limit=3, window=10.0, clock=clock, sleep=clock.sleep)
     limiter.acquire(timeout=1)
     clock.now += 6.0
@@ -148,7 +138,7 @@ def test_database_window_counts_calls_used_without_taking_a_slot():
 @pytest.mark.redis
 def test_redis_window_counts_calls_used_without_taking_a_slot(avito_redis, redis_prefix):
     key = f"{redis_prefix}:ratelimit"
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     limiter = RateLimiter(RedisWindowStore(redis_connection(), key=key, clock=clock), limit=3, window=10.0,
                           clock=clock, sleep=clock.sleep)
     limiter.acquire(timeout=1)

@@ -13,6 +13,7 @@ from messenger.avito import get_client, shared_store
 from messenger.avito.errors import RedisUnavailable
 from messenger.avito.store_failover import RedisOutage
 from messenger.models import AvitoToken, RateLimitCall
+from tests.avito.conftest import FakeClock
 from tests.conftest import AVITO, USER_ID
 from tests.resilience.processes import RedisServer
 
@@ -21,16 +22,8 @@ pytestmark = pytest.mark.django_db
 SEND = f"{AVITO}/messenger/v1/accounts/{USER_ID}/chats/u2i-failover/messages"
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_outage_uses_the_database_until_the_retry_time_then_redis_again():
-    clock = FakeClock()
+    clock = FakeClock(now=100.0)
     outage = RedisOutage(retry_seconds=5, clock=clock)
     redis_up = {"up": False}
     tried = []

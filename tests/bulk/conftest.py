@@ -16,7 +16,6 @@ import requests
 from rest_framework.test import APIClient
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from avitogw.celery import app as celery_app
 from tests.conftest import AVITO, USER_ID
 
 ACCOUNT = f"/messenger/v1/accounts/{USER_ID}"
@@ -94,14 +93,6 @@ def callback_host_allowed(settings):
 @pytest.fixture
 def chats(avito):
     return AvitoChats(avito)
-
-
-@pytest.fixture
-def eager():
-    """Celery tasks run inline when queued (countdowns ignored), as a worker would run them."""
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = False, False
 
 
 @pytest.fixture

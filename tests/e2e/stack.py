@@ -45,6 +45,15 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.1):
     raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
 
 
+def logs_tail(workdir: Path, tail: int) -> str:
+    """The last `tail` lines of every process's log in `workdir`, each under its name (for a failing test's output)."""
+    parts = []
+    for log in sorted(workdir.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()[-tail:]
+        parts.append(f"----- {log.name} -----\n" + "\n".join(lines))
+    return "\n".join(parts)
+
+
 def stop_process_groups(processes: dict) -> None:
     """SIGTERM every still-running process group at once, then wait for each (SIGKILL after 15 s), and forget them."""
     for process in processes.values():
@@ -202,11 +211,7 @@ class Stack:
             self.redis_db = None
 
     def logs(self, tail: int = 60) -> str:
-        parts = []
-        for log in sorted(self.workdir.glob("*.log")):
-            lines = log.read_text(errors="replace").splitlines()[-tail:]
-            parts.append(f"----- {log.name} -----\n" + "\n".join(lines))
-        return "\n".join(parts)
+        return logs_tail(self.workdir, tail)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)

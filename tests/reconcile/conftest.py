@@ -66,16 +66,6 @@ def reconcile_settings(settings):
 
 
 @pytest.fixture
-def eager():
-    from avitogw.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield app
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
-@pytest.fixture
 def n8n(avito):
     """n8n's webhook answers 200; `n8n.bodies()` is what it received."""
     avito.post(N8N_URL, json={"ok": True})

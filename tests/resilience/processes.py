@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.stack import free_port, stop_process_groups, wait_until
+from tests.e2e.stack import free_port, logs_tail, stop_process_groups, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = 1234567
@@ -88,11 +88,7 @@ class Gateway:
         stop_process_groups(self.processes)
 
     def logs(self, tail: int = 40) -> str:
-        parts = []
-        for log in sorted(self.workdir.glob("*.log")):
-            lines = log.read_text(errors="replace").splitlines()[-tail:]
-            parts.append(f"----- {log.name} -----\n" + "\n".join(lines))
-        return "\n".join(parts)
+        return logs_tail(self.workdir, tail)
 
 
 class RedisServer:

@@ -21,17 +21,6 @@ def n8n_settings(settings):
     return settings
 
 
-@pytest.fixture
-def eager():
-    """Celery tasks run in the caller, at once (a countdown is not waited for: the row decides)."""
-    from avitogw.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield app
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
 @pytest.fixture(autouse=True)
 def no_real_broker(request, monkeypatch):
     """A test here must never publish to the real broker (the developer's data/broker folder).

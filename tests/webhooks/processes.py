@@ -19,7 +19,7 @@ import psycopg
 import redis
 import requests
 
-from tests.e2e.stack import free_port, stop_process_groups, wait_until  # noqa: F401 (re-exported for the webhook tests)
+from tests.e2e.stack import free_port, logs_tail, stop_process_groups, wait_until  # noqa: F401 (re-exported for the webhook tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://root@127.0.0.1:5432/postgres"
@@ -94,8 +94,4 @@ class Gateway:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
     def logs(self, tail: int = 40) -> str:
-        parts = []
-        for log in sorted(self.workdir.glob("*.log")):
-            lines = log.read_text(errors="replace").splitlines()[-tail:]
-            parts.append(f"----- {log.name} -----\n" + "\n".join(lines))
-        return "\n".join(parts)
+        return logs_tail(self.workdir, tail)

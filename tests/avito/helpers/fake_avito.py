@@ -6,13 +6,11 @@ racing for one token. It counts requests per path and the most handled at once.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tests.avito.helpers.loopback import LoopbackServer
+from tests.avito.helpers.loopback import JsonHandler, LoopbackServer
 
 
 class FakeAvito(LoopbackServer):
@@ -33,24 +31,10 @@ class FakeAvito(LoopbackServer):
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse shows
-
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def _answer(self, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _serve(self) -> None:
                 path = urlsplit(self.path).path
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = self._body()
                 with fake.lock:
                     fake.connections.add(self.client_address[1])
                     fake.counts[path] = fake.counts.get(path, 0) + 1

@@ -1,8 +1,31 @@
-"""A threaded HTTP server on a free loopback port, for the fake Avitos of the tests: `with Fake() as fake`."""
+"""A threaded HTTP server on a free loopback port, for the fake Avitos of the tests: `with Fake() as fake`.
+
+`JsonHandler` is the base of their request handlers: keep-alive, quiet, JSON answers.
+"""
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse shows
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _answer(self, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class LoopbackServer:

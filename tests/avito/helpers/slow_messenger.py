@@ -12,10 +12,9 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from tests.avito.helpers.loopback import LoopbackServer
+from tests.avito.helpers.loopback import JsonHandler, LoopbackServer
 
 SEND = re.compile(r"^/messenger/v1/accounts/\d+/chats/([^/]+)/messages$")
 HISTORY = re.compile(r"^/messenger/v3/accounts/\d+/chats/([^/]+)/messages/$")
@@ -44,24 +43,10 @@ class SlowMessenger(LoopbackServer):
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _answer(self, body) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _serve(self) -> None:
                 path = urlsplit(self.path).path
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = self._body()
                 try:
                     if path == "/token":
                         self._answer({"access_token": "tok-1", "expires_in": 86400, "token_type": "Bearer"})

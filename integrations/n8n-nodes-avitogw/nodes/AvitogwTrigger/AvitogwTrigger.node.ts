@@ -6,6 +6,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
+import { CHAT_TYPE_OPTIONS } from '../Avitogw/shared/descriptions';
 import { ignoredBecause } from './filters';
 import { verifySignature } from './signature';
 
@@ -51,11 +52,7 @@ export class AvitogwTrigger implements INodeType {
 						displayName: 'Chat Types',
 						name: 'chatTypes',
 						type: 'multiOptions',
-						options: [
-							{ name: 'About an Item (U2i)', value: 'u2i' },
-							{ name: 'Between Users (U2u)', value: 'u2u' },
-							{ name: 'From Avito (A2u)', value: 'a2u' },
-						],
+						options: CHAT_TYPE_OPTIONS,
 						default: [],
 						description:
 							'Only messages from these kinds of chat (meta.chat_type). None selected: all.',

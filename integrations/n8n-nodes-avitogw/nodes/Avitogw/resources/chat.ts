@@ -1,6 +1,12 @@
 /** Resource "chat": one chat, the chat list, mark read, the unread count, every chat about an item. */
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
-import { chatIdField, type Operation, pagingFields, showFor } from '../shared/descriptions';
+import {
+	CHAT_TYPE_OPTIONS,
+	chatIdField,
+	type Operation,
+	pagingFields,
+	showFor,
+} from '../shared/descriptions';
 import { hasMore, paged } from '../shared/paging';
 import { gatewayRequest } from '../shared/transport';
 
@@ -54,11 +60,7 @@ export const chatProperties: INodeProperties[] = [
 				displayName: 'Chat Types',
 				name: 'chatTypes',
 				type: 'multiOptions',
-				options: [
-					{ name: 'About an Item (U2i)', value: 'u2i' },
-					{ name: 'Between Users (U2u)', value: 'u2u' },
-					{ name: 'From Avito (A2u)', value: 'a2u' },
-				],
+				options: CHAT_TYPE_OPTIONS,
 				default: ['u2i', 'u2u'],
 			},
 			{

@@ -1,10 +1,17 @@
 /** Property builders every resource uses: where a field shows, the chat id, paging, the key option. */
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 export type Operation = (
 	context: IExecuteFunctions,
 	itemIndex: number,
 ) => Promise<IDataObject | IDataObject[]>;
+
+/** Avito's kinds of chat, as the gateway's `chat_types` filter and `meta.chat_type` name them. */
+export const CHAT_TYPE_OPTIONS: INodePropertyOptions[] = [
+	{ name: 'About an Item (U2i)', value: 'u2i' },
+	{ name: 'Between Users (U2u)', value: 'u2u' },
+	{ name: 'From Avito (A2u)', value: 'a2u' },
+];
 
 export function showFor(resource: string, operations: string[]) {
 	return { show: { resource: [resource], operation: operations } };

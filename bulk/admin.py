@@ -1,7 +1,8 @@
 """Admin pages for bulk jobs: progress at a glance, every item inline, and a cancel action.
 
 Jobs and items are written by the gateway only, so every field is read-only and nothing
-can be added here; cancelling goes through the same service as the API.
+can be added here; cancelling goes through the same service as the API, and only for
+staff with bulk.cancel_bulkjob (seeing a job is not stopping it).
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from django.utils.html import format_html
 from avitogw.errors import GatewayError
 from bulk.models import BulkItem, BulkItemStatus, BulkJob
 from bulk.services import bulk_job_cancel
+
+CANCEL_PERMISSION = "bulk.cancel_bulkjob"
 
 
 class BulkItemInline(admin.TabularInline):
@@ -69,7 +72,10 @@ class BulkJobAdmin(admin.ModelAdmin):
         done = obj.total - obj.n_unsettled
         return format_html('<progress value="{}" max="{}"></progress> {}/{}', done, obj.total or 1, done, obj.total)
 
-    @admin.action(description="Cancel the rest of the selected jobs")
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm(CANCEL_PERMISSION)
+
+    @admin.action(description="Cancel the rest of the selected jobs", permissions=["cancel"])
     def cancel_jobs(self, request, queryset):
         cancelled = 0
         for job in queryset:

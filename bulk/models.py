@@ -34,6 +34,8 @@ class BulkJob(Leased):
     class Meta:
         db_table = "messenger_bulkjob"  # created by messenger's migrations; the app moved, the data did not
         ordering = ["-created_at"]
+        # The admin's "cancel" (bulk/admin.py): stopping a campaign is not for a viewer of jobs.
+        permissions = [("cancel_bulkjob", "Can cancel bulk jobs (admin action)")]
         indexes = [models.Index(fields=["lease_owner"], name="bulk_job_leased", condition=~models.Q(lease_owner=FREE))]
 
 

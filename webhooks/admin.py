@@ -2,7 +2,9 @@
 
 Rows are written by the gateway only (no add, every field read-only); staff filter by
 status, read the last error, and replay a delivery or reprocess an event through the
-same services the API uses.
+same services the API uses. Each action has a permission of its own
+(webhooks.reprocess_event, webhooks.replay_delivery): the view permission shows the rows,
+never acts on them, and Django refuses an action POST that the user is not offered.
 """
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from avitogw.errors import GatewayError
 from webhooks.delivery import delivery_replay
 from webhooks.models import Delivery, IncomingEvent
 from webhooks.processing import event_reprocess
+
+REPROCESS_PERMISSION = "webhooks.reprocess_event"
+REPLAY_PERMISSION = "webhooks.replay_delivery"
 
 
 def _short(text: str, size: int = 80) -> str:
@@ -50,7 +55,10 @@ class IncomingEventAdmin(RecordAdmin):
     def pretty_raw(self, obj: IncomingEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.raw, ensure_ascii=False, indent=2))
 
-    @admin.action(description="Process the selected events again")
+    def has_reprocess_permission(self, request) -> bool:
+        return request.user.has_perm(REPROCESS_PERMISSION)
+
+    @admin.action(description="Process the selected events again", permissions=["reprocess"])
     def process_again(self, request, queryset) -> None:
         with transaction.atomic():
             done = sum(event_reprocess(event_pk=pk) for pk in queryset.values_list("pk", flat=True))
@@ -78,7 +86,10 @@ class DeliveryAdmin(RecordAdmin):
     def pretty_body(self, obj: Delivery) -> str:
         return format_html("<pre>{}</pre>", json.dumps(json.loads(obj.body), ensure_ascii=False, indent=2))
 
-    @admin.action(description="Replay the selected deliveries to n8n")
+    def has_replay_permission(self, request) -> bool:
+        return request.user.has_perm(REPLAY_PERMISSION)
+
+    @admin.action(description="Replay the selected deliveries to n8n", permissions=["replay"])
     def replay(self, request, queryset) -> None:
         replayed, busy = 0, 0
         for pk in queryset.values_list("pk", flat=True):

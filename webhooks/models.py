@@ -49,6 +49,8 @@ class IncomingEvent(Leased):
 
     class Meta:
         ordering = ["-received_at"]
+        # The admin's "process again" (webhooks/admin.py): a viewer of events must not re-run them.
+        permissions = [("reprocess_event", "Can process events again (admin action)")]
         # Every notification is an INSERT and its processing an UPDATE of these, so only the
         # indexes something uses: the unique message id (ON CONFLICT), the worker's look-ups
         # (partial: only the few rows still in work, however many are done) and the admin's
@@ -91,6 +93,8 @@ class Delivery(Leased):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
+        # The admin's "replay" (webhooks/admin.py): a viewer of deliveries must not post to n8n again.
+        permissions = [("replay_delivery", "Can replay deliveries to n8n (admin action)")]
         # As for events: the unique webhook-id, the worker's partial look-ups, the lists by date.
         constraints = [models.UniqueConstraint(fields=["event_id"], name="delivery_event_id")]
         indexes = [

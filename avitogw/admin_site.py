@@ -18,7 +18,7 @@ class GatewayAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         from avitogw.status_board import status_board  # this module loads before the apps' models
 
-        return super().index(request, {"status_board": status_board(), **(extra_context or {})})
+        return super().index(request, {"status_board": status_board(user=request.user), **(extra_context or {})})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

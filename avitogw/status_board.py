@@ -1,9 +1,11 @@
 """The figures on the admin's front page: what staff check first, each linked to the list behind it.
 
 Each figure is one small function returning a `Figure`; `FIGURES` lists them in the order
-shown, so a new one (say, the last reconciliation run) is one function in its app's
-selectors and one line here. A figure whose source is down (Redis, the token store) shows
-"unavailable" instead of breaking the page.
+shown, each with the view permission of what it counts, so a new one (say, the last
+reconciliation run) is one function in its app's selectors and one line here. A staff
+member sees only the figures whose rows they may view (the Avito connection's figures go
+with the chats, the rows they are about); with no permission, no board. A figure whose
+source is down (Redis, the token store) shows "unavailable" instead of breaking the page.
 """
 from __future__ import annotations
 
@@ -105,22 +107,24 @@ def bulk_jobs_running() -> Figure:
                   _changelist("bulk_bulkjob", status__exact=BulkJobStatus.RUNNING))
 
 
-FIGURES: tuple[Callable[[], Figure], ...] = (
-    unread_chats,
-    deliveries_pending,
-    deliveries_failed,
-    last_notification,
-    last_reconcile_run,
-    token_expires,
-    avito_calls,
-    bulk_jobs_running,
+FIGURES: tuple[tuple[str, Callable[[], Figure]], ...] = (
+    ("messenger.view_chat", unread_chats),
+    ("webhooks.view_delivery", deliveries_pending),
+    ("webhooks.view_delivery", deliveries_failed),
+    ("webhooks.view_incomingevent", last_notification),
+    ("reconcile.view_reconcilerun", last_reconcile_run),
+    ("messenger.view_chat", token_expires),
+    ("messenger.view_chat", avito_calls),
+    ("bulk.view_bulkjob", bulk_jobs_running),
 )
 
 
-def status_board() -> list[Figure]:
-    """Every figure, in order; one that cannot be read says so and the rest still show."""
+def status_board(*, user) -> list[Figure]:
+    """The figures `user` may see, in order; one that cannot be read says so and the rest still show."""
     board = []
-    for figure in FIGURES:
+    for permission, figure in FIGURES:
+        if not user.has_perm(permission):
+            continue
         try:
             board.append(figure())
         except Exception:  # noqa: BLE001 - the front page must render with a store down

@@ -269,8 +269,9 @@ def test_the_message_list_shows_shortened_text_direction_and_delivery(replier, c
     assert "delivered" in page and "incoming" in page
 
 
-def test_the_front_page_names_the_product_and_shows_the_status_board(replier, chat):
-    page = replier.get(reverse("admin:index")).content.decode()
+def test_the_front_page_names_the_product_and_shows_the_status_board(client, django_user_model, chat):
+    client.force_login(staff(django_user_model, "operator", "view_chat", "view_delivery"))
+    page = client.get(reverse("admin:index")).content.decode()
     assert "Django administration" not in page and "<title>Staff inbox and gateway status | avitogw</title>" in page
     assert 'href="/admin/messenger/chat/?state=unread"' in page
     assert 'href="/admin/webhooks/delivery/?status__exact=failed"' in page
@@ -311,7 +312,8 @@ def test_a_status_figure_that_cannot_be_read_does_not_break_the_front_page(repli
     def broken():
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(status_board, "FIGURES", (status_board.unread_chats, broken))
+    monkeypatch.setattr(status_board, "FIGURES", (("messenger.view_chat", status_board.unread_chats),
+                                                  ("messenger.view_chat", broken)))
     page = replier.get(reverse("admin:index"))
     assert page.status_code == 200
     assert [(f.label, f.value) for f in page.context["status_board"]] == [("Unread chats", "0"),

@@ -126,19 +126,7 @@ class ApiGuardMiddleware:
         refusal = _refusal(request)
         if refusal is not None:
             return refusal
-        if _declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            # DRF reads a JSON body whole, whatever its size: refuse before it is read.
-            return JsonResponse(error_body(
-                "payload_too_large", f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."),
-                status=413)
         return _json_errors_only(request, self.get_response(request))
-
-
-def _declared_length(request) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
 
 
 HTML_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 500: "internal_error"}

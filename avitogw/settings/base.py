@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "avitogw.api_guard.ApiGuardMiddleware",  # API_KEY (or loopback only) and API_RATE_LIMIT on /api/*, /metrics
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "avitogw.body_cap.BodyCapMiddleware",  # 413 before a body is read: REQUEST_BODY_MAX_BYTES, more on /api/*, staff reply
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -287,7 +288,10 @@ STATIC_ROOT = DATA_DIR / "static"
 # Served straight from the installed apps too, so the admin is styled under gunicorn on every start
 # path (compose, a bare gunicorn) whether or not collectstatic ran; files are indexed once at start.
 WHITENOISE_USE_FINDERS = True
-DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024  # one Avito image (24 MB) plus the form around it
+# The largest body anything takes: /api/* and the staff reply URL, where one Avito image (24 MB) comes
+# with its form. Every other path takes REQUEST_BODY_MAX_BYTES (Django's own default); avitogw.body_cap.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
+REQUEST_BODY_MAX_BYTES = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 
 # One format for web, worker and beat (avitogw.logs; Celery's setup_logging signal in avitogw.celery,

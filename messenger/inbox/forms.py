@@ -18,6 +18,13 @@ class ReplyForm(forms.Form):
     # One key per rendered form: a double click or a resubmitted form sends once.
     idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
+    def clean_image(self):
+        """Refused by its size as uploaded, before the view reads it whole to send it."""
+        upload = self.cleaned_data.get("image")
+        if upload is not None and upload.size > MAX_IMAGE_BYTES:
+            raise forms.ValidationError(f"The image is {upload.size} bytes; Avito accepts at most {MAX_IMAGE_BYTES}.")
+        return upload
+
     @classmethod
     def fresh(cls) -> "ReplyForm":
         return cls(initial={"idempotency_key": uuid.uuid4().hex})

@@ -163,6 +163,9 @@ RECONCILE_INTERVAL = read_int("RECONCILE_INTERVAL", 60, minimum=0)
 # --- The gateway's own API ------------------------------------------------------------------
 API_KEY = read_str("API_KEY")
 API_RATE_LIMIT = read_rate("API_RATE_LIMIT", "600/m")
+# Failed admin sign-ins before the next is refused unchecked (avitogw/login_throttle.py), counted in the cache.
+ADMIN_LOGIN_FAILURES_PER_USERNAME = "10/5m"
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = "30/5m"
 SERVER_HOST = read_str("SERVER_HOST", "0.0.0.0")
 SERVER_PORT = read_int("SERVER_PORT", 8765, minimum=1)
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "avitogw.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request
     "django.middleware.security.SecurityMiddleware",
+    "avitogw.content_security.ContentSecurityPolicyMiddleware",  # on every answer, the 413s and 429s too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -33,7 +33,7 @@ PASSWORD = "inbox-" + uuid.uuid4().hex[:12]
 CREATE_STAFF = """
 from django.contrib.auth.models import Permission, User
 for name, codenames in (("operator", ["view_chat", "view_message", "reply_chat", "add_blacklistentry",
-                                      "view_delivery", "view_incomingevent", "view_bulkjob"]),
+                                      "view_delivery", "view_incomingevent", "view_bulkjob", "view_reconcilerun"]),
                         ("viewer", ["view_chat", "view_message"])):
     user = User.objects.create_user(name, password={password!r}, is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))

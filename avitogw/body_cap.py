@@ -7,8 +7,8 @@ the path (`body_limit`):
 
 - `/api/*`: DATA_UPLOAD_MAX_MEMORY_SIZE (one Avito image and the form around it: the image
   send), after the API guard has let the caller in;
-- the staff reply URL (`/admin/messenger/chat/<id>/reply/`): the same, for an active staff
-  member only, since a reply may carry an image;
+- the staff reply URL (`/admin/messenger/chat/<id>/reply/`): the same, since a reply may
+  carry an image, but only for an active staff member who may reply (messenger.reply_chat);
 - everything else (the admin's other forms, the login page, the incoming webhook, /health):
   REQUEST_BODY_MAX_BYTES (Django's own 2.5 MB); the webhook keeps its own smaller cap.
 
@@ -31,6 +31,7 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse, JsonResponse
 
 from avitogw.exception_handler import error_body
+from messenger.inbox.chat_actions import REPLY_PERMISSION
 
 API_PREFIX = "/api/"
 ADMIN_PREFIX = "/admin/"
@@ -43,7 +44,7 @@ def body_limit(request) -> int:
     path = request.path_info
     if path.startswith(API_PREFIX):
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if STAFF_REPLY_PATH.match(path) and request.user.is_active and request.user.is_staff:
+    if STAFF_REPLY_PATH.match(path) and request.user.is_staff and request.user.has_perm(REPLY_PERMISSION):
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return settings.REQUEST_BODY_MAX_BYTES
 

@@ -95,14 +95,17 @@ def large_reply(client):
     return client.post(REPLY_URL, {"text": "x" * 5000, "image": image})
 
 
-def test_the_staff_reply_takes_an_image_from_staff_only(client, django_user_model):
+def test_the_staff_reply_takes_an_image_from_staff_who_may_reply_only(client, django_user_model):
     Chat.objects.create(id=CHAT, chat_type="u2i")
     client.cookies["csrftoken"] = "f" * 32
     assert large_reply(client).status_code == 413  # not logged in: the general cap
 
     user = django_user_model.objects.create_user("replier", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=["view_chat", "reply_chat"]))
+    user.user_permissions.set(Permission.objects.filter(codename__in=["view_chat"]))
     client.force_login(user)
+    assert large_reply(client).status_code == 413  # may only view
+
+    user.user_permissions.add(Permission.objects.get(codename="reply_chat"))
     response = large_reply(client)
     assert response.status_code == 302  # parsed: the text is too long, said on the chat's page
 

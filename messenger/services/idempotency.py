@@ -12,18 +12,26 @@ first, by looking in the chat: the message is there -> its answer is stored and 
 the chat cannot be read -> 504 again, still unsettled; the message is not there (the settle
 window ended before the 504 was given, so the first attempt can no longer land) -> the key
 is free again and this retry sends. The gateway itself never resends (docs/avito-client.md).
+
+The outcome is written into the row even when the database is unreachable at that moment
+(issue 20): the write is kept and done when it is back (avitogw.pending_writes), fenced on the
+row's `created_at` (the request's own start), so a late write never overwrites a later
+request's. Until then the row stays in flight and a retry gets 409 for that moment only; a retry
+first does the writes kept on this machine, so it finds the settled answer (replayed) or, for a
+send that failed before Avito, a free key.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from avitogw.errors import Conflict, InvalidInput, OutcomeUnknown
+from avitogw.pending_writes import pending_write, pending_writes_replay_if_any
 from messenger.avito.errors import AvitoError
 from messenger.models import IdempotencyRecord
 from messenger.selectors import idempotency_record_get
@@ -35,6 +43,7 @@ TTL = timedelta(hours=24)
 IN_FLIGHT_STALE = timedelta(minutes=10)
 MAX_KEY_LENGTH = 255
 HEADER = "Idempotency-Key"
+OUTCOME = "messenger.idempotency_outcome"  # the kind of kept write (avitogw.pending_writes)
 
 
 def idempotency_scope(*, path: str, api_key: str) -> str:
@@ -82,6 +91,7 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
         else:  # in flight: taken over only from a process that died mid-send
             taken = row.filter(status_code__isnull=True, created_at__lt=now - IN_FLIGHT_STALE).update(created_at=now)
         if taken == 1:
+            existing.created_at = now  # the fence of this request's writes
             return existing, None
         raise _conflict(f"A request with this {HEADER} is still in progress; retry when it has finished.")
     raise _conflict(f"A request with this {HEADER} is being retried concurrently; try again.")
@@ -91,32 +101,49 @@ def idempotent_call(*, key: str, scope: str, body_hash: str, perform: Callable[[
                     clock: Callable[[], Any] = timezone.now) -> tuple[dict, bool]:
     """Run `perform` once per (scope, key) within 24 h: (answer, replayed?)."""
     _check_key(key)
+    pending_writes_replay_if_any()  # an earlier request's outcome, kept while the database was down
     row, stored = _begin(key=key, scope=scope, body_hash=body_hash, now=clock())
     if row is None:
         return stored, True
-    ours = IdempotencyRecord.objects.filter(pk=row.pk, status_code__isnull=True)
     if row.unsettled is not None:
-        settled = _settle(ours, check=row.unsettled, status_code=status_code)
+        settled = _settle(row, check=row.unsettled, status_code=status_code)
         if settled is not None:
             return settled, True
     try:
         answer = perform()
     except OutcomeUnknown as exc:
-        ours.update(status_code=exc.status, unsettled=exc.check, response_body=None)
+        _record(row, status_code=exc.status, unsettled=exc.check, response_body=None)
         raise
     except BaseException:
-        ours.delete()
+        _record(row, forget=True)
         raise
-    ours.update(status_code=status_code, response_body=answer, unsettled=None)
+    _record(row, status_code=status_code, response_body=answer, unsettled=None)
     return answer, False
 
 
-def _settle(ours, *, check: dict, status_code: int) -> dict | None:
+def idempotency_outcome_store(payload: dict) -> None:
+    """Write into a request's in-flight row (`changes`, or with `forget` remove it, freeing the key),
+    only while the row is still that request's: in flight since its `created_at`. Idempotent."""
+    ours = IdempotencyRecord.objects.filter(scope=payload["scope"], key=payload["key"], status_code__isnull=True,
+                                            created_at=datetime.fromisoformat(payload["created_at"]))
+    if payload.get("forget"):
+        ours.delete()
+    else:
+        ours.update(**payload["changes"])
+
+
+def _record(row: IdempotencyRecord, *, forget: bool = False, **changes) -> None:
+    """The request's outcome into its row, now or (database unreachable) once the database is back."""
+    pending_write(OUTCOME, {"scope": row.scope, "key": row.key, "created_at": row.created_at.isoformat(),
+                            "forget": forget, "changes": changes})
+
+
+def _settle(row: IdempotencyRecord, *, check: dict, status_code: int) -> dict | None:
     """Look in the chat for the send whose outcome was unknown: its answer (now stored), or None if absent."""
     try:
         answer = message_find_sent(check=check)
     except BaseException as exc:
-        ours.update(status_code=OutcomeUnknown.status)  # still unsettled: the next retry looks again
+        _record(row, status_code=OutcomeUnknown.status)  # still unsettled: the next retry looks again
         if isinstance(exc, AvitoError):
             raise OutcomeUnknown(
                 f"The first send with this {HEADER} has an unknown outcome, and the chat cannot be read to "
@@ -125,7 +152,7 @@ def _settle(ours, *, check: dict, status_code: int) -> dict | None:
                          "advice": f"Retry later with the same {HEADER}."}) from exc
         raise
     if answer is None:
-        ours.update(unsettled=None)  # it did not land: the key is free, and this request sends
+        _record(row, unsettled=None)  # it did not land: the key is free, and this request sends
         return None
-    ours.update(status_code=status_code, response_body=answer, unsettled=None)
+    _record(row, status_code=status_code, response_body=answer, unsettled=None)
     return answer

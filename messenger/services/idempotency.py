@@ -27,9 +27,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from avitogw.database_outage import connection_failed
 from avitogw.errors import Conflict, InvalidInput, OutcomeUnknown
 from avitogw.pending_writes import pending_write, pending_writes_replay_if_any
 from messenger.avito.errors import AvitoError
@@ -73,9 +74,17 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
     """Own a new in-flight row (row, None), or find the stored answer (None, answer)."""
     IdempotencyRecord.objects.filter(created_at__lt=now - TTL).delete()
     for _ in range(3):  # the row may vanish between our insert and our read (a failed twin)
+        row = IdempotencyRecord(key=key, scope=scope, body_hash=body_hash)
         try:
             with transaction.atomic():
-                return IdempotencyRecord.objects.create(key=key, scope=scope, body_hash=body_hash), None
+                row.save(force_insert=True)
+                return row, None
+        except (OperationalError, InterfaceError) as exc:
+            # The INSERT may have committed with its answer lost: a row nobody would ever settle,
+            # a 409 for every retry. Remove it once the database is back (fenced on its created_at).
+            if connection_failed(exc):
+                _record(row, forget=True)
+            raise
         except IntegrityError:
             existing = idempotency_record_get(scope=scope, key=key)
         if existing is None:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -171,3 +172,21 @@ def test_a_staff_reply_that_reached_avito_is_sent_once_and_settles_when_the_data
     assert again.replayed and not again.sent and again.message_ids == ["m-1"]
     assert sends(avito) == 1
     assert Message.objects.filter(id="m-1").exists()
+
+
+def test_a_key_whose_insert_lost_its_answer_is_freed_when_the_database_is_back(api, avito, outage):
+    """The database fails at the key's INSERT, which may have committed with its answer lost (a restart
+    at COMMIT): the row would be in flight for ever. The removal is kept, fenced on the row's time."""
+    avito.post(SEND_URL, json=sent_obj("m-1"))
+    outage.trip_on = lambda sql: sql.startswith("INSERT") and "idempotencyrecord" in sql.lower()
+    first = send(api, key="k-lost")
+    assert first.status_code == 503 and sends(avito) == 0
+    [kept] = pending_writes_waiting()
+    outage.up()
+    payload = json.loads(kept.read_bytes())["payload"]
+    assert payload["forget"] is True
+    IdempotencyRecord.objects.create(scope=payload["scope"], key="k-lost", body_hash="x")  # as if it had committed
+    IdempotencyRecord.objects.update(created_at=datetime.fromisoformat(payload["created_at"]))
+    retry = send(api, key="k-lost")
+    assert retry.status_code == 200 and "Idempotent-Replayed" not in retry
+    assert sends(avito) == 1

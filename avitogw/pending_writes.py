@@ -38,7 +38,7 @@ from typing import Any, Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections
 
-from avitogw.database_outage import connection_failed
+from avitogw.database_outage import connection_failed, on_new_connection_if_dropped
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +59,14 @@ def pending_writes_dir() -> Path:
 def pending_write(kind: str, payload: dict) -> bool:
     """Do the write of `kind` now, or keep it for when the database is back: True if it was written now."""
     write = _replays[kind]
-    for attempt in (1, 2):
-        try:
-            write(payload)
-            return True
-        except (OperationalError, InterfaceError) as exc:
-            if not connection_failed(exc) or connection.in_atomic_block:
-                raise
-            connection.close()  # Django would reuse the broken connection for the second try
-            failure = exc
+    try:
+        on_new_connection_if_dropped(lambda: write(payload))
+        return True
+    except (OperationalError, InterfaceError) as exc:
+        if not connection_failed(exc) or connection.in_atomic_block:
+            raise
+        connection.close()
+        failure = exc
     path = _keep(kind, payload)
     logger.warning("The database is unreachable (%s); kept the %s write in %s, to be done when it is back",
                    failure.__class__.__name__, kind, path.name)

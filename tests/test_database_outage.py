@@ -82,3 +82,40 @@ def test_a_middleware_that_met_an_outage_is_503_too_and_a_bug_still_500():
     except ValueError:
         response = json_error_500(request)
     assert response.status_code == 500 and body_of(response)["code"] == "internal_error"
+
+
+def test_a_step_whose_connection_a_restart_killed_is_done_again_on_a_new_one():
+    from avitogw.database_outage import on_new_connection_if_dropped
+
+    tries = []
+
+    def step():
+        tries.append(1)
+        if len(tries) == 1:
+            raise wrapped(psycopg.errors.AdminShutdown("terminating connection due to administrator command"))
+        return "done"
+
+    assert on_new_connection_if_dropped(step) == "done" and len(tries) == 2
+
+
+def test_a_step_is_not_repeated_for_a_bug_nor_more_than_once():
+    from avitogw.database_outage import on_new_connection_if_dropped
+
+    tries = []
+
+    def broken():
+        tries.append(1)
+        raise wrapped(sqlite3.OperationalError("no such table: x"))
+
+    with pytest.raises(OperationalError):
+        on_new_connection_if_dropped(broken)
+    assert len(tries) == 1
+
+    def down():
+        tries.append(1)
+        raise wrapped(psycopg.OperationalError("connection failed: Connection refused"))
+
+    tries.clear()
+    with pytest.raises(OperationalError):
+        on_new_connection_if_dropped(down)
+    assert len(tries) == 2

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from avitogw.database_outage import connection_failed
+from avitogw.database_outage import connection_failed, on_new_connection_if_dropped
 from avitogw.errors import Conflict, InvalidInput, OutcomeUnknown
 from avitogw.pending_writes import pending_write, pending_writes_replay_if_any
 from messenger.avito.errors import AvitoError
@@ -72,7 +72,8 @@ def _conflict(message: str) -> Conflict:
 
 def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRecord | None, dict | None]:
     """Own a new in-flight row (row, None), or find the stored answer (None, answer)."""
-    IdempotencyRecord.objects.filter(created_at__lt=now - TTL).delete()
+    # The request's first statement: a persistent connection a restart killed is replaced here.
+    on_new_connection_if_dropped(lambda: IdempotencyRecord.objects.filter(created_at__lt=now - TTL).delete())
     for _ in range(3):  # the row may vanish between our insert and our read (a failed twin)
         row = IdempotencyRecord(key=key, scope=scope, body_hash=body_hash)
         try:

@@ -6,6 +6,10 @@ concurrent twin gets 409 instead of a second send. A successful answer is then s
 replayed with `Idempotent-Replayed: true`. A send that certainly failed deletes the row, so
 the client may retry with the same key. Rows older than 24 hours are ignored and pruned.
 
+An in-flight row keeps what its send will leave in the chat (`unsettled`, when the caller says:
+`check`). A row still in flight after IN_FLIGHT_STALE belongs to a request that died (a killed
+process): a retry takes it over and settles it like an unknown outcome, by looking in the chat.
+
 A send whose outcome is unknown (`OutcomeUnknown`, 504) is not stored as the answer: the
 row keeps what to look for in the chat (`unsettled`). A retry with the same key settles it
 first, by looking in the chat: the message is there -> its answer is stored and replayed;
@@ -70,20 +74,23 @@ def _conflict(message: str) -> Conflict:
     return Conflict(message)
 
 
-def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRecord | None, dict | None]:
-    """Own a new in-flight row (row, None), or find the stored answer (None, answer)."""
+def _begin(*, key: str, scope: str, body_hash: str, now,
+           check: dict | None) -> tuple[IdempotencyRecord | None, dict | None, bool]:
+    """Own a new in-flight row (row, None, True), take one over (row, None, False), or find the stored
+    answer (None, answer, False)."""
     # The request's first statement: a persistent connection a restart killed is replaced here.
     on_new_connection_if_dropped(lambda: IdempotencyRecord.objects.filter(created_at__lt=now - TTL).delete())
     for _ in range(3):  # the row may vanish between our insert and our read (a failed twin)
-        row = IdempotencyRecord(key=key, scope=scope, body_hash=body_hash)
+        row = IdempotencyRecord(key=key, scope=scope, body_hash=body_hash, unsettled=check)
         try:
             with transaction.atomic():
                 row.save(force_insert=True)
-                return row, None
+                return row, None, True
         except (OperationalError, InterfaceError) as exc:
             # The INSERT may have committed with its answer lost: a row nobody would ever settle,
-            # a 409 for every retry. Remove it once the database is back (fenced on its created_at).
-            if connection_failed(exc):
+            # a 409 for every retry. Remove it once the database is back (fenced on its created_at,
+            # set when the INSERT was sent; None if the connection failed before it).
+            if connection_failed(exc) and row.created_at is not None:
                 _record(row, forget=True)
             raise
         except IntegrityError:
@@ -93,7 +100,7 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
         if existing.body_hash != body_hash:
             raise _conflict(f"This {HEADER} was already used with a different request body.")
         if existing.status_code is not None and existing.unsettled is None:
-            return None, existing.response_body
+            return None, existing.response_body, False
         row = IdempotencyRecord.objects.filter(pk=existing.pk)
         if existing.status_code is not None:  # an unknown outcome: this request settles it, a twin waits
             taken = row.filter(status_code__isnull=False, unsettled__isnull=False).update(status_code=None,
@@ -102,21 +109,28 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
             taken = row.filter(status_code__isnull=True, created_at__lt=now - IN_FLIGHT_STALE).update(created_at=now)
         if taken == 1:
             existing.created_at = now  # the fence of this request's writes
-            return existing, None
+            return existing, None, False
         raise _conflict(f"A request with this {HEADER} is still in progress; retry when it has finished.")
     raise _conflict(f"A request with this {HEADER} is being retried concurrently; try again.")
 
 
 def idempotent_call(*, key: str, scope: str, body_hash: str, perform: Callable[[], dict], status_code: int = 200,
-                    clock: Callable[[], Any] = timezone.now) -> tuple[dict, bool]:
-    """Run `perform` once per (scope, key) within 24 h: (answer, replayed?)."""
+                    check: dict | None = None, clock: Callable[[], Any] = timezone.now) -> tuple[dict, bool]:
+    """Run `perform` once per (scope, key) within 24 h: (answer, replayed?).
+
+    `check` (`{"chat_id", "kind", "text"?}`, messages.message_send_check) says what the send leaves in
+    the chat: the in-flight row keeps it, so a request that died mid-send is settled by looking in
+    the chat when its row is taken over, instead of sending blindly.
+    """
     _check_key(key)
     pending_writes_replay_if_any()  # an earlier request's outcome, kept while the database was down
-    row, stored = _begin(key=key, scope=scope, body_hash=body_hash, now=clock())
+    now = clock()
+    ours = {**check, "since": now.timestamp()} if check else None
+    row, stored, fresh = _begin(key=key, scope=scope, body_hash=body_hash, now=now, check=ours)
     if row is None:
         return stored, True
-    if row.unsettled is not None:
-        settled = _settle(row, check=row.unsettled, status_code=status_code)
+    if not fresh and row.unsettled is not None:
+        settled = _settle(row, check=row.unsettled, status_code=status_code, instead=ours)
         if settled is not None:
             return settled, True
     try:
@@ -148,8 +162,9 @@ def _record(row: IdempotencyRecord, *, forget: bool = False, **changes) -> None:
                             "forget": forget, "changes": changes})
 
 
-def _settle(row: IdempotencyRecord, *, check: dict, status_code: int) -> dict | None:
-    """Look in the chat for the send whose outcome was unknown: its answer (now stored), or None if absent."""
+def _settle(row: IdempotencyRecord, *, check: dict, status_code: int, instead: dict | None) -> dict | None:
+    """Look in the chat for the send whose outcome was unknown: its answer (now stored), or None if absent
+    (the row then keeps `instead`, what this request's own send will leave)."""
     try:
         answer = message_find_sent(check=check)
     except BaseException as exc:
@@ -162,7 +177,7 @@ def _settle(row: IdempotencyRecord, *, check: dict, status_code: int) -> dict | 
                          "advice": f"Retry later with the same {HEADER}."}) from exc
         raise
     if answer is None:
-        _record(row, unsettled=None)  # it did not land: the key is free, and this request sends
+        _record(row, unsettled=instead)  # it did not land: the key is free, and this request sends
         return None
     _record(row, status_code=status_code, response_body=answer, unsettled=None)
     return answer

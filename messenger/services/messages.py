@@ -95,6 +95,14 @@ def message_send_image(*, chat_id: str, image_id: str | None = None, image_url: 
     return _sent(chat_id=chat_id, message=message, image_id=image_id)
 
 
+def message_send_check(*, chat_id: str, kind: str = "text", text: str | None = None, url: str | None = None) -> dict:
+    """What a send will leave in the chat (`message_find_sent`'s `check`, less its time): kept with an
+    Idempotency-Key's in-flight row, so a request that dies mid-send can be settled from the chat."""
+    if url is not None:
+        text = link_message_text(url=url, text=text)
+    return {"chat_id": chat_id, "kind": kind, **({"text": text} if text is not None else {})}
+
+
 def message_find_sent(*, check: dict) -> dict | None:
     """The answer of a send whose outcome was unknown (`OutcomeUnknown.check`), if the chat now shows it."""
     found = get_client().find_sent(check)

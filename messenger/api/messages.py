@@ -18,7 +18,7 @@ from messenger.services.messages import (
 from messenger.services.unread import unread_messages_collect
 
 MESSAGE_ID = OpenApiParameter("message_id", str, OpenApiParameter.PATH, description="Avito message id")
-SEND_ERRORS = errors(400, 401, 404, 409, 413, 415, 429, 502, 504)
+SEND_ERRORS = errors(400, 401, 404, 409, 413, 415, 429, 502, 503, 504)
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
 # The normalized shape, as deliveries to n8n carry it (contract §4; docs/n8n.md).
 UNREAD_EXAMPLE = OpenApiExample("one unread message", response_only=True, value={

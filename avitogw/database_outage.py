@@ -4,11 +4,12 @@ A restart, a dropped persistent connection or a server that is not up yet reache
 Django's `OperationalError` / `InterfaceError`. Those are not bugs in the gateway: the caller is
 told `503 dependency_unavailable` (contract §2) and may retry. A send only ever lets such an
 error through before Avito was called (after Avito's answer the write is journaled instead,
-messenger.services.pending_writes), so for a send this 503 means "nothing was sent".
+avitogw.pending_writes), so for a send this 503 means "nothing was sent".
 `on_new_connection_if_dropped` spares a request the 503 when only its persistent connection
 died (the server restarted since): the statement is run once more on a new connection.
 `database_unavailable` is the one test both edges use (avitogw.exception_handler): the DRF
-exception handler and, for the views outside DRF, `DatabaseOutageMiddleware`. Any other database error stays a 500 (a bug).
+exception handler and, for the views outside DRF, `DatabaseOutageMiddleware`. Any other
+database error stays a 500 (a bug).
 """
 from __future__ import annotations
 

@@ -125,12 +125,12 @@ def idempotent_call(*, key: str, scope: str, body_hash: str, perform: Callable[[
     _check_key(key)
     pending_writes_replay_if_any()  # an earlier request's outcome, kept while the database was down
     now = clock()
-    ours = {**check, "since": now.timestamp()} if check else None
-    row, stored, fresh = _begin(key=key, scope=scope, body_hash=body_hash, now=now, check=ours)
+    own_check = {**check, "since": now.timestamp()} if check else None
+    row, stored, fresh = _begin(key=key, scope=scope, body_hash=body_hash, now=now, check=own_check)
     if row is None:
         return stored, True
     if not fresh and row.unsettled is not None:
-        settled = _settle(row, check=row.unsettled, status_code=status_code, instead=ours)
+        settled = _settle(row, check=row.unsettled, status_code=status_code, instead=own_check)
         if settled is not None:
             return settled, True
     try:

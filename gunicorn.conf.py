@@ -45,6 +45,14 @@ preload_app = True
 control_socket_disable = True
 
 
+def post_worker_init(worker):
+    """In each worker, once Django is loaded: replay the writes an earlier process kept while the
+    database was unreachable (avitogw.pending_writes), in the background."""
+    from avitogw.pending_writes import pending_writes_resume
+
+    pending_writes_resume()
+
+
 def child_exit(server, worker):
     """In the master, once a worker has gone: prometheus_client's multiprocess mode forgets its live gauges."""
     from avitogw.metrics import metrics_process_dead

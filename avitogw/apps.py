@@ -1,4 +1,5 @@
-"""App config of the project package itself: its management commands, and DATA_DIR's folders at start-up."""
+"""App config of the project package itself: its management commands, DATA_DIR's folders at start-up, and
+the sweep's replay of writes kept while the database was unreachable."""
 from pathlib import Path
 
 from django.apps import AppConfig
@@ -23,5 +24,10 @@ class GatewayConfig(AppConfig):
         # are imported. Each comes before its first use: the metrics folder before a count (avitogw.metrics),
         # the database's folder before the first connection, STATIC_ROOT before whitenoise's middleware is
         # built (it warns about a missing one on every start while collectstatic has not run).
-        for folder in (settings.METRICS_DIR, settings.STATIC_ROOT, *sqlite_folder()):
+        for folder in (settings.METRICS_DIR, settings.STATIC_ROOT, settings.PENDING_WRITES_DIR, *sqlite_folder()):
             Path(folder).mkdir(parents=True, exist_ok=True)
+        # The worker replays writes kept while the database was unreachable on every sweep.
+        from avitogw.pending_writes import pending_writes_chore
+        from avitogw.work.sweep import register_chore
+
+        register_chore("kept writes done", pending_writes_chore)

@@ -6,12 +6,15 @@ Avito's errors, DRF's exceptions and django-ratelimit's refusal all pass through
 `api_exception_handler`, the only place they become HTTP. An exception it does not know is
 a bug: it is left to Django's 500 path, so `got_request_exception` (an error tracker) and
 the `django.request` log see it, and `handler500` (`json_error_500`) still answers with the
-envelope. The `json_error_*` views also cover unknown paths, so no client ever sees an HTML
+envelope. Our own database being unreachable is not a bug but a 503 `dependency_unavailable`
+(avitogw.database_outage): here for DRF's views, in `DatabaseOutageMiddleware` for the others,
+and in `json_error_500` for a middleware that met it. The `json_error_*` views also cover unknown paths, so no client ever sees an HTML
 page or a stack trace (with DEBUG off).
 """
 from __future__ import annotations
 
 import math
+import sys
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
@@ -19,6 +22,7 @@ from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from avitogw.database_outage import database_unavailable
 from avitogw.errors import GatewayError
 from messenger.avito import errors as avito
 
@@ -63,6 +67,7 @@ def _validation_message(details) -> str:
 
 
 def api_exception_handler(exc, context):
+    exc = database_unavailable(exc) or exc
     if isinstance(exc, GatewayError):
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
     if isinstance(exc, avito.AvitoError):
@@ -93,7 +98,32 @@ def json_error_404(request, exception=None):
     return JsonResponse(error_body("not_found", f"No such path: {request.path}"), status=404)
 
 
+def _json_error(error: GatewayError) -> JsonResponse:
+    response = JsonResponse(error_body(error.code, error.message, error.details), status=error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+class DatabaseOutageMiddleware:
+    """Views outside DRF (the admin, the staff inbox, the docs): a database outage is the same 503
+    envelope as on the API, not Django's 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        error = database_unavailable(exception)
+        return _json_error(error) if error is not None else None
+
+
 def json_error_500(request):
+    error = database_unavailable(sys.exc_info()[1] or Exception())  # Django calls this inside its `except`
+    if error is not None:
+        return _json_error(error)
     return JsonResponse(error_body("internal_error", "The gateway failed to handle this request."), status=500)
 
 

@@ -36,6 +36,9 @@ DATA_DIR = Path(read_str("DATA_DIR") or BASE_DIR / "data")
 # when it is imported, and settings load before it in every process; the folder is always this one.
 METRICS_DIR = DATA_DIR / "metrics"
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# Writes a send could not make while the database was unreachable, kept until it is back
+# (avitogw.pending_writes); per machine, so it must survive a restart of the process.
+PENDING_WRITES_DIR = DATA_DIR / "pending-writes"
 
 VERSION = "0.1.0"
 
@@ -82,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "avitogw.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request
+    "avitogw.exception_handler.DatabaseOutageMiddleware",  # our database unreachable: 503, not 500 (outside DRF)
     "django.middleware.security.SecurityMiddleware",
     "avitogw.content_security.ContentSecurityPolicyMiddleware",  # on every answer, the 413s and 429s too
     "whitenoise.middleware.WhiteNoiseMiddleware",

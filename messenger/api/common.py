@@ -38,8 +38,9 @@ def _body_fields(request: Request) -> object:
 
 
 def idempotent_response(request: Request, perform: Callable[[], dict], *, status: int = 200,
-                        files: dict[str, bytes] | None = None) -> Response:
-    """Run the send once per Idempotency-Key (when the request has one) and answer with its result."""
+                        files: dict[str, bytes] | None = None, check: dict | None = None) -> Response:
+    """Run the send once per Idempotency-Key (when the request has one) and answer with its result.
+    `check`: what the send leaves in the chat (messages.message_send_check), for a takeover."""
     key = request.headers.get(HEADER)
     if key is None:
         return Response(perform(), status=status)
@@ -49,6 +50,7 @@ def idempotent_response(request: Request, perform: Callable[[], dict], *, status
         body_hash=request_body_hash(fields=_body_fields(request), files=files),
         perform=perform,
         status_code=status,
+        check=check,
     )
     response = Response(answer, status=status)
     if replayed:

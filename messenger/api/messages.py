@@ -13,12 +13,12 @@ from messenger.api.serializers import (
     PageQuery, SendImageJsonRequest, SendImageUploadRequest, SendLinkRequest, SendTextRequest, UnreadAllQuery,
 )
 from messenger.services.messages import (
-    message_delete, message_list, message_send_image, message_send_link, message_send_text,
+    message_delete, message_list, message_send_check, message_send_image, message_send_link, message_send_text,
 )
 from messenger.services.unread import unread_messages_collect
 
 MESSAGE_ID = OpenApiParameter("message_id", str, OpenApiParameter.PATH, description="Avito message id")
-SEND_ERRORS = errors(400, 401, 404, 409, 413, 415, 429, 502, 504)
+SEND_ERRORS = errors(400, 401, 404, 409, 413, 415, 429, 502, 503, 504)
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
 # The normalized shape, as deliveries to n8n carry it (contract §4; docs/n8n.md).
 UNREAD_EXAMPLE = OpenApiExample("one unread message", response_only=True, value={
@@ -69,7 +69,7 @@ class MessageViewSet(viewsets.ViewSet):
     )
     def send_text(self, request):
         data = validated(SendTextRequest, request.data)
-        return idempotent_response(request, lambda: message_send_text(**data))
+        return idempotent_response(request, lambda: message_send_text(**data), check=message_send_check(**data))
 
     @extend_schema(
         operation_id="messages_send_link", tags=["messages"], summary="Send a link",
@@ -80,7 +80,7 @@ class MessageViewSet(viewsets.ViewSet):
     )
     def send_link(self, request):
         data = validated(SendLinkRequest, request.data)
-        return idempotent_response(request, lambda: message_send_link(**data))
+        return idempotent_response(request, lambda: message_send_link(**data), check=message_send_check(**data))
 
     @extend_schema(
         operation_id="messages_send_image", tags=["messages"], summary="Send an image",
@@ -104,7 +104,8 @@ class MessageViewSet(viewsets.ViewSet):
             content = upload.read()
             files = {"file": content}
             data["upload"] = (content, upload.name or "image", upload.content_type or "")
-        return idempotent_response(request, lambda: message_send_image(**data), files=files)
+        return idempotent_response(request, lambda: message_send_image(**data), files=files,
+                                   check=message_send_check(chat_id=data["chat_id"], kind="image"))
 
     @extend_schema(
         operation_id="messages_unread_all", tags=["messages"], summary="Every unread incoming message",

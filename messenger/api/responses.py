@@ -146,6 +146,8 @@ def errors(*statuses: int) -> dict:
         415: "unsupported_media_type: send JSON (or multipart/form-data where documented)",
         429: "rate_limited (Retry-After)",
         502: "upstream_error: Avito failed after retries",
+        503: "dependency_unavailable: the gateway's own database (or the store of the Avito token and call "
+             "limit) is unavailable. For a send: nothing was sent; retry (with the same Idempotency-Key)",
         504: "upstream_timeout: Avito did not answer in time. For a send, details.outcome is \"unknown\": "
              "it may have been delivered, was not sent again, and did not appear in the chat in time; check "
              "the chat (or retry with the same Idempotency-Key) before sending it again",

@@ -89,14 +89,17 @@ def redis_failures_as_unavailable(method):
 
 def database_failures_as_unavailable(method):
     """The database holds the token and call limit without Redis (or while Redis is down): when it
-    fails too, no call to Avito can be made safely, and the caller gets 503, not a 500 or a 502."""
+    fails too, no call to Avito can be made safely, and the caller gets 503, not a 500 or a 502.
+    A connection that only died with a restart is replaced first, and the step done again on it."""
 
     @functools.wraps(method)
     def guarded(*args, **kwargs):
         from django.db import DatabaseError
 
+        from avitogw.database_outage import on_new_connection_if_dropped
+
         try:
-            return method(*args, **kwargs)
+            return on_new_connection_if_dropped(lambda: method(*args, **kwargs))
         except DatabaseError as exc:
             raise StoreUnavailable(f"The database, which holds the shared Avito token and call limit, failed: "
                                    f"{exc.__class__.__name__}.") from exc

@@ -6,24 +6,37 @@ concurrent twin gets 409 instead of a second send. A successful answer is then s
 replayed with `Idempotent-Replayed: true`. A send that certainly failed deletes the row, so
 the client may retry with the same key. Rows older than 24 hours are ignored and pruned.
 
+An in-flight row keeps what its send will leave in the chat (`unsettled`, when the caller says:
+`check`). A row still in flight after IN_FLIGHT_STALE belongs to a request that died (a killed
+process): a retry takes it over and settles it like an unknown outcome, by looking in the chat.
+
 A send whose outcome is unknown (`OutcomeUnknown`, 504) is not stored as the answer: the
 row keeps what to look for in the chat (`unsettled`). A retry with the same key settles it
 first, by looking in the chat: the message is there -> its answer is stored and replayed;
 the chat cannot be read -> 504 again, still unsettled; the message is not there (the settle
 window ended before the 504 was given, so the first attempt can no longer land) -> the key
 is free again and this retry sends. The gateway itself never resends (docs/avito-client.md).
+
+The outcome is written into the row even when the database is unreachable at that moment
+(issue 20): the write is kept and done when it is back (avitogw.pending_writes), fenced on the
+row's `created_at` (the request's own start), so a late write never overwrites a later
+request's. Until then the row stays in flight and a retry gets 409 for that moment only; a retry
+first does the writes kept on this machine, so it finds the settled answer (replayed) or, for a
+send that failed before Avito, a free key.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from avitogw.database_outage import connection_failed, on_new_connection_if_dropped
 from avitogw.errors import Conflict, InvalidInput, OutcomeUnknown
+from avitogw.pending_writes import pending_write, pending_writes_replay_if_any
 from messenger.avito.errors import AvitoError
 from messenger.models import IdempotencyRecord
 from messenger.selectors import idempotency_record_get
@@ -35,6 +48,7 @@ TTL = timedelta(hours=24)
 IN_FLIGHT_STALE = timedelta(minutes=10)
 MAX_KEY_LENGTH = 255
 HEADER = "Idempotency-Key"
+OUTCOME = "messenger.idempotency_outcome"  # the kind of kept write (avitogw.pending_writes)
 
 
 def idempotency_scope(*, path: str, api_key: str) -> str:
@@ -60,13 +74,25 @@ def _conflict(message: str) -> Conflict:
     return Conflict(message)
 
 
-def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRecord | None, dict | None]:
-    """Own a new in-flight row (row, None), or find the stored answer (None, answer)."""
-    IdempotencyRecord.objects.filter(created_at__lt=now - TTL).delete()
+def _begin(*, key: str, scope: str, body_hash: str, now,
+           check: dict | None) -> tuple[IdempotencyRecord | None, dict | None, bool]:
+    """Own a new in-flight row (row, None, True), take one over (row, None, False), or find the stored
+    answer (None, answer, False)."""
+    # The request's first statement: a persistent connection a restart killed is replaced here.
+    on_new_connection_if_dropped(lambda: IdempotencyRecord.objects.filter(created_at__lt=now - TTL).delete())
     for _ in range(3):  # the row may vanish between our insert and our read (a failed twin)
+        row = IdempotencyRecord(key=key, scope=scope, body_hash=body_hash, unsettled=check)
         try:
             with transaction.atomic():
-                return IdempotencyRecord.objects.create(key=key, scope=scope, body_hash=body_hash), None
+                row.save(force_insert=True)
+                return row, None, True
+        except (OperationalError, InterfaceError) as exc:
+            # The INSERT may have committed with its answer lost: a row nobody would ever settle,
+            # a 409 for every retry. Remove it once the database is back (fenced on its created_at,
+            # set when the INSERT was sent; None if the connection failed before it).
+            if connection_failed(exc) and row.created_at is not None:
+                _record(row, forget=True)
+            raise
         except IntegrityError:
             existing = idempotency_record_get(scope=scope, key=key)
         if existing is None:
@@ -74,7 +100,7 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
         if existing.body_hash != body_hash:
             raise _conflict(f"This {HEADER} was already used with a different request body.")
         if existing.status_code is not None and existing.unsettled is None:
-            return None, existing.response_body
+            return None, existing.response_body, False
         row = IdempotencyRecord.objects.filter(pk=existing.pk)
         if existing.status_code is not None:  # an unknown outcome: this request settles it, a twin waits
             taken = row.filter(status_code__isnull=False, unsettled__isnull=False).update(status_code=None,
@@ -82,41 +108,67 @@ def _begin(*, key: str, scope: str, body_hash: str, now) -> tuple[IdempotencyRec
         else:  # in flight: taken over only from a process that died mid-send
             taken = row.filter(status_code__isnull=True, created_at__lt=now - IN_FLIGHT_STALE).update(created_at=now)
         if taken == 1:
-            return existing, None
+            existing.created_at = now  # the fence of this request's writes
+            return existing, None, False
         raise _conflict(f"A request with this {HEADER} is still in progress; retry when it has finished.")
     raise _conflict(f"A request with this {HEADER} is being retried concurrently; try again.")
 
 
 def idempotent_call(*, key: str, scope: str, body_hash: str, perform: Callable[[], dict], status_code: int = 200,
-                    clock: Callable[[], Any] = timezone.now) -> tuple[dict, bool]:
-    """Run `perform` once per (scope, key) within 24 h: (answer, replayed?)."""
+                    check: dict | None = None, clock: Callable[[], Any] = timezone.now) -> tuple[dict, bool]:
+    """Run `perform` once per (scope, key) within 24 h: (answer, replayed?).
+
+    `check` (`{"chat_id", "kind", "text"?}`, messages.message_send_check) says what the send leaves in
+    the chat: the in-flight row keeps it, so a request that died mid-send is settled by looking in
+    the chat when its row is taken over, instead of sending blindly.
+    """
     _check_key(key)
-    row, stored = _begin(key=key, scope=scope, body_hash=body_hash, now=clock())
+    pending_writes_replay_if_any()  # an earlier request's outcome, kept while the database was down
+    now = clock()
+    own_check = {**check, "since": now.timestamp()} if check else None
+    row, stored, fresh = _begin(key=key, scope=scope, body_hash=body_hash, now=now, check=own_check)
     if row is None:
         return stored, True
-    ours = IdempotencyRecord.objects.filter(pk=row.pk, status_code__isnull=True)
-    if row.unsettled is not None:
-        settled = _settle(ours, check=row.unsettled, status_code=status_code)
+    if not fresh and row.unsettled is not None:
+        settled = _settle(row, check=row.unsettled, status_code=status_code, instead=own_check)
         if settled is not None:
             return settled, True
     try:
         answer = perform()
     except OutcomeUnknown as exc:
-        ours.update(status_code=exc.status, unsettled=exc.check, response_body=None)
+        _record(row, status_code=exc.status, unsettled=exc.check, response_body=None)
         raise
     except BaseException:
-        ours.delete()
+        _record(row, forget=True)
         raise
-    ours.update(status_code=status_code, response_body=answer, unsettled=None)
+    _record(row, status_code=status_code, response_body=answer, unsettled=None)
     return answer, False
 
 
-def _settle(ours, *, check: dict, status_code: int) -> dict | None:
-    """Look in the chat for the send whose outcome was unknown: its answer (now stored), or None if absent."""
+def idempotency_outcome_store(payload: dict) -> None:
+    """Write into a request's in-flight row (`changes`, or with `forget` remove it, freeing the key),
+    only while the row is still that request's: in flight since its `created_at`. Idempotent."""
+    ours = IdempotencyRecord.objects.filter(scope=payload["scope"], key=payload["key"], status_code__isnull=True,
+                                            created_at=datetime.fromisoformat(payload["created_at"]))
+    if payload.get("forget"):
+        ours.delete()
+    else:
+        ours.update(**payload["changes"])
+
+
+def _record(row: IdempotencyRecord, *, forget: bool = False, **changes) -> None:
+    """The request's outcome into its row, now or (database unreachable) once the database is back."""
+    pending_write(OUTCOME, {"scope": row.scope, "key": row.key, "created_at": row.created_at.isoformat(),
+                            "forget": forget, "changes": changes})
+
+
+def _settle(row: IdempotencyRecord, *, check: dict, status_code: int, instead: dict | None) -> dict | None:
+    """Look in the chat for the send whose outcome was unknown: its answer (now stored), or None if absent
+    (the row then keeps `instead`, what this request's own send will leave)."""
     try:
         answer = message_find_sent(check=check)
     except BaseException as exc:
-        ours.update(status_code=OutcomeUnknown.status)  # still unsettled: the next retry looks again
+        _record(row, status_code=OutcomeUnknown.status)  # still unsettled: the next retry looks again
         if isinstance(exc, AvitoError):
             raise OutcomeUnknown(
                 f"The first send with this {HEADER} has an unknown outcome, and the chat cannot be read to "
@@ -125,7 +177,7 @@ def _settle(ours, *, check: dict, status_code: int) -> dict | None:
                          "advice": f"Retry later with the same {HEADER}."}) from exc
         raise
     if answer is None:
-        ours.update(unsettled=None)  # it did not land: the key is free, and this request sends
+        _record(row, unsettled=instead)  # it did not land: the key is free, and this request sends
         return None
-    ours.update(status_code=status_code, response_body=answer, unsettled=None)
+    _record(row, status_code=status_code, response_body=answer, unsettled=None)
     return answer

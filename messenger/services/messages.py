@@ -5,12 +5,18 @@ limits first, sends once through the Avito client (which never sends a second co
 ambiguous failure), stores the sent message, and returns the contract's answer
 `{"ok": true, "chat_id", "message_id", "message"}`. A send whose outcome stayed unknown
 raises `OutcomeUnknown`; `message_find_sent` settles it later by looking in the chat.
+
+Once Avito has answered, nothing may turn the send into a failure the caller would retry: when
+our database cannot store the message, the write is kept and done when it is back
+(avitogw.pending_writes), and the caller still gets Avito's answer. A database outage before
+the send reaches Avito fails the request (503 at the API edge), and nothing was sent.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from avitogw.errors import NotFound, OutcomeUnknown
+from avitogw.pending_writes import pending_write
 from messenger.avito import get_client
 from messenger.avito.ids import avito_id_valid
 from messenger.models import Message
@@ -21,11 +27,19 @@ from messenger.services.limits import (
 from messenger.storage import message_upsert, messages_upsert
 
 
+SENT_MESSAGE = "messenger.sent_message"  # the kind of kept write (avitogw.pending_writes)
+
+
+def sent_message_store(payload: dict) -> None:
+    """Store a message Avito accepted (and its chat): an upsert by Avito's id, so doing it again is harmless."""
+    message_upsert(payload["message"], chat_id=payload["chat_id"], account_user_id=payload["account_user_id"])
+
+
 def _sent(*, chat_id: str, message: dict, **extra) -> dict:
-    """Store the message Avito answered with and build the contract's send answer."""
+    """Store the message Avito answered with (now, or once the database is back) and build the send answer."""
     message = {"author_id": account_user_id(), "direction": "out", **(message or {})}
     if avito_id_valid(message.get("id")):  # Avito's own answer; an id in no Avito shape cannot be a row's key
-        message_upsert(message, chat_id=chat_id, account_user_id=account_user_id())
+        pending_write(SENT_MESSAGE, {"chat_id": chat_id, "message": message, "account_user_id": account_user_id()})
     return {"ok": True, "chat_id": chat_id, "message_id": message.get("id"), "message": message, **extra}
 
 
@@ -79,6 +93,14 @@ def message_send_image(*, chat_id: str, image_id: str | None = None, image_url: 
         exc.check["image_id"] = image_id  # so a later settlement answers like this send would have
         raise
     return _sent(chat_id=chat_id, message=message, image_id=image_id)
+
+
+def message_send_check(*, chat_id: str, kind: str = "text", text: str | None = None, url: str | None = None) -> dict:
+    """What a send will leave in the chat (`message_find_sent`'s `check`, less its time): kept with an
+    Idempotency-Key's in-flight row, so a request that dies mid-send can be settled from the chat."""
+    if url is not None:
+        text = link_message_text(url=url, text=text)
+    return {"chat_id": chat_id, "kind": kind, **({"text": text} if text is not None else {})}
 
 
 def message_find_sent(*, check: dict) -> dict | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from messenger.services.idempotency import idempotent_call, request_body_hash
 from messenger.services.limits import invalid, require_text
-from messenger.services.messages import message_send_image, message_send_text
+from messenger.services.messages import message_send_check, message_send_image, message_send_text
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ def reply_scope(*, chat_id: str, staff_user_id: int) -> str:
 def _once(perform, *, key: str | None, scope: str, part: str, fields: dict, files: dict | None = None):
     if not key:  # a form without its key (a script): sent as the API sends without Idempotency-Key
         return perform(), False
-    return idempotent_call(key=f"{key}:{part}", scope=scope, perform=perform,
+    check = message_send_check(chat_id=fields["chat_id"], kind=part, text=fields.get("text"))
+    return idempotent_call(key=f"{key}:{part}", scope=scope, perform=perform, check=check,
                            body_hash=request_body_hash(fields=fields, files=files))
 
 

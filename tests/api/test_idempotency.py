@@ -195,3 +195,36 @@ def test_a_twin_of_a_retry_that_is_settling_an_old_unknown_outcome_gets_409(api,
     assert send(api).status_code == 200
     assert twin["response"].status_code == 409
     assert sends(avito) == 2  # the first (unknown) and the retry's one send
+
+
+def test_a_key_left_in_flight_by_a_dead_request_whose_send_landed_replays_the_message_and_sends_nothing(api, avito):
+    """The request died after Avito took its send (a killed process): the row, in flight, says what to
+    look for; once it is stale, a retry finds the message in the chat and answers with it."""
+    avito.post(SEND_URL, json=sent_obj("m-1"))
+    send(api)
+    row = IdempotencyRecord.objects.get()
+    assert row.unsettled is None  # settled rows keep no check
+    died_at = timezone.now() - timedelta(minutes=11)
+    IdempotencyRecord.objects.update(status_code=None, response_body=None, created_at=died_at,
+                                     unsettled={"chat_id": CHAT, "kind": "text", "text": "hello",
+                                                "since": died_at.timestamp()})
+    avito.get(HISTORY, **chat_history(sent_obj("m-1") | {"created": int(died_at.timestamp()) + 1}))
+    retry = send(api)
+    assert retry.status_code == 200 and retry["Idempotent-Replayed"] == "true"
+    assert retry.json()["message_id"] == "m-1"
+    assert sends(avito) == 1
+
+
+def test_an_in_flight_key_keeps_what_its_send_will_leave_in_the_chat(api, avito):
+    seen = {}
+
+    def avito_send(request):
+        seen["row"] = IdempotencyRecord.objects.values("status_code", "unsettled").get()
+        return 200, {}, '{"id": "m-1", "created": 1, "direction": "out", "type": "text", "content": {"text": "hello"}}'
+
+    avito.add_callback("POST", SEND_URL, callback=avito_send, content_type="application/json")
+    assert send(api).status_code == 200
+    assert seen["row"]["status_code"] is None
+    assert {k: v for k, v in seen["row"]["unsettled"].items() if k != "since"} == {
+        "chat_id": CHAT, "kind": "text", "text": "hello"}
+    assert IdempotencyRecord.objects.get().unsettled is None

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -53,11 +54,13 @@ class Gateway:
     def webhook_url(self) -> str:
         return f"{self.url}/webhook/avito/{PATH_SECRET}"
 
-    def start(self, *, beat: bool = True) -> "Gateway":
+    def start(self, *, beat: bool = True, worker: bool = True) -> "Gateway":
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env,
                        check=True, timeout=120)
         self.spawn("web", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "avitogw.wsgi:application"])
         wait_until(lambda: requests.get(self.url + "/health", timeout=1).status_code, 60, "gunicorn")
+        if not worker:
+            return self
         self.spawn("worker", [sys.executable, "-m", "celery", "-A", "avitogw", "worker", "--loglevel", "INFO",
                               "--concurrency", "2", "-n", f"res-{uuid.uuid4().hex[:6]}@%h"])
         if beat:
@@ -77,8 +80,9 @@ class Gateway:
         return requests.post(self.webhook_url, data=json.dumps(body, ensure_ascii=False).encode(),
                              headers={"Content-Type": "application/json"}, timeout=10)
 
-    def api(self, method: str, path: str, **kwargs) -> requests.Response:
-        return requests.request(method, self.url + path, headers={"X-API-Key": API_KEY}, timeout=30, **kwargs)
+    def api(self, method: str, path: str, *, headers: dict | None = None, **kwargs) -> requests.Response:
+        return requests.request(method, self.url + path, headers={"X-API-Key": API_KEY, **(headers or {})},
+                                timeout=30, **kwargs)
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
@@ -156,9 +160,15 @@ class PostgresCluster:
         self._run(postgres_bin("pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "server.log"),
                   *args, timeout=120)
 
-    def restart(self) -> None:
-        self._ctl("restart", "-m", "fast", "-w", "-o",
-                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1")
+    def restart(self, *, down_for: float = 0.0) -> None:
+        """`pg_ctl restart -m fast`; with `down_for`, a stop, that many seconds down, and a start."""
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        if not down_for:
+            self._ctl("restart", "-m", "fast", "-w", "-o", options)
+            return
+        self._ctl("stop", "-m", "fast", "-w")
+        time.sleep(down_for)
+        self._ctl("start", "-w", "-o", options)
 
     def stop(self) -> None:
         try:
@@ -172,3 +182,45 @@ class PostgresCluster:
 
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres") as conn:
             return conn.execute(query).fetchall()
+
+
+class AvitoSandbox:
+    """The Avito sandbox (`python -m sandbox.server`) as a process of the test's own: it records every
+    send, so a test can count what reached "Avito"."""
+
+    def __init__(self, workdir: Path):
+        self.workdir, self.port, self.process = workdir, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    n8n_url = ""  # Gateway's stand-in interface: no n8n behind the sandbox
+
+    def start(self) -> "AvitoSandbox":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox.server", "--port", str(self.port), "--user-id", str(ACCOUNT),
+             "--chats", "0"],
+            cwd=ROOT, stdout=open(self.workdir / "sandbox.log", "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        wait_until(lambda: requests.get(f"{self.url}/_sandbox/stats", timeout=1).ok, 30, "the sandbox")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_groups({"sandbox": self.process})
+            self.process = None
+
+    def configure(self, **settings) -> dict:
+        return requests.post(f"{self.url}/_sandbox/config", json=settings, timeout=10).json()
+
+    def chat_create(self) -> str:
+        return requests.post(f"{self.url}/_sandbox/chats", json={"notify": False}, timeout=10).json()["chat"]["id"]
+
+    def outgoing(self, chat_id: str) -> list[dict]:
+        """The account's own messages in the chat (what was sent to it), through Avito's own API."""
+        token = requests.post(f"{self.url}/token", data={"grant_type": "client_credentials", "client_id": "c",
+                                                         "client_secret": "s"}, timeout=10).json()["access_token"]
+        body = requests.get(f"{self.url}/messenger/v3/accounts/{ACCOUNT}/chats/{chat_id}/messages/",
+                            params={"limit": 100}, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        return [message for message in body["messages"] if message["direction"] == "out"]

@@ -205,3 +205,10 @@ def test_the_docker_image_runs_as_a_user_of_its_own():
     [cmd] = [index for index, words in enumerate(lines) if words[0] == "CMD"]
     assert users and users[-1] < cmd
     assert lines[users[-1]][1].split(":")[0] not in ("root", "0")
+
+
+def test_env_example_explains_the_deployment_settings():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    for name in ("TRUST_X_FORWARDED_PROTO", "HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS"):
+        [index] = [i for i, line in enumerate(lines) if line.startswith(f"{name}=")]
+        assert lines[index - 1].startswith("# "), f"{name} has no explanation"

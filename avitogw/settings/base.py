@@ -56,11 +56,11 @@ SECRET_KEY = read_str("SECRET_KEY")
 
 
 def secret_key_checked(key: str, *, placeholder_allowed: bool, minimum_length: int = 0) -> str:
-    """The key itself; a missing, placeholder or short one stops start-up, or where allowed becomes a key of this process."""
+    """The key itself; a missing, placeholder or short one stops start-up (or, where allowed, this process's own)."""
     if key not in INSECURE_KEYS:
         if len(key) < minimum_length:
             raise ImproperlyConfigured(
-                f"SECRET_KEY is {len(key)} characters long; production needs at least {minimum_length} random "
+                f"SECRET_KEY is {len(key)} characters long; it needs at least {minimum_length} random "
                 "ones (python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
             )
         return key

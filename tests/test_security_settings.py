@@ -13,6 +13,7 @@ import secrets
 import stat
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -180,12 +181,30 @@ app.send_task("webhooks.tasks.events_drain")  # opens the embedded broker: its f
 """
 
 
+def _beat_until_its_schedule_exists(tmp_path: Path) -> None:
+    """Celery beat, started with a umask of 022, stopped once it has written its schedule file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO", "DJANGO", "PYTEST", "DEBUG"))}
+    env.update({"DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": LONG_KEY, "AVITOGW_ENV": "", "DEBUG": ""})
+    beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "avitogw", "beat", "--loglevel", "WARNING"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: os.umask(0o022))
+    try:
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "data").glob("celerybeat-schedule*")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        beat.terminate()
+        beat.wait(timeout=30)
+
+
 def test_a_fresh_data_dir_is_private_whatever_the_umask(tmp_path):
     assert run(["manage.py", "migrate", "--noinput"], tmp_path, umask=0o022).returncode == 0
     assert run(["-c", PUBLISH], tmp_path, umask=0o022).returncode == 0
+    _beat_until_its_schedule_exists(tmp_path)
     data = tmp_path / "data"
     made = {path.name for path in data.rglob("*")}
     assert {"avitogw.sqlite3", "broker.sqlite3", "metrics", "static"} <= made
+    assert any(name.startswith("celerybeat-schedule") for name in made)
     for path in [data, *data.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"

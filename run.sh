@@ -4,7 +4,7 @@
 #   ./run.sh
 #
 # On a fresh machine it creates .venv, installs requirements/prod.txt, writes .env from
-# .env.example with a generated SECRET_KEY and API_KEY, migrates the database (SQLite in data/ unless
+# .env.example with a generated SECRET_KEY, API_KEY and AVITO_WEBHOOK_SECRET, migrates the database (SQLite in data/ unless
 # DATABASE_URL says otherwise), collects static files, and hands over to honcho, which runs
 # the Procfile: gunicorn, a Celery worker and Celery beat. Ctrl-C stops all three.
 # Later runs skip whatever is already done. PYTHON picks the interpreter (default python3).
@@ -32,20 +32,27 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 
 if [ ! -f .env ]; then
-  # Secure by default: a new .env gets its own SECRET_KEY and API_KEY, so /api/* is closed to
-  # strangers from the first start. An existing .env is never touched.
+  # Secure by default: a new .env gets its own SECRET_KEY, API_KEY and AVITO_WEBHOOK_SECRET, so /api/* is
+  # closed to strangers and /webhook/avito takes notifications only on its secret path from the first start.
   secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
   api_key=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
+  webhook_secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
   (
     umask 077  # the file holds secrets: readable by its owner only, from its first byte
     if [ -f .env.example ]; then
-      sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" -e "s|^API_KEY=.*|API_KEY=$api_key|" .env.example > .env
+      sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" -e "s|^API_KEY=.*|API_KEY=$api_key|" \
+        -e "s|^AVITO_WEBHOOK_SECRET=.*|AVITO_WEBHOOK_SECRET=$webhook_secret|" .env.example > .env
     else
-      printf 'SECRET_KEY=%s\nAPI_KEY=%s\n' "$secret" "$api_key" > .env
+      printf 'SECRET_KEY=%s\nAPI_KEY=%s\nAVITO_WEBHOOK_SECRET=%s\n' "$secret" "$api_key" "$webhook_secret" > .env
     fi
   )
-  say "wrote .env with a new SECRET_KEY and API_KEY: fill in AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID there"
+  say "wrote .env with a new SECRET_KEY, API_KEY and AVITO_WEBHOOK_SECRET: fill in AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID there"
   say "every /api/* call needs the header X-API-Key; read the key with: grep API_KEY .env"
+elif [ -z "${AVITO_WEBHOOK_SECRET:-}" ] && ! grep -Eq '^[[:space:]]*AVITO_WEBHOOK_SECRET=[[:space:]]*[^[:space:]#]' .env; then
+  # An existing .env is never rewritten (it is the operator's file); its missing secret is said out loud.
+  say "WARNING: .env has no AVITO_WEBHOOK_SECRET. Under production settings the gateway then refuses every"
+  say "  notification from Avito (404 on /webhook/avito). Set it in .env to a long random value, e.g. the output of"
+  say "  python3 -c 'import secrets; print(secrets.token_urlsafe(32))', restart, then POST /api/webhook/subscribe."
 fi
 
 export PATH="$PWD/$VENV/bin:$PATH"

@@ -1,9 +1,11 @@
-"""App config of the project package itself: its management commands, DATA_DIR's folders at start-up, and
+"""App config of the project package itself: its management commands, DATA_DIR's folders (private) at start-up, and
 the sweep's replay of writes kept while the database was unreachable."""
 from pathlib import Path
 
 from django.apps import AppConfig
 from django.conf import settings
+
+from avitogw.private_data import data_dir_private
 
 
 def sqlite_folder() -> list[Path]:
@@ -23,7 +25,9 @@ class GatewayConfig(AppConfig):
         # Made here, at start-up of every process (web, worker, beat, manage.py), never when the settings
         # are imported. Each comes before its first use: the metrics folder before a count (avitogw.metrics),
         # the database's folder before the first connection, STATIC_ROOT before whitenoise's middleware is
-        # built (it warns about a missing one on every start while collectstatic has not run).
+        # built (it warns about a missing one on every start while collectstatic has not run). First of all the
+        # process's umask, so every file and folder it makes from here on is its user's alone.
+        data_dir_private(Path(settings.DATA_DIR))
         for folder in (settings.METRICS_DIR, settings.STATIC_ROOT, settings.PENDING_WRITES_DIR, *sqlite_folder()):
             Path(folder).mkdir(parents=True, exist_ok=True)
         # The worker replays writes kept while the database was unreachable on every sweep.

@@ -86,6 +86,16 @@ def read_url(name: str, default: str = "") -> str:
     return raw.rstrip("/") if raw else raw
 
 
+def read_origins(name: str) -> list[str]:
+    """A comma list of web origins (`https://host[:port]`, no path), as Django's CSRF_TRUSTED_ORIGINS wants them."""
+    origins = read_list(name)
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest:
+            raise _fail(name, origin, "origins such as https://gw.example.com (scheme and host, no path)")
+    return origins
+
+
 def read_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     """One of a few words (case-insensitive), such as LOG_FORMAT's text or json."""
     raw = read_str(name, default).lower()

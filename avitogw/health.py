@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avitogw.api_guard import API_KEY, LOOPBACK_ONLY, api_access
-from avitogw.startup import WEBHOOK_SECRET_MISSING
+from avitogw.startup import webhook_secret_state
 from messenger.avito import avito_settings_missing, redis_connection
 from reconcile.selectors import last_success_at
 
@@ -55,7 +55,7 @@ def _redis_check() -> str:
 
 
 def _webhook_secret_check() -> str:
-    return "ok" if settings.AVITO_WEBHOOK_SECRET else WEBHOOK_SECRET_MISSING
+    return webhook_secret_state()
 
 
 def _reconcile_check() -> tuple[str, dict]:

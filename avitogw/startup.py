@@ -1,7 +1,8 @@
-"""Warnings the web process logs once at start-up about a configuration that works but is unsafe.
+"""Warnings the web process logs once at start-up about a configuration that works but is unsafe or limited.
 
-Called from `avitogw/wsgi.py` (gunicorn imports it once, before forking its workers), so
-an operator sees them in the web process's log; `/health` reports the same state.
+Called from `avitogw/wsgi.py` (gunicorn imports it once, before forking its workers; the
+development server imports it too), so an operator sees them in the web process's log;
+`/health` reports the webhook's state in the same words (webhook_secret_state).
 """
 from __future__ import annotations
 
@@ -11,10 +12,25 @@ from django.conf import settings
 
 logger = logging.getLogger("avitogw.startup")
 
-WEBHOOK_SECRET_MISSING = "missing: AVITO_WEBHOOK_SECRET is not set, anyone who can reach /webhook/avito can post"
+WEBHOOK_SECRET_MISSING = "missing: AVITO_WEBHOOK_SECRET is not set"
+WEBHOOK_REFUSED = "missing: AVITO_WEBHOOK_SECRET is not set, notifications are refused"
+
+
+def webhook_secret_state() -> str:
+    """`/health`'s webhook_secret check: ok, or what is missing (and, in production, that nothing is taken)."""
+    if settings.AVITO_WEBHOOK_SECRET:
+        return "ok"
+    return WEBHOOK_REFUSED if settings.WEBHOOK_SECRET_REQUIRED else WEBHOOK_SECRET_MISSING
 
 
 def warn_about_configuration() -> None:
-    if not settings.AVITO_WEBHOOK_SECRET:
+    if not settings.AVITO_WEBHOOK_SECRET and settings.WEBHOOK_SECRET_REQUIRED:
+        logger.error("AVITO_WEBHOOK_SECRET is not set: under production settings /webhook/avito refuses every "
+                     "notification from Avito (404). Set it in .env (./run.sh writes one into a new .env), restart, "
+                     "then subscribe again (POST /api/webhook/subscribe).")
+    elif not settings.AVITO_WEBHOOK_SECRET:
         logger.warning("AVITO_WEBHOOK_SECRET is not set: anyone who can reach the gateway can post notifications "
                        "to /webhook/avito. Set it, then subscribe again (POST /api/webhook/subscribe).")
+    if settings.SECRET_KEY == settings.GENERATED_SECRET_KEY:
+        logger.warning("SECRET_KEY is not set: this process made up a key of its own. Admin logins end at every "
+                       "restart; set SECRET_KEY in .env to keep them.")

@@ -6,8 +6,11 @@ database's unique constraint, ON CONFLICT DO NOTHING, concurrent copies included
 counted), then, after the commit, a wake-up of the worker's drain by task name, one per
 burst (avitogw.work.wakeups). Processing happens later, in the worker (webhooks.processing).
 A message whose ids or values could not be used safely (webhooks.notification_checks) is
-stored `unprocessable` and never woken. A database that restarts under the INSERT is
-retried on a new connection within the budget.
+stored `unprocessable` and never woken. A notification with nothing to do (an unknown type,
+no usable ids) is stored `ignored` with at most IGNORED_RAW_MAX bytes of its body, marked
+truncated (anyone who finds the path could otherwise park a megabyte per request for ever),
+and such rows go after IGNORED_KEEP (webhooks.retention). A database that restarts under the
+INSERT is retried on a new connection within the budget.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ DRAIN_TASK = "webhooks.tasks.events_drain"
 ID_MAX = 128
 STORE_BUDGET = 1.5  # seconds the INSERT may be retried: Avito gives up on the webhook after 2 s
 RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the database restarts
+IGNORED_RAW_MAX = 4096  # bytes of an ignored notification's body kept (Avito's own are well under it)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,12 @@ def _without_nul(value: Any) -> Any:
     if isinstance(value, dict):
         return {_without_nul(key): _without_nul(item) for key, item in value.items()}
     return value
+
+
+def _truncated(body: bytes) -> dict[str, Any]:
+    """What is kept of a long ignored notification: its first bytes as text, and its size."""
+    head = body[:IGNORED_RAW_MAX].decode("utf-8", "replace")  # a character cut in two becomes U+FFFD
+    return {"truncated": True, "bytes": len(body), "head": head}
 
 
 def _short_id(value: Any) -> str | None:
@@ -101,6 +111,8 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
     raw = _without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
+    if fields["status"] == EventStatus.IGNORED and len(body) > IGNORED_RAW_MAX:
+        raw = _truncated(body)
     if fields["status"] == EventStatus.UNPROCESSABLE:
         raw = _with_huge_numbers_as_text(raw)  # 1e400 parses to inf, which no JSON column stores
     event_pk = _event_insert({**fields, "source": source}, raw=raw, now=clock())

@@ -8,6 +8,7 @@ from celery import shared_task
 
 from webhooks.delivery import delivery_attempt as delivery_attempt_service
 from webhooks.processing import events_drain as events_drain_service
+from webhooks.retention import ignored_events_prune as ignored_events_prune_service
 
 
 @shared_task(name="webhooks.tasks.events_drain", ignore_result=True)
@@ -20,3 +21,9 @@ def events_drain(fan_out: bool = True) -> None:
 def delivery_attempt(delivery_pk: int) -> None:
     """One signed POST of one delivery to n8n (retries, replays, the sweep's wake-ups)."""
     delivery_attempt_service(delivery_pk=delivery_pk)
+
+
+@shared_task(name="webhooks.tasks.ignored_events_prune", ignore_result=True)
+def ignored_events_prune() -> None:
+    """Hourly (beat): ignored notifications older than a week go."""
+    ignored_events_prune_service()

@@ -4,7 +4,8 @@ Outside `/api/` (no API key, no rate limit) and exempt from CSRF (as every DRF v
 It checks the path secret in constant time, hands the raw body to `event_receive` and
 answers 200 `{"ok": true}` in milliseconds, well inside Avito's 2 seconds. With a secret
 set, any other path answers exactly like an unknown path (404), so the secret cannot be
-probed.
+probed. Under production settings (WEBHOOK_SECRET_REQUIRED) a gateway without a secret takes
+no notification at all: the bare path answers 404 too, and the start-up log says why.
 
 The class is a DRF APIView so that drf-spectacular documents it with the rest of the API,
 but it dispatches as a plain Django view: DRF's request wrapping, content negotiation and
@@ -56,7 +57,8 @@ SCHEMA = {
     "summary": "Avito's notifications (v3): stored at once, processed and delivered to n8n in the background",
     "description": "`{}` (Avito's reachability probe) and unknown `payload.type` get 200 and are not delivered; "
                    "a repeated message id is acknowledged and dropped. With AVITO_WEBHOOK_SECRET set, only "
-                   "`/webhook/avito/<secret>` exists.",
+                   "`/webhook/avito/<secret>` exists; under production settings without it, neither path takes "
+                   "notifications (404).",
     "responses": {200: inline_serializer("WebhookAck", {"ok": serializers.BooleanField()}),
                   400: OpenApiResponse(ErrorEnvelope, description="not JSON, not a JSON object, or JSON no "
                                                                    "database stores (NaN, lone surrogates)"),
@@ -69,9 +71,10 @@ SECRET = OpenApiParameter("secret", str, OpenApiParameter.PATH, description="AVI
 
 
 def _path_secret_ok(secret: str | None) -> bool:
+    """The path's secret is AVITO_WEBHOOK_SECRET; without one only the bare path, and not in production."""
     expected = settings.AVITO_WEBHOOK_SECRET
     if not expected:
-        return secret is None
+        return secret is None and not settings.WEBHOOK_SECRET_REQUIRED
     return secret is not None and constant_time_compare(secret, expected)
 
 

@@ -9,13 +9,16 @@ folders under DATA_DIR are made at start-up (avitogw/apps.py).
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from avitogw.config import env, read_bool, read_choice, read_float, read_int, read_list, read_rate, read_str, read_url
+from avitogw.config import (env, read_bool, read_choice, read_float, read_int, read_list, read_origins, read_rate,
+                            read_str, read_url)
 from avitogw.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -45,24 +48,34 @@ VERSION = "0.1.0"
 # --- Django's own -------------------------------------------------------------------------
 DEBUG = read_bool("DEBUG", AVITOGW_ENV == "local")
 INSECURE_KEYS = {"", "change-me", "changeme", "secret"}
-DEVELOPMENT_SECRET_KEY = "insecure-development-key-not-for-production"
+SECRET_KEY_MIN_LENGTH = 32  # production refuses a shorter SECRET_KEY (./run.sh writes 67 characters)
+# Where a missing key is allowed (DEBUG, tests) the process makes up its own at every start: no key is
+# written in the code for anyone to read, at the price that sessions (admin logins) do not survive a
+# restart and each process has another key (the web process says so at start, avitogw.startup).
+GENERATED_SECRET_KEY = secrets.token_urlsafe(50)
 # No default: a missing or placeholder key is refused unless the environment's module allows it
 # (production.py and local.py under DEBUG, test.py always), through secret_key_checked.
 SECRET_KEY = read_str("SECRET_KEY")
 
 
-def secret_key_checked(key: str, *, placeholder_allowed: bool) -> str:
-    """The key itself; a missing or placeholder one stops start-up, or where allowed becomes a fixed development key."""
+def secret_key_checked(key: str, *, placeholder_allowed: bool, minimum_length: int = 0) -> str:
+    """The key itself; a missing, placeholder or short one stops start-up (or, where allowed, this process's own)."""
     if key not in INSECURE_KEYS:
+        if len(key) < minimum_length:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is {len(key)} characters long; it needs at least {minimum_length} random "
+                "ones (python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
         return key
     if not placeholder_allowed:
         raise ImproperlyConfigured(
             "SECRET_KEY is missing or a placeholder. Set a long random value in the environment or "
             ".env (the README's run command writes one for you)."
         )
-    return DEVELOPMENT_SECRET_KEY
+    return GENERATED_SECRET_KEY
 
 
+# The host of PUBLIC_BASE_URL (read below, with Avito's settings) is always one the gateway answers to.
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS") or (["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
@@ -149,6 +162,9 @@ MAX_RETRIES = read_int("MAX_RETRIES", 3, minimum=0)
 RETRY_BACKOFF_BASE = read_float("RETRY_BACKOFF_BASE", 1.0, minimum=0)
 CONNECTION_TIMEOUT = read_float("CONNECTION_TIMEOUT", 30, minimum=0.001)
 AVITO_WEBHOOK_SECRET = read_str("AVITO_WEBHOOK_SECRET")
+# Without AVITO_WEBHOOK_SECRET, is /webhook/avito refused (404)? On in production.py: there a forged
+# "customer message" would reach n8n and the staff inbox. Elsewhere the bare path takes notifications.
+WEBHOOK_SECRET_REQUIRED = False
 PUBLIC_BASE_URL = read_url("PUBLIC_BASE_URL")
 IMAGE_URL_ALLOW_PRIVATE = read_bool("IMAGE_URL_ALLOW_PRIVATE", False)
 # Hosts (names or IPs) that bulk callback_url and image_url may reach even on loopback or private
@@ -174,6 +190,39 @@ ADMIN_LOGIN_FAILURES_PER_ADDRESS = "30/5m"
 SERVER_HOST = read_str("SERVER_HOST", "0.0.0.0")
 SERVER_PORT = read_int("SERVER_PORT", 8765, minimum=1)
 
+# --- Behind a TLS proxy (docs/security.md) ------------------------------------------------
+# The gateway speaks plain HTTP; TLS ends at a reverse proxy in front of it. An https
+# PUBLIC_BASE_URL says browsers come over TLS: the session and CSRF cookies are then sent over
+# TLS only, and that origin is trusted by the CSRF check (a proxy on another address, say a
+# compose network, makes the request look like plain http to Django, whose Origin check would
+# otherwise refuse the admin login).
+_public = urlsplit(PUBLIC_BASE_URL)
+PUBLIC_ORIGIN = f"{_public.scheme}://{_public.netloc}" if PUBLIC_BASE_URL else ""
+if _public.hostname and "*" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(f"[{_public.hostname}]" if ":" in _public.hostname else _public.hostname)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _public.scheme == "https"
+# More origins (scheme://host[:port]) whose browser forms may post to the admin, e.g. a second name.
+CSRF_TRUSTED_ORIGINS = [*([PUBLIC_ORIGIN] if PUBLIC_ORIGIN else []),
+                        *read_origins("CSRF_TRUSTED_ORIGINS")]
+# Believe X-Forwarded-Proto: https (request.is_secure(), HSTS, the CSRF Referer check) only when the
+# operator says a proxy in front sets it; otherwise anyone reaching the port could claim TLS.
+TRUST_X_FORWARDED_PROTO = read_bool("TRUST_X_FORWARDED_PROTO", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_X_FORWARDED_PROTO else None
+# Strict-Transport-Security on TLS answers, opt-in: once a browser has seen it, it refuses plain http to
+# this host for that long. Subdomains of the gateway's own host are included (they are its own).
+HSTS_SECONDS = read_int("HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_SECONDS = HSTS_SECONDS
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SILENCED_SYSTEM_CHECKS = [
+    # SECURE_SSL_REDIRECT: the proxy redirects http to https (Caddy by default, docs/security.md's nginx
+    # example too). The gateway's own port is plain http on purpose, for n8n and the proxy on the inside;
+    # redirecting those callers would break them, and behind the proxy Django cannot tell who they are.
+    "security.W008",
+    # SECURE_HSTS_PRELOAD: the preload list is the registrable domain's owner's decision, made at
+    # hstspreload.org for the whole domain from its apex; the gateway runs on a host name within it.
+    "security.W021",
+]
+
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = read_str("REDIS_URL")
 if REDIS_URL:
@@ -190,7 +239,7 @@ else:
     # django-ratelimit (API_RATE_LIMIT) wants a shared atomic cache. Without Redis it counts in
     # each process's memory on purpose (atomic within the process): every web process enforces
     # the limit on its own, and no extra service is needed. See avitogw/api_guard.py.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Without Redis the broker is a SQLite file beside the database (avitogw/broker.py says why
 # this transport); nothing is created until a process first opens it.
@@ -232,6 +281,9 @@ CELERY_BEAT_SCHEDULE = {
     # lease ran out) and re-wakes whatever is due whose wake-up was lost, for every kind of work: a
     # stored event whose wake-up was lost (a broker or database restart) is picked up within ~10 s.
     "work-sweep": {"task": "avitogw.work.sweep", "schedule": 5.0},
+    # Ignored notifications (unknown types, junk) are kept a week (webhooks.retention).
+    "webhooks-ignored-prune": {"task": "webhooks.tasks.ignored_events_prune", "schedule": 3600.0,
+                               "options": {"expires": 3600.0}},
 }
 if RECONCILE_INTERVAL:
     # Looks for messages whose notification never came; a tick not run within its interval is
@@ -296,6 +348,9 @@ STATIC_ROOT = DATA_DIR / "static"
 # Served straight from the installed apps too, so the admin is styled under gunicorn on every start
 # path (compose, a bare gunicorn) whether or not collectstatic ran; files are indexed once at start.
 WHITENOISE_USE_FINDERS = True
+# Django's debug page and error mails list the settings: passwords inside URLs (DATABASE_URL, REDIS_URL,
+# CELERY_BROKER_URL, the CACHES location) are masked there as well as Django's own sensitive names.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "avitogw.exception_filter.UrlPasswordsHidden"
 # The largest body anything takes: /api/* and the staff reply URL, where one Avito image (24 MB) comes
 # with its form. Every other path takes REQUEST_BODY_MAX_BYTES (Django's own default); avitogw.body_cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024

@@ -25,6 +25,9 @@ def _url_or_default(url: str | None) -> str:
 
 
 def webhook_subscribe(*, url: str | None = None) -> dict:
+    if not url and settings.WEBHOOK_SECRET_REQUIRED and not settings.AVITO_WEBHOOK_SECRET:
+        # The bare path refuses every notification under production settings (webhooks.views).
+        raise invalid("url", "Set AVITO_WEBHOOK_SECRET first: without it the gateway refuses Avito's notifications.")
     chosen = _url_or_default(url)
     get_client().subscribe(chosen)
     return {"ok": True, "url": chosen}

@@ -111,4 +111,7 @@ def test_the_web_process_warns_at_start_up(tmp_path, secret, warned):
     started = subprocess.run([sys.executable, "-c", "import avitogw.wsgi"], env=env, capture_output=True, text=True,
                              timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert started.returncode == 0, started.stderr
-    assert ("WARNING avitogw.startup AVITO_WEBHOOK_SECRET is not set" in started.stderr) is warned, started.stderr
+    assert ("avitogw.startup AVITO_WEBHOOK_SECRET is not set" in started.stderr) is warned, started.stderr
+    if warned:  # production settings (the default): notifications are refused, an error, not a warning
+        assert "ERROR avitogw.startup AVITO_WEBHOOK_SECRET is not set" in started.stderr
+        assert "refuses every notification" in started.stderr

@@ -46,7 +46,9 @@ def started(tmp_path):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
            "DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "t-" + "k" * 60, "SERVER_HOST": "127.0.0.1",
            "SERVER_PORT": str(port), "WEB_CONCURRENCY": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG",
-           "PYTHONUNBUFFERED": "1", "API_KEY": "", "REDIS_URL": "", "DATABASE_URL": "", "CELERY_BROKER_URL": ""}
+           "PYTHONUNBUFFERED": "1", "API_KEY": "", "REDIS_URL": "", "DATABASE_URL": "", "CELERY_BROKER_URL": "",
+           # As ./run.sh's .env has it: production without a webhook secret logs an ERROR at start.
+           "AVITO_WEBHOOK_SECRET": "ctrl-c-path-secret-0123456789"}
     env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     process = subprocess.Popen([sys.executable, "-m", "avitogw.procfile"], cwd=ROOT, env=env,

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.e2e, pytest.m
 
 EVENTS = 24
 KEY = "k-processes-77ab"
+PATH_SECRET = "p-processes-41cd"
 
 
 @pytest.fixture
@@ -34,6 +35,8 @@ def gateway(tmp_path, standin):
     gateway = Gateway(tmp_path, env={
         "AVITO_API_BASE_URL": standin.url, "AVITO_USER_ID": "1234567", "AVITO_CLIENT_ID": "c",
         "AVITO_CLIENT_SECRET": "s", "N8N_WEBHOOK_URL": standin.n8n_url, "API_KEY": KEY,
+        # Production settings take notifications only on the secret path.
+        "AVITO_WEBHOOK_SECRET": PATH_SECRET,
         "CONNECTION_TIMEOUT": "2", "MAX_RETRIES": "1", "RETRY_BACKOFF_BASE": "0.1",
     })
     try:
@@ -49,7 +52,7 @@ def test_one_scrape_adds_up_every_web_and_worker_process(gateway, standin, tmp_p
     def post(index):
         body = json.dumps(notification(message_id=f"mp-{index:03d}", chat_id=f"u2i-mp{index % 3}")).encode()
         # A connection per request, so the two gunicorn workers share the notifications.
-        return requests.post(f"{gateway.url}/webhook/avito", data=body, timeout=10,
+        return requests.post(f"{gateway.url}/webhook/avito/{PATH_SECRET}", data=body, timeout=10,
                              headers={"Content-Type": "application/json", "Connection": "close"}).status_code
 
     with ThreadPoolExecutor(6) as pool:

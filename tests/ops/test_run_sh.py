@@ -1,5 +1,5 @@
-"""`./run.sh` on a fresh checkout writes a `.env` with its own SECRET_KEY and API_KEY, says how to read
-the key, and never rewrites an existing `.env`.
+"""`./run.sh` on a fresh checkout writes a `.env` with its own SECRET_KEY, API_KEY and AVITO_WEBHOOK_SECRET,
+says how to read the key, and never rewrites an existing `.env` (it warns when that one has no webhook secret).
 
 The script runs for real in a copy of the checkout's top level; only the slow or long-running
 steps are stand-ins: the virtualenv (a `python` that runs this one), `manage.py` and the processes.
@@ -41,7 +41,7 @@ def _checkout(tmp_path: Path) -> Path:
 
 
 def _run(top: Path) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in ("API_KEY", "SECRET_KEY")}
+    env = {key: value for key, value in os.environ.items() if key not in ("API_KEY", "SECRET_KEY", "AVITO_WEBHOOK_SECRET")}
     return subprocess.run(["bash", "run.sh"], cwd=top, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -58,8 +58,12 @@ def test_a_fresh_run_writes_an_api_key_and_says_how_to_read_it(tmp_path):
     values = _values(top / ".env")
     assert len(values["API_KEY"]) >= 32 and len(values["SECRET_KEY"]) >= 50
     assert values["API_KEY"] != values["SECRET_KEY"]
+    assert len(values["AVITO_WEBHOOK_SECRET"]) >= 32
+    assert values["AVITO_WEBHOOK_SECRET"] not in (values["API_KEY"], values["SECRET_KEY"])
     assert "grep API_KEY .env" in result.stdout
-    assert values["API_KEY"] not in result.stdout + result.stderr  # shown how to read, not printed
+    assert "WARNING" not in result.stdout
+    for secret in (values["API_KEY"], values["AVITO_WEBHOOK_SECRET"]):
+        assert secret not in result.stdout + result.stderr  # shown how to read, not printed
     assert stat.S_IMODE((top / ".env").stat().st_mode) == 0o600
 
 
@@ -72,3 +76,16 @@ def test_two_fresh_checkouts_get_different_keys_and_an_existing_env_is_kept(tmp_
     assert again.returncode == 0
     assert (first / ".env").read_text() == before
     assert "grep API_KEY" not in again.stdout
+
+
+def test_an_existing_env_without_a_webhook_secret_is_kept_and_warned_about(tmp_path):
+    top = _checkout(tmp_path)
+    old = "SECRET_KEY=" + "o" * 50 + "\nAPI_KEY=old-key\nAVITO_WEBHOOK_SECRET=\n"
+    (top / ".env").write_text(old)
+    result = _run(top)
+    assert result.returncode == 0, result.stderr
+    assert (top / ".env").read_text() == old
+    assert "WARNING: .env has no AVITO_WEBHOOK_SECRET" in result.stdout
+    assert "refuses every" in result.stdout and "starting -m avitogw.procfile" in result.stdout
+    (top / ".env").write_text(old.replace("AVITO_WEBHOOK_SECRET=", "AVITO_WEBHOOK_SECRET=set-by-hand-0123456789"))
+    assert "AVITO_WEBHOOK_SECRET" not in _run(top).stdout

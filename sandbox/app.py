@@ -47,9 +47,9 @@ class SandboxApp:
         self.faults = FaultPlan()
         self.drop_notifications = 0  # the next N notifications Avito "forgets" to send
         self.notifier = notifier or WebhookNotifier(self.stats, clock=clock)
-        self.accounts: dict[int, Account] = {}  # in order: the first is the primary account
-        for spec in options.accounts():
-            self.add_account(spec)
+        # In order, the first being the primary account. Replaced, never changed in place, so a
+        # request iterating it while a hook adds an account sees one whole version or the other.
+        self.accounts: dict[int, Account] = self._start_up_accounts()
 
     # --- accounts -------------------------------------------------------------------------
     @property
@@ -61,15 +61,21 @@ class SandboxApp:
     def state(self) -> SandboxState:
         return self.primary.state
 
+    def _new_account(self, spec: AccountSpec, index: int, *, chats: int | None = None, seed: int | None = None,
+                     rate=INHERIT) -> Account:
+        return Account(spec, name=spec.name or default_name(index), base_url=self.options.base_url,
+                       clock=self.clock, chats=self.options.chats if chats is None else chats,
+                       seed=account_seed(self.options.seed, spec.user_id, primary=index == 0) if seed is None else seed,
+                       rate=self.options.rate if rate is INHERIT else rate)
+
+    def _start_up_accounts(self) -> dict[int, Account]:
+        return {spec.user_id: self._new_account(spec, index) for index, spec in enumerate(self.options.accounts())}
+
     def add_account(self, spec: AccountSpec, *, chats: int | None = None, seed: int | None = None,
                     rate=INHERIT) -> Account:
         """Serve one more account; ``rate`` defaults to the sandbox's (each account its own window)."""
-        primary = not self.accounts
-        account = Account(spec, name=spec.name or default_name(len(self.accounts)), base_url=self.options.base_url,
-                          clock=self.clock, chats=self.options.chats if chats is None else chats,
-                          seed=account_seed(self.options.seed, spec.user_id, primary=primary) if seed is None else seed,
-                          rate=self.options.rate if rate is INHERIT else rate)
-        self.accounts[spec.user_id] = account
+        account = self._new_account(spec, len(self.accounts), chats=chats, seed=seed, rate=rate)
+        self.accounts = {**self.accounts, spec.user_id: account}
         return account
 
     def account(self, user_id: int) -> Account:
@@ -86,7 +92,7 @@ class SandboxApp:
 
     def chat_account(self, chat_id: str) -> Account:
         """The account that has the chat (chat ids are unique across accounts); 404 if none."""
-        for account in self.accounts.values():
+        for account in list(self.accounts.values()):
             if chat_id in account.state.chats:
                 return account
         raise ApiError(404, f"Not found: chat {chat_id} does not exist")
@@ -106,9 +112,7 @@ class SandboxApp:
         self.faults.clear()
         self.drop_notifications = 0
         self.stats.reset()
-        self.accounts = {}
-        for spec in self.options.accounts():
-            self.add_account(spec)
+        self.accounts = self._start_up_accounts()
 
     def publish(self, account: Account, chat: Chat, message: Message, *, notify: bool = True) -> int:
         """Send the v3 notification of ``message`` to every subscriber of ``account``; returns how many.

@@ -31,7 +31,7 @@ def get_access_token(app: SandboxApp, request: Request) -> Response:
         raise oauth_error("invalid_request", f"missing parameter(s): {', '.join(missing)}")
     if form["grant_type"] != "client_credentials":
         raise oauth_error("unsupported_grant_type", "the sandbox supports grant_type=client_credentials only")
-    account = app.account_for_credentials(form["client_id"])
+    account = app.accounts.for_credentials(form["client_id"])
     if account is None or not account.credentials_match(form["client_id"], form["client_secret"]):
         raise oauth_error("invalid_client", "client_id or client_secret is wrong")
     if account.revoked:

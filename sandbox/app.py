@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Callable
 
+from sandbox.account_table import AccountTable
 from sandbox.accounts import Account, AccountSpec, account_seed, default_name
 from sandbox.errors import ApiError, error_body
 from sandbox.faults import FailRule, FaultPlan
@@ -47,19 +48,17 @@ class SandboxApp:
         self.faults = FaultPlan()
         self.drop_notifications = 0  # the next N notifications Avito "forgets" to send
         self.notifier = notifier or WebhookNotifier(self.stats, clock=clock)
-        # In order, the first being the primary account. Replaced, never changed in place, so a
-        # request iterating it while a hook adds an account sees one whole version or the other.
-        self.accounts: dict[int, Account] = self._start_up_accounts()
+        self.accounts = self._start_up_accounts()
 
     # --- accounts -------------------------------------------------------------------------
     @property
     def primary(self) -> Account:
-        """The first account: the one of one-account use, and the default of the /_sandbox hooks."""
-        return next(iter(self.accounts.values()))
+        return self.accounts.primary
 
     @property
     def state(self) -> SandboxState:
-        return self.primary.state
+        """The primary account's store: all there is in one-account use."""
+        return self.accounts.primary.state
 
     def _new_account(self, spec: AccountSpec, index: int, *, chats: int | None = None, seed: int | None = None,
                      rate=INHERIT) -> Account:
@@ -68,34 +67,15 @@ class SandboxApp:
                        seed=account_seed(self.options.seed, spec.user_id, primary=index == 0) if seed is None else seed,
                        rate=self.options.rate if rate is INHERIT else rate)
 
-    def _start_up_accounts(self) -> dict[int, Account]:
-        return {spec.user_id: self._new_account(spec, index) for index, spec in enumerate(self.options.accounts())}
+    def _start_up_accounts(self) -> AccountTable:
+        return AccountTable([self._new_account(spec, index) for index, spec in enumerate(self.options.accounts())])
 
     def add_account(self, spec: AccountSpec, *, chats: int | None = None, seed: int | None = None,
                     rate=INHERIT) -> Account:
         """Serve one more account; ``rate`` defaults to the sandbox's (each account its own window)."""
         account = self._new_account(spec, len(self.accounts), chats=chats, seed=seed, rate=rate)
-        self.accounts = {**self.accounts, spec.user_id: account}
+        self.accounts.add(account)
         return account
-
-    def account(self, user_id: int) -> Account:
-        account = self.accounts.get(user_id)
-        if account is None:
-            raise ApiError(404, f"Not found: the sandbox serves no account {user_id}")
-        return account
-
-    def account_for_credentials(self, client_id: str) -> Account | None:
-        """The account these credentials are for: its own client_id, else one that takes any."""
-        accounts = list(self.accounts.values())
-        return (next((a for a in accounts if a.client_id == client_id), None)
-                or next((a for a in accounts if a.accepts_any_credentials), None))
-
-    def chat_account(self, chat_id: str) -> Account:
-        """The account that has the chat (chat ids are unique across accounts); 404 if none."""
-        for account in list(self.accounts.values()):
-            if chat_id in account.state.chats:
-                return account
-        raise ApiError(404, f"Not found: chat {chat_id} does not exist")
 
     def set_rate(self, rate: tuple[int, float] | None) -> None:
         """A new rate limit for every account, each counted in its own window from now."""

@@ -114,4 +114,4 @@ def _account(app: SandboxApp, request: Request) -> Account:
     raw = request.path_params["user_id"]
     if not raw.isdigit():
         raise validation_error({"user_id": "must be an integer"})
-    return app.account(int(raw))
+    return app.accounts.require(int(raw))

@@ -60,7 +60,7 @@ def blacklist(app: SandboxApp, request: Request) -> Response:
     raw = request.query.get("account_id", [""])[-1]
     if raw and not raw.isdigit():
         raise validation_error({"account_id": "must be an integer"})
-    state = app.account(int(raw)).state if raw else app.state
+    state = app.accounts.require(int(raw)).state if raw else app.state
     with state.lock:
         return json_response({"users": list(state.blacklist)})
 

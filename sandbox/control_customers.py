@@ -73,7 +73,7 @@ def _chat_of(app: SandboxApp, body: dict) -> tuple[Account, Chat]:
         problems["account_id"] = "must be an account's integer id"
     if problems:
         raise validation_error(problems)
-    account = app.chat_account(chat_id) if account_id is None else app.account(account_id)
+    account = app.accounts.with_chat(chat_id) if account_id is None else app.accounts.require(account_id)
     with account.state.lock:
         return account, account.state.get_chat(chat_id)
 
@@ -110,7 +110,7 @@ def create_chat(app: SandboxApp, request: Request) -> Response:
     item_title = _optional(body, "item_title", str, problems)
     price = _optional(body, "price", int, problems)
     text = _optional(body, "text", str, problems)
-    account = app.primary if account_id is None else app.account(account_id)
+    account = app.primary if account_id is None else app.accounts.require(account_id)
     if user_id == account.user_id:
         problems["user_id"] = "must be the customer's id, not the account's own"
     if problems:

@@ -42,7 +42,7 @@ def notify(app: SandboxApp, request: Request) -> Response:
 
 def _message_notification(app: SandboxApp, body: dict) -> dict:
     """The notification Avito would send of a stored message, with ``user_id`` replaced if asked."""
-    account = app.chat_account(body["chat_id"])
+    account = app.accounts.with_chat(body["chat_id"])
     state = account.state
     with state.lock:
         chat = state.get_chat(body["chat_id"])

@@ -32,7 +32,8 @@ log = logging.getLogger("sandbox")
 INHERIT = object()  # add_account's rate when the caller gives none: the sandbox-wide --rate
 
 STATUS_TEXT = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-               404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 429: "Too Many Requests",
+               404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
+               429: "Too Many Requests",
                500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from sandbox.accounts import Account
     from sandbox.app import SandboxApp
 
+ADD_FIELDS = ("user_id", "client_id", "client_secret", "name", "chats", "seed", "rate")
+
 
 def account_json(app: SandboxApp, account: Account) -> dict:
     return {**account.describe(), "primary": account is app.primary}
@@ -49,8 +51,7 @@ def _rate(body: dict, problems: dict):
 
 def add_account(app: SandboxApp, request: Request) -> Response:
     body = request.json_object(required=False)
-    problems: dict[str, str] = {key: "unknown field" for key in body
-                                if key not in ("user_id", "client_id", "client_secret", "name", "chats", "seed", "rate")}
+    problems: dict[str, str] = {key: "unknown field" for key in body if key not in ADD_FIELDS}
     user_id = body.get("user_id", max(app.accounts) + 1)
     if not _is_int(user_id) or user_id <= 0:
         problems["user_id"] = "must be a positive integer"

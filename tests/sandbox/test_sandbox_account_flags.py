@@ -17,7 +17,8 @@ def parse(*argv: str):
 
 def test_without_the_new_flags_one_account_as_before():
     assert parse().accounts() == [AccountSpec(1000, None, None)]
-    assert parse("--user-id", "5", "--client-id", "gw", "--client-secret", "s").accounts() == [AccountSpec(5, "gw", "s")]
+    configured = parse("--user-id", "5", "--client-id", "gw", "--client-secret", "s")
+    assert configured.accounts() == [AccountSpec(5, "gw", "s")]
     assert "account id 1000" in describe(parse()) and "any client id/secret" in describe(parse())
     # A caller that knows nothing of the new options (an older launcher's dict) still works.
     assert options_from({"user_id": 7}).accounts() == [AccountSpec(7)]

@@ -53,7 +53,8 @@ def test_a_token_is_for_the_account_whose_credentials_fetched_it(three):
     assert foreign.status == 403 and foreign.json()["error"]["code"] == 403
     client = WsgiClient(three)
     form = {"grant_type": "client_credentials"}
-    wrong = client.request("POST", "/token", auth=False, data={**form, "client_id": f"client-{B}", "client_secret": "x"})
+    wrong = client.request("POST", "/token", auth=False,
+                           data={**form, "client_id": f"client-{B}", "client_secret": "x"})
     assert wrong.status == 400 and wrong.json()["error"] == "invalid_client"
     # With several accounts no account takes any credentials.
     unknown = client.request("POST", "/token", auth=False, data={**form, "client_id": "id", "client_secret": "secret"})
@@ -65,7 +66,7 @@ def test_revoked_credentials_fail_for_that_account_only_until_restored(three):
     answer = b.post(f"/_sandbox/accounts/{B}/revoke")
     assert answer.status == 200 and answer.json()["account"]["revoked"] is True
     refused = b.get(account_path("/chats", user_id=B, version="v2"))
-    assert refused.status == 401 and refused.json() == {"error": {"code": 401, "message": refused.json()["error"]["message"]}}
+    assert refused.status == 401 and set(refused.json()["error"]) == {"code", "message"}
     token = WsgiClient(three).request("POST", "/token", auth=False, data={
         "grant_type": "client_credentials", "client_id": f"client-{B}", "client_secret": f"secret-{B}"})
     assert token.status == 400 and token.json()["error"] == "invalid_client"
@@ -100,7 +101,8 @@ def test_notifications_go_to_the_accounts_own_subscribers_with_its_user_id(three
     a, b = login(three, A), login(three, B)
     assert a.post("/messenger/v3/webhook", {"url": receiver.url + "/a"}).status == 200
     assert b.post("/messenger/v3/webhook", {"url": receiver.url + "/b"}).status == 200
-    assert a.post("/messenger/v1/subscriptions").json()["subscriptions"] == [{"url": receiver.url + "/a", "version": "3"}]
+    listed = a.post("/messenger/v1/subscriptions").json()["subscriptions"]
+    assert listed == [{"url": receiver.url + "/a", "version": "3"}]
     a_chat, b_chat = chats(a, A, chat_types="u2i")[0], chats(b, B, chat_types="u2i")[0]
     assert a.post("/_sandbox/messages", {"chat_id": a_chat["id"], "text": "для A"}).json()["notified"] == 1
     assert a.post("/_sandbox/messages", {"chat_id": b_chat["id"], "text": "для B"}).json()["notified"] == 1
@@ -145,7 +147,8 @@ def test_stats_per_account_and_totals(three):
     assert b_stats["sends"] == 2 and b_stats["requests_total"] == 3 and b_stats["tokens_issued"] == 1
     assert b_stats["requests"] == {"getChatsV2": 1, "postSendMessage": 2}
     assert b_stats["chats"] == 30 and b_stats["messages"] > 30
-    assert stats["accounts"][str(A)]["requests"] == {"getChatsV2": 1} and stats["accounts"][str(C)]["requests_total"] == 0
+    assert stats["accounts"][str(A)]["requests"] == {"getChatsV2": 1}
+    assert stats["accounts"][str(C)]["requests_total"] == 0
     assert set(stats["accounts"]) == {str(A), str(B), str(C)}
 
 

@@ -171,7 +171,8 @@ def test_a_second_accounts_answers_and_notifications(make_app, receiver):
     client.post("/messenger/v3/webhook", {"url": receiver.url})
     client.post("/_sandbox/messages", {"chat_id": chat_id})
     client.post("/_sandbox/app_messages", {"chat_id": chat_id, "text": "из приложения"})
-    client.post(account_path(f"/chats/{chat_id}/messages", user_id=second), {"message": {"text": "API"}, "type": "text"})
+    client.post(account_path(f"/chats/{chat_id}/messages", user_id=second),
+                {"message": {"text": "API"}, "type": "text"})
     deliveries = receiver.wait_for(3)
     assert len(deliveries) == 3
     for delivery in deliveries:

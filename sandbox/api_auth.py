@@ -1,13 +1,14 @@
 """``POST /token``: Avito's client_credentials grant (avito-api.md §2, auth.openapi.json).
 
-Any client id and secret are accepted unless the sandbox was started with
-``--client-id``/``--client-secret``. Bad-credential and bad-request bodies are OAuth-style,
-an assumption since Avito documents none.
+The token is for the account whose ``client_id`` it is (several accounts: see
+sandbox/accounts.py); with one account, any client id and secret are accepted unless the
+sandbox was started with ``--client-id``/``--client-secret``. Credentials of a revoked
+account are refused. Bad-credential and bad-request bodies are OAuth-style, an assumption
+since Avito documents none.
 """
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING
 
 from sandbox.errors import oauth_error
@@ -17,10 +18,6 @@ if TYPE_CHECKING:
     from sandbox.app import SandboxApp
 
 REQUIRED_FIELDS = ("grant_type", "client_id", "client_secret")
-
-
-def _same(given: str, expected: str | None) -> bool:
-    return expected is None or hmac.compare_digest(given.encode(), expected.encode())
 
 
 def get_access_token(app: SandboxApp, request: Request) -> Response:
@@ -34,9 +31,11 @@ def get_access_token(app: SandboxApp, request: Request) -> Response:
         raise oauth_error("invalid_request", f"missing parameter(s): {', '.join(missing)}")
     if form["grant_type"] != "client_credentials":
         raise oauth_error("unsupported_grant_type", "the sandbox supports grant_type=client_credentials only")
-    options = app.options
-    if not (_same(form["client_id"], options.client_id) and _same(form["client_secret"], options.client_secret)):
+    account = app.accounts.for_credentials(form["client_id"])
+    if account is None or not account.credentials_match(form["client_id"], form["client_secret"]):
         raise oauth_error("invalid_client", "client_id or client_secret is wrong")
-    token = app.tokens.issue()
-    app.stats.incr("tokens_issued")
+    if account.revoked:
+        raise oauth_error("invalid_client", "these client credentials have been revoked")
+    token = app.tokens.issue(account.user_id)
+    app.stats.incr("tokens_issued", account=account.user_id)
     return json_response({"access_token": token, "expires_in": app.tokens.ttl, "token_type": "Bearer"})

@@ -48,6 +48,6 @@ def add_to_blacklist(app: SandboxApp, request: Request) -> Response:
         problems.update(_entry_problems(index, entry))
     if problems:
         raise validation_error(problems)
-    with app.state.lock:
-        app.state.blacklist.extend(users)
+    with request.account.state.lock:
+        request.account.state.blacklist.extend(users)
     return json_response({})

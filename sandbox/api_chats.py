@@ -31,7 +31,7 @@ def get_chats(app: SandboxApp, request: Request) -> Response:
         chat_types=lambda: enum_list_param(query, "chat_types", allowed=CHAT_TYPES, default=["u2i"]),
         item_ids=lambda: int_list_param(query, "item_ids"),
     )
-    state = app.state
+    state = request.account.state
     with state.lock:
         chats, has_more = state.list_chats(**params)
         body = {"chats": [chat_json(state, chat) for chat in chats], "meta": {"has_more": has_more}}
@@ -39,14 +39,14 @@ def get_chats(app: SandboxApp, request: Request) -> Response:
 
 
 def get_chat(app: SandboxApp, request: Request) -> Response:
-    state = app.state
+    state = request.account.state
     with state.lock:
         return json_response(chat_json(state, state.get_chat(request.path_params["chat_id"])))
 
 
 def get_messages(app: SandboxApp, request: Request) -> Response:
     page = read_params(**_paging(request))
-    state = app.state
+    state = request.account.state
     with state.lock:
         chat = state.get_chat(request.path_params["chat_id"])
         messages, has_more = state.list_messages(chat, **page)
@@ -58,7 +58,7 @@ def get_messages(app: SandboxApp, request: Request) -> Response:
 
 
 def chat_read(app: SandboxApp, request: Request) -> Response:
-    state = app.state
+    state = request.account.state
     with state.lock:
         state.mark_read(state.get_chat(request.path_params["chat_id"]))
     return json_response({"ok": True})

@@ -55,15 +55,16 @@ def upload_images(app: SandboxApp, request: Request) -> Response:
         raise validation_error({UPLOAD_FIELD: f"the file must be at most 24 MB, got {len(data)} bytes"})
     if image_kind(data) is None:
         raise validation_error({UPLOAD_FIELD: "the file must be a JPEG, PNG, GIF, BMP or HEIC image"})
-    image_id = app.state.register_image(data)
-    return json_response({image_id: image_sizes(app.state.base_url, image_id, UPLOAD_SIZES)})
+    state = request.account.state
+    image_id = state.register_image(data)
+    return json_response({image_id: image_sizes(state.base_url, image_id, UPLOAD_SIZES)})
 
 
 def get_voice_files(app: SandboxApp, request: Request) -> Response:
     voice_ids = list_param(request.query, "voice_ids")
     if not voice_ids:
         raise validation_error({"voice_ids": "is required"})
-    state = app.state
+    state = request.account.state
     expires = state.now() + VOICE_LINK_TTL
     with state.lock:
         known = [voice_id for voice_id in voice_ids if voice_id in state.voices]
@@ -75,18 +76,21 @@ def get_voice_files(app: SandboxApp, request: Request) -> Response:
 
 def serve_image(app: SandboxApp, request: Request) -> Response:
     image_id = request.path_params["image_id"]
-    with app.state.lock:
-        if image_id not in app.state.images:
-            raise ApiError(404, f"Not found: image {image_id}")
-        data = app.state.images[image_id]
-    data = data or placeholder_png()
+    # The links carry no account; image ids are unique across the accounts' stores.
+    for account in list(app.accounts.values()):
+        with account.state.lock:
+            if image_id in account.state.images:
+                data = account.state.images[image_id] or placeholder_png()
+                break
+    else:
+        raise ApiError(404, f"Not found: image {image_id}")
     return Response(200, data, content_type=image_kind(data) or "application/octet-stream")
 
 
 def serve_voice(app: SandboxApp, request: Request) -> Response:
     voice_id = request.path_params["voice_id"]
     expires = int_param(request.query, "expires", default=0, minimum=0, maximum=2**62)
-    if voice_id not in app.state.voices:
+    if not any(voice_id in account.state.voices for account in list(app.accounts.values())):
         raise ApiError(404, f"Not found: voice {voice_id}")
     if expires <= app.state.now():
         raise ApiError(403, "Forbidden: this voice link has expired, ask getVoiceFiles for a new one")

@@ -37,14 +37,14 @@ def send_message(app: SandboxApp, request: Request) -> Response:
     problems = _text_problems(body)
     if problems:
         raise validation_error(problems)
-    state = app.state
+    state = request.account.state
     with state.lock:
         chat = state.get_chat(request.path_params["chat_id"])
         message = state.add_message(chat, author_id=state.account_id, type="text",
-                                    content={"text": body["message"]["text"]})
+                                    content={"text": body["message"]["text"]}, via="api")
         answer = send_text_answer(message)
-    app.stats.incr("sends")
-    app.publish(chat, message)
+    app.stats.incr("sends", account=request.account.user_id)
+    app.publish(request.account, chat, message)
     return json_response(answer)
 
 
@@ -52,21 +52,21 @@ def send_image(app: SandboxApp, request: Request) -> Response:
     image_id = request.json_object().get("image_id")
     if not isinstance(image_id, str) or not image_id:
         raise validation_error({"image_id": "is required"})
-    state = app.state
+    state = request.account.state
     with state.lock:
         chat = state.get_chat(request.path_params["chat_id"])
         if image_id not in state.images:
             raise validation_error({"image_id": f"unknown image {image_id!r}: upload it with uploadImages first"})
         content = {"image": {"sizes": image_sizes(state.base_url, image_id, UPLOAD_SIZES)}}
-        message = state.add_message(chat, author_id=state.account_id, type="image", content=content)
+        message = state.add_message(chat, author_id=state.account_id, type="image", content=content, via="api")
         answer = send_image_answer(message)
-    app.stats.incr("sends")
-    app.publish(chat, message)
+    app.stats.incr("sends", account=request.account.user_id)
+    app.publish(request.account, chat, message)
     return json_response(answer)
 
 
 def delete_message(app: SandboxApp, request: Request) -> Response:
-    state = app.state
+    state = request.account.state
     with state.lock:
         chat = state.get_chat(request.path_params["chat_id"])
         state.delete_message(chat, request.path_params["message_id"])

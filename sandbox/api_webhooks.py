@@ -20,19 +20,19 @@ def _url(request: Request) -> str:
 
 def subscribe(app: SandboxApp, request: Request) -> Response:
     url = _url(request)
-    added = app.state.subscribe(url)
+    added = request.account.state.subscribe(url)
     if added and app.options.probe_webhooks:
         app.notifier.probe(url)
     return json_response({"ok": True})
 
 
 def unsubscribe(app: SandboxApp, request: Request) -> Response:
-    app.state.unsubscribe(_url(request))
+    request.account.state.unsubscribe(_url(request))
     return json_response({"ok": True})
 
 
 def list_subscriptions(app: SandboxApp, request: Request) -> Response:
-    with app.state.lock:
-        urls = list(app.state.subscriptions)
+    with request.account.state.lock:
+        urls = list(request.account.state.subscriptions)
     # "3": the API version the URL was registered through, which fixes the payload format.
     return json_response({"subscriptions": [{"url": url, "version": "3"} for url in urls]})

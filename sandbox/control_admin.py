@@ -18,25 +18,35 @@ from sandbox.query import bool_param
 if TYPE_CHECKING:
     from sandbox.app import SandboxApp
 
-HOOKS = ["POST /_sandbox/messages", "POST /_sandbox/chats", "GET /_sandbox/stats",
+HOOKS = ["POST /_sandbox/messages", "POST /_sandbox/chats", "POST /_sandbox/app_messages", "GET /_sandbox/stats",
          "GET /_sandbox/notifications", "GET /_sandbox/blacklist", "POST /_sandbox/reset",
-         "GET /_sandbox/config", "POST /_sandbox/config"]
+         "GET /_sandbox/config", "POST /_sandbox/config", "GET /_sandbox/accounts", "POST /_sandbox/accounts",
+         "POST /_sandbox/accounts/{user_id}", "POST /_sandbox/accounts/{user_id}/revoke",
+         "POST /_sandbox/accounts/{user_id}/restore", "POST /_sandbox/notify"]
 CONFIG_KEYS = ("rate", "fail_next", "clear_faults", "delay_ms", "expire_tokens", "token_ttl",
                "messages_wrapper", "probe_webhooks", "drop_notifications")
 
 
 def index(app: SandboxApp, request: Request) -> Response:
     return json_response({"sandbox": "avito-messenger", "account_id": app.state.account_id,
-                          "base_url": app.state.base_url, "hooks": HOOKS})
+                          "account_ids": list(app.accounts), "base_url": app.state.base_url, "hooks": HOOKS})
+
+
+def _sizes(account) -> dict:
+    state = account.state
+    with state.lock:
+        return {"chats": len(state.chats), "subscriptions": len(state.subscriptions),
+                "messages": sum(len(chat.messages) for chat in state.chats.values())}
 
 
 def stats(app: SandboxApp, request: Request) -> Response:
+    """The totals (chats, messages and subscriptions: the primary account's) and ``accounts``, per account."""
     if bool_param(request.query, "wait", default=False):
         app.notifier.wait_idle()  # let queued notifications finish so their counters are final
-    with app.state.lock:
-        sizes = {"chats": len(app.state.chats), "subscriptions": len(app.state.subscriptions),
-                 "messages": sum(len(chat.messages) for chat in app.state.chats.values())}
-    return json_response({**app.stats.snapshot(), **sizes})
+    accounts = list(app.accounts.values())
+    per_account = {str(account.user_id): {**app.stats.account_snapshot(account.user_id), **_sizes(account)}
+                   for account in accounts}
+    return json_response({**app.stats.snapshot(), **_sizes(app.primary), "accounts": per_account})
 
 
 def notifications(app: SandboxApp, request: Request) -> Response:
@@ -46,8 +56,13 @@ def notifications(app: SandboxApp, request: Request) -> Response:
 
 
 def blacklist(app: SandboxApp, request: Request) -> Response:
-    with app.state.lock:
-        return json_response({"users": list(app.state.blacklist)})
+    """``?account_id=`` picks the account; the primary one by default."""
+    raw = request.query.get("account_id", [""])[-1]
+    if raw and not raw.isdigit():
+        raise validation_error({"account_id": "must be an integer"})
+    state = app.accounts.require(int(raw)).state if raw else app.state
+    with state.lock:
+        return json_response({"users": list(state.blacklist)})
 
 
 def reset(app: SandboxApp, request: Request) -> Response:
@@ -114,7 +129,8 @@ def configure(app: SandboxApp, request: Request) -> Response:
 
 def _config(app: SandboxApp) -> dict:
     rate = app.options.rate
-    return {"account_id": app.state.account_id, "seed": app.options.seed, "chats": app.options.chats,
+    return {"account_id": app.state.account_id, "account_ids": list(app.accounts),
+            "seed": app.options.seed, "chats": app.options.chats,
             "rate": f"{rate[0]}/{rate[1]:g}" if rate else None, "delay_ms": app.faults.delay_ms,
             "fail_next": app.faults.describe(), "token_ttl": app.tokens.ttl,
             "messages_wrapper": app.options.messages_wrapper, "probe_webhooks": app.options.probe_webhooks,

@@ -27,13 +27,14 @@ class FailRule:
     hang_ms: int = 0
     message: str | None = None
     store_after_ms: int = 0
+    account_id: int | None = None  # only calls made with this account's token; None: any account
 
     @property
     def stores_late(self) -> bool:
         return self.store_after_ms > 0
 
-    def matches(self, operation: str) -> bool:
-        return self.operation in ("*", operation)
+    def matches(self, operation: str, account: int | None = None) -> bool:
+        return self.operation in ("*", operation) and self.account_id in (None, account)
 
 
 def parse_rule(spec: dict) -> FailRule:
@@ -53,9 +54,12 @@ def parse_rule(spec: dict) -> FailRule:
     store_after_ms = spec.get("store_after_ms", 0)
     if not isinstance(store_after_ms, int) or store_after_ms < 0:
         raise ValueError("fail_next.store_after_ms must be a non-negative integer")
+    account_id = spec.get("account_id")
+    if account_id is not None and (not isinstance(account_id, int) or isinstance(account_id, bool)):
+        raise ValueError("fail_next.account_id must be an account's integer id")
     return FailRule(operation=spec["operation"], status=status, count=count,
                     after_commit=bool(spec.get("after_commit", False)) or store_after_ms > 0, hang_ms=hang_ms,
-                    message=spec.get("message"), store_after_ms=store_after_ms)
+                    message=spec.get("message"), store_after_ms=store_after_ms, account_id=account_id)
 
 
 class FaultPlan:
@@ -72,11 +76,13 @@ class FaultPlan:
         with self._lock:
             self._rules.append(rule)
 
-    def take(self, operation: str, *, after_commit: bool, late: bool = False) -> FailRule | None:
+    def take(self, operation: str, *, after_commit: bool, late: bool = False,
+             account: int | None = None) -> FailRule | None:
         """The first pending rule for this call and phase (`late`: one that stores late), counting it as used."""
         with self._lock:
             for rule in self._rules:
-                if rule.after_commit == after_commit and rule.stores_late == late and rule.matches(operation):
+                if (rule.after_commit == after_commit and rule.stores_late == late
+                        and rule.matches(operation, account)):
                     rule.count -= 1
                     if rule.count == 0:
                         self._rules.remove(rule)

@@ -44,6 +44,7 @@ class Request:
         self.query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         self.path_params: dict[str, str] = {}
         self.operation = ""
+        self.account = None  # the token's sandbox.accounts.Account, set before an API handler runs
         self._body: bytes | None = None
 
     def header(self, name: str, default: str = "") -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from sandbox.accounts import AccountSpec, account_specs, parse_account_spec
 
 DEFAULT_ACCOUNT_ID = 1234567
 
@@ -28,6 +30,13 @@ class SandboxOptions:
     public_url: str | None = None  # how media links are built; defaults to http://host:port
     threads: int = 16
     access_log: bool = False
+    account_specs: list[AccountSpec] | None = field(default=None)  # --account, repeatable
+    account_count: int | None = None  # --accounts N
+
+    def accounts(self) -> list[AccountSpec]:
+        """The accounts to serve at start; one (``user_id``) unless --account/--accounts say more."""
+        return account_specs(user_id=self.user_id, client_id=self.client_id, client_secret=self.client_secret,
+                             listed=list(self.account_specs or []), count=self.account_count)
 
     @property
     def base_url(self) -> str:
@@ -61,6 +70,13 @@ def _rate_arg(text: str) -> tuple[int, float] | None:
         raise argparse.ArgumentTypeError(str(exc))
 
 
+def _account_arg(text: str) -> AccountSpec:
+    try:
+        return parse_account_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
 def default_account_id() -> int:
     """The gateway's AVITO_USER_ID when the environment has one, so both agree without flags."""
     env_user = os.environ.get("AVITO_USER_ID", "").strip()
@@ -84,6 +100,13 @@ def add_arguments(parser: argparse.ArgumentParser, *, default_user: int | None =
                              f"now {default_user})")
     parser.add_argument("--client-id", default=None, help="accept only this client_id (default: any)")
     parser.add_argument("--client-secret", default=None, help="accept only this client_secret (default: any)")
+    parser.add_argument("--account", dest="account_specs", action="append", type=_account_arg, default=None,
+                        metavar="USER_ID[:CLIENT_ID:CLIENT_SECRET[:NAME]]",
+                        help="serve this account (repeat for several; the first is the default of the "
+                             "/_sandbox hooks); without credentials they are client-USER_ID/secret-USER_ID")
+    parser.add_argument("--accounts", dest="account_count", type=int, default=None, metavar="N",
+                        help="serve N accounts: the --account ones, else --user-id, then generated ids "
+                             "(next ids up) with generated credentials, printed at start")
     parser.add_argument("--probe-webhooks", action="store_true",
                         help="POST {} to a URL when it is subscribed, like a reachability probe")
     parser.add_argument("--public-url", default=None,
@@ -101,4 +124,5 @@ def options_from(namespace: dict) -> SandboxOptions:
         raise ValueError("--chats must be 0 or more")
     if options.token_ttl <= 0:
         raise ValueError("--token-ttl must be positive")
+    options.accounts()  # refuses contradictory or duplicate accounts now, not in the worker
     return options

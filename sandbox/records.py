@@ -40,6 +40,9 @@ class Message:
     # When the recipient read it: the customer for our messages, the account for theirs.
     read_at: int | None = None
     quote_id: str | None = None
+    # How it was written, for the sandbox's own records (never rendered as Avito's JSON):
+    # "api" (a send call), "app" (typed in Avito's app), "control" (POST /_sandbox/messages), None (seeded).
+    via: str | None = None
 
 
 @dataclass

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from sandbox import api_auth, api_blacklist, api_chats, api_media, api_send, api_webhooks
-from sandbox import control_admin, control_customers
+from sandbox import api_auth, api_blacklist, api_chats, api_media, api_send, api_user, api_webhooks
+from sandbox import control_accounts, control_admin, control_customers, control_notify
 from sandbox.errors import ApiError
 from sandbox.http import Request
 
@@ -57,11 +57,23 @@ ROUTES: list[Route] = [
     _route("POST", "/messenger/v1/webhook/unsubscribe", "postWebhookUnsubscribe", api_webhooks.unsubscribe),
     _route("POST", "/messenger/v1/subscriptions", "getSubscriptions", api_webhooks.list_subscriptions),
     _route("POST", _account("v2", "/blacklist"), "postBlacklistV2", api_blacklist.add_to_blacklist),
+    # Avito's User API (avito-api.md §11): the token's own account.
+    _route("GET", "/core/v1/accounts/self", "getUserInfoSelf", api_user.get_self),
     # Control hooks: no token, no rate limit, not counted.
     _route("GET", "/_sandbox/?", "sandboxIndex", control_admin.index, kind="control"),
     _route("POST", "/_sandbox/messages", "sandboxCustomerMessage", control_customers.customer_message,
            kind="control"),
     _route("POST", "/_sandbox/chats", "sandboxCreateChat", control_customers.create_chat, kind="control"),
+    _route("POST", "/_sandbox/app_messages", "sandboxAppMessage", control_customers.app_message, kind="control"),
+    _route("POST", "/_sandbox/notify", "sandboxNotify", control_notify.notify, kind="control"),
+    _route("GET", "/_sandbox/accounts", "sandboxAccounts", control_accounts.list_accounts, kind="control"),
+    _route("POST", "/_sandbox/accounts", "sandboxAddAccount", control_accounts.add_account, kind="control"),
+    _route("POST", "/_sandbox/accounts/{user_id}", "sandboxChangeAccount", control_accounts.change_account,
+           kind="control"),
+    _route("POST", "/_sandbox/accounts/{user_id}/revoke", "sandboxRevokeAccount", control_accounts.revoke,
+           kind="control"),
+    _route("POST", "/_sandbox/accounts/{user_id}/restore", "sandboxRestoreAccount", control_accounts.restore,
+           kind="control"),
     _route("GET", "/_sandbox/stats", "sandboxStats", control_admin.stats, kind="control"),
     _route("GET", "/_sandbox/notifications", "sandboxNotifications", control_admin.notifications, kind="control"),
     _route("GET", "/_sandbox/blacklist", "sandboxBlacklist", control_admin.blacklist, kind="control"),

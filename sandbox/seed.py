@@ -19,10 +19,10 @@ DAY = 86400
 SPECIAL_TYPES = tuple(kind for kind in WEBHOOK_TYPES if kind != "text")
 
 
-def seed_state(state: SandboxState, *, chats: int, seed: int) -> None:
+def seed_state(state: SandboxState, *, chats: int, seed: int, account_name: str = seed_data.ACCOUNT_NAME) -> None:
     state.rng.seed(seed)
     rng, now = state.rng, state.now()
-    account = User(state.account_id, seed_data.ACCOUNT_NAME, f"{rng.getrandbits(128):032x}", 7)
+    account = User(state.account_id, account_name, f"{rng.getrandbits(128):032x}", 7)
     avito = avito_user()
     state.users[account.id] = account
     items = _account_items(state, count=max(1, min(len(seed_data.ITEMS), chats // 3 + 1)))

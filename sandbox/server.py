@@ -13,16 +13,26 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
+from sandbox.accounts import default_name
 from sandbox.options import SandboxOptions, add_arguments, options_from
 
 
 def describe(options: SandboxOptions) -> str:
     rate = f"{options.rate[0]}/{options.rate[1]:g}s" if options.rate else "no limit"
-    credentials = "only the configured client id/secret" if (options.client_id or options.client_secret) \
-        else "any client id/secret"
-    return (f"Avito sandbox listening on http://{options.host}:{options.port} "
-            f"(account id {options.user_id}, {options.chats} chats, seed {options.seed}, rate {rate}, "
-            f"{credentials}; control hooks at {options.base_url}/_sandbox/)")
+    accounts = options.accounts()
+    if len(accounts) == 1 and not options.account_specs and options.account_count is None:
+        credentials = "only the configured client id/secret" if (options.client_id or options.client_secret) \
+            else "any client id/secret"
+        return (f"Avito sandbox listening on http://{options.host}:{options.port} "
+                f"(account id {options.user_id}, {options.chats} chats, seed {options.seed}, rate {rate}, "
+                f"{credentials}; control hooks at {options.base_url}/_sandbox/)")
+    lines = [f"Avito sandbox listening on http://{options.host}:{options.port} "
+             f"({len(accounts)} accounts, {options.chats} chats each, seed {options.seed}, rate {rate} per account; "
+             f"control hooks at {options.base_url}/_sandbox/)"]
+    for index, spec in enumerate(accounts):
+        lines.append(f"  account id {spec.user_id} ({spec.name or default_name(index)}): "
+                     f"client_id={spec.client_id} client_secret={spec.client_secret}")
+    return "\n".join(lines)
 
 
 class SandboxServer(BaseApplication):

@@ -1,4 +1,4 @@
-"""The sandbox's in-memory store: one Avito account's chats, messages, media, webhooks and blacklist.
+"""The in-memory store of one Avito account: its chats, messages, media, webhooks and blacklist.
 
 Every method takes ``lock`` (re-entrant, so a handler may hold it around several calls
 and the rendering of their result). Time comes from an injectable ``clock`` and ids from
@@ -101,11 +101,11 @@ class SandboxState:
 
     def add_message(self, chat: Chat, *, author_id: int, type: str, content: dict,
                     created: int | None = None, read_at: int | None = None,
-                    quote_id: str | None = None) -> Message:
+                    quote_id: str | None = None, via: str | None = None) -> Message:
         with self.lock:
             message = Message(id=self.new_message_id(), chat_id=chat.id, author_id=author_id,
                               created=self.now() if created is None else created, type=type,
-                              content=content, read_at=read_at, quote_id=quote_id)
+                              content=content, read_at=read_at, quote_id=quote_id, via=via)
             chat.messages.append(message)
             chat.updated = max(chat.updated, message.created)
             return message

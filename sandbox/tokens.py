@@ -3,6 +3,7 @@
 Avito's tokens live 24 hours and an expired one gets HTTP 403 (avito-api.md §2); an
 unknown or missing one gets 401 here. Tokens are random (not seeded) so a restarted
 sandbox rejects tokens a gateway cached from the previous run, as Avito would after a revoke.
+A token belongs to the account whose credentials fetched it.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ class TokenStore:
         self.token_factory = token_factory
         self._lock = threading.Lock()
         self._expires_at: dict[str, float] = {}
+        self._owner: dict[str, int] = {}  # token -> the account id it was issued for
 
-    def issue(self) -> str:
+    def issue(self, user_id: int) -> str:
         with self._lock:
             token = self.token_factory()
             self._expires_at[token] = self.clock() + self.ttl
+            self._owner[token] = user_id
             return token
 
     def status(self, token: str) -> str:
@@ -42,6 +45,11 @@ class TokenStore:
         if expires_at is None:
             return "unknown"
         return "valid" if self.clock() < expires_at else "expired"
+
+    def owner(self, token: str) -> int | None:
+        """The account id the token was issued for, or None for a token never issued."""
+        with self._lock:
+            return self._owner.get(token)
 
     def expire_all(self) -> int:
         with self._lock:

@@ -36,17 +36,24 @@ class WebhookNotifier:
         self._pending: set[Future] = set()
         self._local = threading.local()  # one keep-alive session per pool thread
 
-    def notify(self, urls: list[str], body: dict) -> int:
-        """Queue ``body`` for every URL; returns how many deliveries were queued."""
+    def notify(self, urls: list[str], body: dict, *, account_id: int | None = None) -> int:
+        """Queue ``body`` for every URL; returns how many deliveries were queued.
+
+        ``account_id`` is the account whose subscription it is, for the log and its counters.
+        """
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        message_id = body.get("payload", {}).get("value", {}).get("id")
         for url in urls:
-            self._submit(url, payload, event_id=body.get("id"), message_id=message_id)
+            self._submit(url, payload, **_details(body, account_id))
         return len(urls)
+
+    def deliver_now(self, url: str, body, *, account_id: int | None = None) -> dict:
+        """POST ``body`` (any JSON) to ``url`` in this thread and return the log entry of it."""
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return self._post(url, payload, **_details(body, account_id))
 
     def probe(self, url: str) -> None:
         """Avito-style reachability check of a new subscription: an empty ``{}`` POST."""
-        self._submit(url, b"{}", event_id=None, message_id=None, probe=True)
+        self._submit(url, b"{}", event_id=None, message_id=None, account_id=None, probe=True)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until queued deliveries are done (for tests and ``/_sandbox/stats?wait=1``)."""
@@ -73,12 +80,12 @@ class WebhookNotifier:
         with self._lock:
             self._pending.discard(future)
 
-    def _post(self, url: str, payload: bytes, *, event_id, message_id, probe: bool = False) -> None:
+    def _post(self, url: str, payload: bytes, *, event_id, message_id, account_id, probe: bool = False) -> dict:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
         entry = {"url": url, "event_id": event_id, "message_id": message_id, "probe": probe,
-                 "at": int(self.clock()), "status": None, "error": None}
+                 "at": int(self.clock()), "status": None, "error": None, "account_id": account_id}
         try:
             answer = session.post(url, data=payload, timeout=self.timeout,
                                   headers={"Content-Type": "application/json; charset=utf-8"})
@@ -92,3 +99,12 @@ class WebhookNotifier:
             log.warning("webhook delivery to %s failed: %s", url, entry["error"])
         if not probe:
             self.stats.notification(entry, ok=ok)
+        return entry
+
+
+def _details(body, account_id: int | None) -> dict:
+    """What the delivery log records of a body: its event and message ids, when it has them."""
+    body = body if isinstance(body, dict) else {}
+    payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+    value = payload.get("value") if isinstance(payload.get("value"), dict) else {}
+    return {"event_id": body.get("id"), "message_id": value.get("id"), "account_id": account_id}

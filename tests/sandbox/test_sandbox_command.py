@@ -38,3 +38,22 @@ def test_command_serves_the_gateways_account_by_default():
         assert chats.status_code == 200 and chats.json()["chats"]
     finally:
         process.stop()
+
+
+def test_command_takes_the_account_flags():
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    env.update({"DJANGO_SETTINGS_MODULE": "avitogw.settings", "AVITO_USER_ID": "7654321",
+                "SECRET_KEY": env.get("SECRET_KEY") or "sandbox-command-test-" + "k" * 50})
+    process = SandboxProcess([sys.executable, "manage.py", "avito_sandbox", "--port", str(port), "--chats", "1",
+                              "--accounts", "2", "--account", "7654321"], port=port, env=env, cwd=str(ROOT))
+    try:
+        process.wait_ready()
+        assert "client_id=client-7654322 client_secret=secret-7654322" in process.log()
+        token = requests.post(f"{process.url}/token", timeout=5, data={
+            "grant_type": "client_credentials", "client_id": "client-7654322",
+            "client_secret": "secret-7654322"}).json()["access_token"]
+        me = requests.get(f"{process.url}/core/v1/accounts/self", timeout=5, headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200 and me.json()["id"] == 7654322
+    finally:
+        process.stop()

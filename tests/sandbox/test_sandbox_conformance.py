@@ -134,3 +134,57 @@ def test_error_bodies(client, status, component):
                         query={"limit": 0} if status == 400 else None)
     assert answer.status == status
     check(answer.json(), component_schema(MESSENGER, component, strict=True))
+
+
+# --- several accounts -------------------------------------------------------------------------
+# No OpenAPI file of Avito's User API is in shared/avito-spec; avito-api.md §11 lists the fields.
+ACCOUNTS_SELF = {"type": "object", "additionalProperties": False,
+                 "required": ["id", "name", "email", "phone", "profile_url"],
+                 "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": "string"},
+                                "phone": {"type": "string"}, "profile_url": {"type": "string"}}}
+
+
+def account_client(app, user_id: int) -> WsgiClient:
+    client = WsgiClient(app)
+    client.login(client_id=f"client-{user_id}", client_secret=f"secret-{user_id}")
+    return client
+
+
+def test_accounts_self_and_its_errors(client, clock):
+    check(client.get("/core/v1/accounts/self").json(), ACCOUNTS_SELF)
+    anonymous = WsgiClient(client.app)
+    check(anonymous.get("/core/v1/accounts/self").json(), component_schema(MESSENGER, "authError", strict=True))
+    clock.advance(86400)
+    check(client.get("/core/v1/accounts/self").json(), component_schema(MESSENGER, "forbiddenError", strict=True))
+
+
+def test_a_second_accounts_answers_and_notifications(make_app, receiver):
+    app = make_app(account_count=2)
+    second = app.primary.user_id + 1
+    client = account_client(app, second)
+    check(client.get("/core/v1/accounts/self").json(), ACCOUNTS_SELF)
+    chats = client.get(account_path("/chats", user_id=second, version="v2"), query={"chat_types": ALL_TYPES}).json()
+    check(chats, chats_schema())
+    chat_id = next(chat["id"] for chat in chats["chats"] if chat["id"].startswith("u2i"))
+    messages = client.get(account_path(f"/chats/{chat_id}/messages/", user_id=second, version="v3")).json()
+    check(messages["messages"], messages_schema())
+    client.post("/messenger/v3/webhook", {"url": receiver.url})
+    client.post("/_sandbox/messages", {"chat_id": chat_id})
+    client.post("/_sandbox/app_messages", {"chat_id": chat_id, "text": "из приложения"})
+    client.post(account_path(f"/chats/{chat_id}/messages", user_id=second),
+                {"message": {"text": "API"}, "type": "text"})
+    deliveries = receiver.wait_for(3)
+    assert len(deliveries) == 3
+    for delivery in deliveries:
+        check(delivery["json"], schema("/messenger/v3/webhook", status="201"))
+        assert delivery["json"]["payload"]["value"]["user_id"] == second
+    foreign = client.get(account_path("/chats", user_id=app.primary.user_id, version="v2"))
+    assert foreign.status == 403
+    check(foreign.json(), component_schema(MESSENGER, "forbiddenError", strict=True))
+    client.post(f"/_sandbox/accounts/{second}/revoke")
+    revoked = client.get(account_path("/chats", user_id=second, version="v2"))
+    assert revoked.status == 401
+    check(revoked.json(), component_schema(MESSENGER, "authError", strict=True))
+    refused = WsgiClient(app).request("POST", "/token", auth=False, data={
+        "grant_type": "client_credentials", "client_id": f"client-{second}", "client_secret": f"secret-{second}"})
+    assert refused.status == 400 and set(refused.json()) == {"error", "error_description"}

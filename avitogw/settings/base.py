@@ -272,8 +272,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Swagger UI would otherwise ask validator.swagger.io about the schema for its badge.
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": True},
+    # Swagger UI would otherwise ask validator.swagger.io about the schema for its badge. No
+    # persistAuthorization: the API key typed into "Authorize" lives in the page only, never in the browser's
+    # localStorage, where any script of the origin could read it long after (avitogw.docs_views clears an old one).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- The rest of Django ---------------------------------------------------------------------

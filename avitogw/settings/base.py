@@ -15,7 +15,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from avitogw.config import env, read_bool, read_choice, read_float, read_int, read_list, read_rate, read_str, read_url
+from avitogw.config import (env, read_bool, read_choice, read_float, read_host_ports, read_int, read_list, read_rate,
+                            read_str, read_url)
 from avitogw.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -145,9 +146,10 @@ CONNECTION_TIMEOUT = read_float("CONNECTION_TIMEOUT", 30, minimum=0.001)
 AVITO_WEBHOOK_SECRET = read_str("AVITO_WEBHOOK_SECRET")
 PUBLIC_BASE_URL = read_url("PUBLIC_BASE_URL")
 IMAGE_URL_ALLOW_PRIVATE = read_bool("IMAGE_URL_ALLOW_PRIVATE", False)
-# Hosts (names or IPs) that bulk callback_url and image_url may reach even on loopback or private
-# addresses (avitogw/url_guard.py); N8N_WEBHOOK_URL's host is always allowed for callbacks.
-CALLBACK_ALLOWED_HOSTS = read_list("CALLBACK_ALLOWED_HOSTS")
+# host[:port] entries (names or IPs, [IPv6]:port) that bulk callback_url and image_url may reach even on
+# loopback or private addresses, on that port only (no port: 80 for http, 443 for https; avitogw/url_guard.py).
+# N8N_WEBHOOK_URL's host is always allowed for callbacks, on its port.
+CALLBACK_ALLOWED_HOSTS = read_host_ports("CALLBACK_ALLOWED_HOSTS")
 
 # --- n8n delivery ---------------------------------------------------------------------------
 N8N_WEBHOOK_URL = read_url("N8N_WEBHOOK_URL")

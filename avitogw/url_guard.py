@@ -149,14 +149,18 @@ def check_url(url: str, policy: UrlPolicy, *, what: str = "URL",
                          "which is not a public address (CALLBACK_ALLOWED_HOSTS can name a host[:port] to allow).")
 
 
-def guarded_pools(policy: UrlPolicy, refused: type[Exception] = UrlRefused) -> dict:
-    """urllib3 pool classes whose sockets refuse a forbidden peer right after connecting."""
+def guarded_pools(policy: UrlPolicy, refused: type[Exception] = UrlRefused,
+                  connected: Callable[[socket.socket], None] | None = None) -> dict:
+    """urllib3 pool classes whose sockets refuse a forbidden peer right after connecting; `connected`, if
+    given, is shown every socket that passed (the image fetcher's deadline cuts them off when time is up)."""
 
     def checked(sock: socket.socket, host: str, port: int, scheme: str) -> socket.socket:
         peer = sock.getpeername()[0]
         if not policy.host_allowed(host, port, scheme) and address_refused(peer, allow_private=policy.allow_private):
             sock.close()
             raise refused(f"The host resolved to {peer}, which is not a public address.")
+        if connected is not None:
+            connected(sock)
         return sock
 
     class GuardedHTTP(HTTPConnection):

@@ -31,6 +31,12 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 PRIVATE_RANGES = tuple(ipaddress.ip_network(net) for net in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_BRACKETED = re.compile(r"\[([^\[\]]+)\](?::([0-9]+))?")
+_NAME_PORT = re.compile(r"([^\s:/@\[\]?#]+)(?::([0-9]+))?")
 
 
 class UrlRefused(Exception):
@@ -39,15 +45,6 @@ class UrlRefused(Exception):
 
 class UrlUnresolvable(Exception):
     """The URL's host could not be resolved."""
-
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
-LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
-SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-_BRACKETED = re.compile(r"\[([^\[\]]+)\](?::([0-9]+))?")
-_NAME_PORT = re.compile(r"([^\s:/@\[\]?#]+)(?::([0-9]+))?")
 
 
 def _normal_host(host: str) -> str:
@@ -112,7 +109,7 @@ def address_refused(address: str, *, allow_private: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
     if isinstance(ip, ipaddress.IPv6Address):
         if ip in LOCAL_NAT64 or ip in IPV4_COMPATIBLE:
-            return True  # the one where nothing public is (::, ::1 and deprecated ::a.b.c.d among them)
+            return True  # nothing public there: ::/96 holds ::, ::1 and the deprecated ::a.b.c.d
         ip = _embedded_ipv4(ip) or ip  # ::ffff:127.0.0.1, 64:ff9b::7f00:1 and 2002:7f00:1:: are 127.0.0.1
     if ip.is_unspecified or ip.is_multicast or ip.is_loopback or ip.is_link_local:
         return True

@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from avitogw.url_guard import allowed_host_parse
+
 BOOL_WORDS = {
     "true": True, "1": True, "yes": True, "on": True, "y": True,
     "false": False, "0": False, "no": False, "off": False, "n": False,
@@ -111,3 +113,14 @@ def read_rate(name: str, default: str) -> str:
     if not count.isdigit() or int(count) < 1 or not period or period[-1] not in "smhd":
         raise _fail(name, raw, "a rate such as 600/m (count/s, m, h or d)")
     return raw
+
+
+def read_host_ports(name: str) -> list[str]:
+    """A comma list of `host[:port]` entries (avitogw.url_guard), each checked now rather than at the first call."""
+    entries = read_list(name)
+    for entry in entries:
+        try:
+            allowed_host_parse(entry)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} is not valid: {exc}.") from None
+    return entries

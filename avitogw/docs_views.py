@@ -3,6 +3,10 @@
 drf-spectacular's views render HTML through a template renderer, which has no page for
 an error or for OPTIONS (a 500, TemplateDoesNotExist). These pages exist only to be read,
 so any other method gets 405 in the JSON envelope before the view runs.
+
+The API console keeps the key typed into "Authorize" in the page only (no persistAuthorization
+in SPECTACULAR_SETTINGS). A browser that opened it when it still saved the key in localStorage
+is told to clear the gateway's storage (`Clear-Site-Data`; cookies, so admin sessions, stay).
 """
 from __future__ import annotations
 
@@ -29,7 +33,10 @@ class SchemaView(ReadOnlyPage, SpectacularJSONAPIView):
 
 
 class SwaggerView(ReadOnlyPage, SpectacularSwaggerView):
-    pass
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"storage"'  # an API key an earlier version saved there
+        return response
 
 
 class RedocView(ReadOnlyPage, SpectacularRedocView):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import Iterable
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.utils import timezone
 
 from avitogw.errors import Conflict, InvalidInput
 from avitogw.logs import log_context_add
-from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url
+from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, allowed_host_entry, check_url
 from avitogw.work.heartbeat import HEARTBEAT
 from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
 from avitogw.work.sweep import Work
@@ -47,9 +46,9 @@ def bulk_items_wake(item_ids: Iterable[int], *, countdown: float = 0) -> None:
 
 
 def callback_policy() -> UrlPolicy:
-    """Where a callback may go besides public addresses: CALLBACK_ALLOWED_HOSTS and n8n's own host."""
-    n8n_host = urlsplit(settings.N8N_WEBHOOK_URL).hostname if settings.N8N_WEBHOOK_URL else None
-    return UrlPolicy.of(allowed_hosts=[*settings.CALLBACK_ALLOWED_HOSTS, *([n8n_host] if n8n_host else [])])
+    """Where a callback may go besides public addresses: CALLBACK_ALLOWED_HOSTS and n8n's own host and port."""
+    n8n = allowed_host_entry(settings.N8N_WEBHOOK_URL) if settings.N8N_WEBHOOK_URL else None
+    return UrlPolicy.of(allowed_hosts=[*settings.CALLBACK_ALLOWED_HOSTS, *([n8n] if n8n else [])])
 
 
 def callback_url_check(*, url: str) -> None:

@@ -15,6 +15,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 Content = Mapping[str, Any]
+# What every normalized message says it is. The gateway POSTs other signed bodies too (a bulk job's
+# callback is "bulk_job.finished"), and the n8n trigger starts its workflow for messages only.
+MESSAGE_EVENT = "message"
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ def normalize_message(message: Mapping[str, Any], *, account_user_id: int, chat_
     direction = message_direction(message, account_user_id)
     other_user = message.get("author_id") if direction == "in" else client_user_id
     return {
+        "event": MESSAGE_EVENT,
         "channel": "avito",
         "event_id": event_id_for(message["id"]),
         "external_user_id": str(other_user) if other_user is not None else None,

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from avitogw.config import (env, read_bool, read_choice, read_float, read_int, read_list, read_origins, read_rate,
-                            read_str, read_url)
+from avitogw.config import (env, read_bool, read_choice, read_float, read_host_ports, read_int, read_list,
+                            read_origins, read_rate, read_str, read_url)
 from avitogw.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -167,9 +167,10 @@ AVITO_WEBHOOK_SECRET = read_str("AVITO_WEBHOOK_SECRET")
 WEBHOOK_SECRET_REQUIRED = False
 PUBLIC_BASE_URL = read_url("PUBLIC_BASE_URL")
 IMAGE_URL_ALLOW_PRIVATE = read_bool("IMAGE_URL_ALLOW_PRIVATE", False)
-# Hosts (names or IPs) that bulk callback_url and image_url may reach even on loopback or private
-# addresses (avitogw/url_guard.py); N8N_WEBHOOK_URL's host is always allowed for callbacks.
-CALLBACK_ALLOWED_HOSTS = read_list("CALLBACK_ALLOWED_HOSTS")
+# host[:port] entries (names or IPs, [IPv6]:port) that bulk callback_url and image_url may reach even on
+# loopback or private addresses, on that port only (no port: 80 for http, 443 for https; avitogw/url_guard.py).
+# N8N_WEBHOOK_URL's host is always allowed for callbacks, on its port.
+CALLBACK_ALLOWED_HOSTS = read_host_ports("CALLBACK_ALLOWED_HOSTS")
 
 # --- n8n delivery ---------------------------------------------------------------------------
 N8N_WEBHOOK_URL = read_url("N8N_WEBHOOK_URL")
@@ -333,8 +334,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Swagger UI would otherwise ask validator.swagger.io about the schema for its badge.
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": True},
+    # Swagger UI would otherwise ask validator.swagger.io about the schema for its badge. No
+    # persistAuthorization: the API key typed into "Authorize" lives in the page only, never in the browser's
+    # localStorage, where any script of the origin could read it long after (avitogw.docs_views clears an old one).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- The rest of Django ---------------------------------------------------------------------

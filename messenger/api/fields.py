@@ -78,7 +78,9 @@ class CommaListField(serializers.Field):
     into the OpenAPI document as the parameter's pattern, so the two cannot disagree.
     """
 
-    part = r"[^,]+"
+    # Starts and ends with neither comma nor space, so the spaces around a part belong to ` *` alone:
+    # with `[^,]+` each space could go to either side, and a hostile list backtracked 4^segments times.
+    part = r"[^, ]([^,]*[^, ])?"
     default_error_messages = {"invalid": "Must be a comma-separated list."}
 
     def __init__(self, *, child: serializers.Field, **kwargs):

@@ -23,7 +23,7 @@ CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"
 # The normalized shape, as deliveries to n8n carry it (contract §4; docs/n8n.md).
 UNREAD_EXAMPLE = OpenApiExample("one unread message", response_only=True, value={
     "count": 1, "truncated": False, "messages": [{
-        "channel": "avito", "event_id": "avito-msg-4f8d8b0c1e2a4b6c8d0e1f2a3b4c5d6e", "external_user_id": "94235311",
+        "event": "message", "channel": "avito", "event_id": "avito-msg-4f8d8b0c1e2a4b6c8d0e1f2a3b4c5d6e", "external_user_id": "94235311",
         "external_chat_id": CHAT, "text": "Здравствуйте, ещё продаёте?", "timestamp": "2025-12-01T17:30:00+00:00",
         "client_name": "Guldan",
         "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [], "has_video": False,

@@ -98,6 +98,8 @@ class NormalizedMeta(serializers.Serializer):
 
 
 class NormalizedMessage(serializers.Serializer):
+    event = serializers.ChoiceField(choices=["message"], help_text='always "message": tells a message from the '
+                                    'other signed bodies the gateway sends (a bulk callback is "bulk_job.finished")')
     channel = serializers.CharField()
     event_id = serializers.CharField()
     external_user_id = serializers.CharField(allow_null=True)

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from avitogw.errors import InvalidInput
+from avitogw.errors import GatewayError, InvalidInput
 from messenger.avito import get_client
-from messenger.image_fetcher import FetchedImage, ImageAddressRefused, ImageFetcher, ImageFetchError, ImageRejected
+from messenger.image_fetcher import (FetchedImage, ImageAddressRefused, ImageFetcher, ImageFetchError,
+                                     ImageFetchTimeout, ImageRejected)
 from messenger.services.limits import MAX_IMAGE_BYTES, invalid
 
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+# The whole download of an image_url, redirects included; never shorter than one read may wait. A send's
+# web thread (or bulk worker) is held that long at most, however slowly the host trickles bytes.
+IMAGE_FETCH_DEADLINE = 30.0
+
+
+class ImageHostTimeout(GatewayError):
+    """The image_url's host was too slow (no answer in CONNECTION_TIMEOUT, or not the whole image in time)."""
+
+    status = 504
+    code = "upstream_timeout"
 
 
 def image_format(content: bytes) -> tuple[str, str] | None:
@@ -32,12 +43,16 @@ def image_format(content: bytes) -> tuple[str, str] | None:
 
 
 def image_fetch(*, url: str) -> FetchedImage:
-    """Download `image_url` within the size limit, refusing private addresses (InvalidInput on any failure)."""
+    """Download `image_url` within the size limit and the deadline, refusing private addresses (InvalidInput,
+    or ImageHostTimeout for a host too slow)."""
     fetcher = ImageFetcher(timeout=settings.CONNECTION_TIMEOUT, max_bytes=MAX_IMAGE_BYTES,
+                           deadline=max(IMAGE_FETCH_DEADLINE, settings.CONNECTION_TIMEOUT),
                            allow_private=settings.IMAGE_URL_ALLOW_PRIVATE,
                            allowed_hosts=settings.CALLBACK_ALLOWED_HOSTS)
     try:
         return fetcher.fetch(url)
+    except ImageFetchTimeout as exc:
+        raise ImageHostTimeout(str(exc), details={"image_url": [str(exc)]}) from None
     except ImageAddressRefused as exc:
         raise InvalidInput(str(exc), code="image_url_forbidden", details={"image_url": [str(exc)]}) from None
     except ImageRejected as exc:

@@ -194,7 +194,7 @@ def image_server():
 
 
 def test_real_fetch_through_the_guarded_connection(api, avito_images, image_server, settings):
-    settings.CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]  # loopback only by name: IMAGE_URL_ALLOW_PRIVATE is not enough
+    settings.CALLBACK_ALLOWED_HOSTS = [image_server.removeprefix("http://")]  # IMAGE_URL_ALLOW_PRIVATE is not enough
     avito_images.add_passthru(image_server)
     response = api.post("/api/messages/send/image", {"chat_id": CHAT, "image_url": f"{image_server}/x.png"},
                         format="json")
@@ -217,6 +217,6 @@ def test_dns_rebinding_is_caught_at_connect_time(image_server):
         ImageFetcher(timeout=5, max_bytes=1024, allow_private=True, resolve=lying_resolver).fetch(
             f"http://localhost:{port}/x.png")
     # the same request is fine when the host is allowed by name: the refusal was the peer check
-    allowed = ImageFetcher(timeout=5, max_bytes=1024, allow_private=False, allowed_hosts=["localhost"],
+    allowed = ImageFetcher(timeout=5, max_bytes=1024, allow_private=False, allowed_hosts=[f"localhost:{port}"],
                            resolve=lying_resolver)
     assert allowed.fetch(f"http://localhost:{port}/x.png").content == PNG

@@ -81,6 +81,21 @@ def test_docs_pages_are_served(api):
     assert b"redoc" in api.get("/redoc").content
 
 
+def test_the_api_console_keeps_no_key_in_the_browser(api):
+    """Swagger UI's persistAuthorization would write the key typed into "Authorize" to localStorage, where any
+    script of the origin reads it for ever; the page's settings leave it off, and storage an earlier version
+    filled is cleared."""
+    response = api.get("/docs")
+    page = response.content.decode()
+    found = re.search(r"const swaggerSettings = (\{.*?\});", page, re.S)
+    assert found, "the page no longer carries its Swagger UI settings where this test looks"
+    swagger_settings = json.loads(found.group(1))
+    assert swagger_settings["deepLinking"] is True  # the settings parsed are the ones in force
+    assert not swagger_settings.get("persistAuthorization")
+    assert response["Clear-Site-Data"] == '"storage"'
+
+
+
 # --- schemathesis -------------------------------------------------------------------------------
 def _avito_answer(request) -> tuple[int, dict, str]:
     """A plausible Avito answer for any Messenger call, by path."""

@@ -40,7 +40,7 @@ def test_collects_unread_incoming_messages_oldest_first_in_the_delivery_shape(ap
     assert b1["text"] == "из u2u" and b1["external_user_id"] == str(CLIENT)
     assert a2["media"]["has_voice"] is True and a2["media"]["voice_url"] == "https://avito.st/voice/v-1.mp4"
     assert a3 == {
-        "channel": "avito", "event_id": "avito-msg-a3", "external_user_id": str(CLIENT), "external_chat_id": A,
+        "event": "message", "channel": "avito", "event_id": "avito-msg-a3", "external_user_id": str(CLIENT), "external_chat_id": A,
         "text": "третье", "timestamp": "1970-01-01T00:05:00+00:00", "client_name": "Guldan",
         "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [], "has_video": False,
                   "has_document": False},

@@ -99,7 +99,8 @@ class Stack:
             "N8N_FORWARD_BACKOFF_BASE": "0.5", "N8N_FORWARD_BACKOFF_MAX": "2",
             "SERVER_HOST": "127.0.0.1", "SERVER_PORT": str(self.web_port),
             "RETRY_BACKOFF_BASE": "0.2", "CONNECTION_TIMEOUT": "10", "IMAGE_URL_ALLOW_PRIVATE": "true",
-            "CALLBACK_ALLOWED_HOSTS": "127.0.0.1",  # the sandbox's images (and callbacks) are on loopback
+            # The sandbox serves its images on loopback, on its port (callbacks to the n8n stand-in: its host and port).
+            "CALLBACK_ALLOWED_HOSTS": f"127.0.0.1:{self.sandbox_port}",
             "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
         })
         if self.flavour == "postgres":

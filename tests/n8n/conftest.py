@@ -110,8 +110,7 @@ def loop(tmp_path_factory):
     n8n = N8n(tmp_path_factory.mktemp("n8n"))
     reply = {**example("incoming-reply.json"), "id": REPLY_WORKFLOW_ID}
     webhook_url = trigger_url(n8n, reply)
-    stack = Stack(tmp_path_factory.mktemp("gateway"), flavour="postgres", n8n_url=webhook_url,
-                  extra_env={"CALLBACK_ALLOWED_HOSTS": "127.0.0.1"})
+    stack = Stack(tmp_path_factory.mktemp("gateway"), flavour="postgres", n8n_url=webhook_url)
     try:
         stack.start()
         answer = requests.post(f"{stack.base_url}/api/webhook/subscribe", json={}, headers=stack.headers, timeout=30)

@@ -97,6 +97,29 @@ def test_forged_unsigned_and_stale_deliveries_are_refused_without_an_execution(l
     assert len(n8n.executions(REPLY_WORKFLOW_ID)) == before
 
 
+def test_a_bulk_callback_or_a_replayed_delivery_at_the_trigger_starts_nothing(loop):
+    """Both are signed with the gateway's secret: a bulk job's callback aimed at the message workflow's URL
+    (the gateway allows n8n's host for callbacks) and a captured delivery sent again within its five minutes."""
+    stack, n8n, url = loop["stack"], loop["n8n"], loop["webhook_url"]
+    [chat_id] = chats(stack, 1, offset=4)
+    callback = json.dumps({"event": "bulk_job.finished", "job_id": str(uuid.uuid4()), "status": "completed",
+                           "total": 1, "sent": 1, "failed": 0, "items": []}).encode()
+    message = json.dumps({"event": "message", "channel": "avito", "event_id": f"replayed-{uuid.uuid4().hex}",
+                          "external_chat_id": chat_id, "text": "Здравствуйте", "client_name": "",
+                          "meta": {"direction": "in", "chat_type": "u2i"}}).encode()
+    signed_message = signed_headers(msg_id=json.loads(message)["event_id"], payload=message, secret=stack.n8n_secret)
+    before = len(n8n.executions(REPLY_WORKFLOW_ID))
+
+    ignored = post_delivery(url, callback, signed_headers(msg_id="bulk_x", payload=callback, secret=stack.n8n_secret))
+    assert ignored.status_code == 200 and ignored.json() == {"ok": True, "ignored": "event bulk_job.finished"}
+    assert post_delivery(url, message, signed_message).status_code == 200
+    wait_until(lambda: len(n8n.executions(REPLY_WORKFLOW_ID)) == before + 1, 60, "the message's execution")
+    again = post_delivery(url, message, signed_message)
+    assert again.status_code == 200 and again.json()["ignored"].startswith("repeat of webhook-id")
+    time.sleep(2)  # an execution, had one started, would be stored by now
+    assert len(n8n.executions(REPLY_WORKFLOW_ID)) == before + 1
+
+
 def test_bulk_offer_through_the_node_completes(loop):
     stack = loop["stack"]
     answer = requests.post(loop["bulk_url"], json={}, timeout=180)

@@ -1,8 +1,11 @@
 """The n8n trigger's own checks, run by Node.js from the built package: it accepts exactly what the gateway signs.
 
 Fast (no n8n): the gateway's signer (avitogw/n8n/signing.py) signs, the package's compiled
-verifySignature judges. Needs the package built (`npm ci && npm run build`); rebuilt here when
-a source is newer than dist/.
+verifySignature judges; the trigger's webhook and activation methods run with stand-ins for
+n8n's context (trigger_signature.mjs): only messages start the workflow (a bulk callback is
+acknowledged), a signed request sent again starts nothing, and a credential without a signing
+secret is reported when the workflow is activated. Needs the package built (`npm ci && npm run
+build`); rebuilt here when a source is newer than dist/.
 """
 from __future__ import annotations
 
@@ -97,3 +100,70 @@ def test_filters_drop_own_messages_and_unwanted_chat_types(dist):
         {"filter": True, "message": message("in", "u2i"), "options": {"ignoreOwn": False, "directions": ["out"]}},
     ]
     assert [v["ignored"] for v in judge(dist, cases)] == [None, "own message", None, "chat type u2u", "direction in"]
+
+
+# --- the trigger's webhook and activation, as n8n runs them ------------------------------------------
+MESSAGE = {"event": "message", "channel": "avito", "event_id": "avito-msg-1", "text": "Здравствуйте",
+           "meta": {"direction": "in", "chat_type": "u2i"}}
+BULK_CALLBACK = {"event": "bulk_job.finished", "job_id": "5b0c", "status": "completed", "total": 1, "sent": 1}
+
+
+def delivery(body: dict, *, msg_id: str = "avito-msg-1", secret: str | None = WHSEC, at: datetime | None = None,
+             **extra) -> dict:
+    raw = json.dumps(body, ensure_ascii=False)
+    headers = signed_headers(msg_id=msg_id, payload=raw.encode(), secret=secret,
+                             timestamp=at or datetime.now(timezone.utc))
+    return {"webhook": True, "secret": secret or "", "headers": headers, "body": raw, **extra}
+
+
+def test_only_messages_start_the_workflow_and_a_bulk_callback_is_acknowledged(dist):
+    old_gateway = {k: v for k, v in MESSAGE.items() if k != "event"}
+    verdicts = judge(dist, [delivery(BULK_CALLBACK, msg_id="bulk_5b0c"), delivery(MESSAGE, msg_id="m-1"),
+                            delivery(old_gateway, msg_id="m-2"), delivery({**MESSAGE, "event": ["message"]}, msg_id="m-3")])
+    assert [v["ran"] for v in verdicts] == [False, True, True, False]
+    assert verdicts[0] == {"ran": False, "status": 200, "answer": {"ok": True, "ignored": "event bulk_job.finished"}}
+    assert verdicts[1]["items"] == [MESSAGE]
+
+
+def test_a_signed_delivery_sent_again_starts_nothing(dist):
+    """A captured request replayed within the five minutes its signature is valid: acknowledged, not run. The
+    gateway's own retries and replays sign anew (a new timestamp) and run; so does another trigger's copy."""
+    first = delivery(MESSAGE, msg_id="avito-msg-replayed")
+    retried = delivery(MESSAGE, msg_id="avito-msg-replayed", at=datetime.now(timezone.utc) - timedelta(seconds=30))
+    verdicts = judge(dist, [first, first, {**first, "node": "another-trigger"}, retried, first])
+    assert [v["ran"] for v in verdicts] == [True, False, True, True, False]
+    assert verdicts[1] == {"ran": False, "status": 200,
+                           "answer": {"ok": True, "ignored": "repeat of webhook-id avito-msg-replayed"}}
+
+
+def test_an_unsigned_delivery_sent_again_starts_nothing_either(dist):
+    unsigned = delivery(MESSAGE, msg_id="avito-msg-unsigned", secret=None)
+    assert [v["ran"] for v in judge(dist, [unsigned, unsigned])] == [True, False]
+
+
+def test_a_refused_request_is_not_remembered(dist):
+    """A forged copy (401) must not block the real delivery that has the same id and timestamp."""
+    real = delivery(MESSAGE, msg_id="avito-msg-raced")
+    forged = {**real, "body": real["body"].replace("Здравствуйте", "Пока")}
+    verdicts = judge(dist, [forged, real])
+    assert [(v["status"], v["ran"]) for v in verdicts] == [(401, False), (200, True)]
+
+
+def test_activation_warns_once_when_the_credential_has_no_signing_secret(dist):
+    without, with_secret = judge(dist, [{"activate": True, "secret": ""}, {"activate": True, "secret": WHSEC}])
+    assert without["created"] and without["deleted"] and not without["exists"]
+    [warning] = without["warnings"]
+    assert "no Signing Secret" in warning and "N8N_WEBHOOK_SECRET" in warning
+    assert with_secret["warnings"] == []
+    [[notice]] = judge(dist, [{"describe": True}])
+    assert "Without a Signing Secret" in notice and "anyone who knows this URL" in notice
+
+
+def test_the_replay_memory_forgets_what_has_expired_and_keeps_to_its_size(dist):
+    [expiry, bounded] = judge(dist, [
+        {"memory": True, "limit": 10, "steps": [["a", 100, 0], ["a", 100, 99], ["a", 100, 100], ["a", 100, 101]]},
+        {"memory": True, "limit": 2, "steps": [["a", 100, 0], ["b", 100, 0], ["c", 100, 0], ["b", 100, 1],
+                                               ["a", 100, 1]]},
+    ])
+    assert expiry == [True, False, False, True]  # remembered up to its expiry, then new again
+    assert bounded == [True, True, True, False, True]  # full: the oldest ("a") made room for "c"

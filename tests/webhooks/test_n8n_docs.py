@@ -32,3 +32,17 @@ def test_the_documented_code_node_refuses_a_tampered_body_or_a_wrong_secret():
     headers = signed_headers(msg_id="avito-msg-1", payload=BODY.encode(), secret="right")
     assert code_node("right", headers, BODY.replace("Привет", "Пока")).startswith("REJECTED")
     assert code_node("wrong", headers, BODY).startswith("REJECTED")
+
+
+def test_the_documented_code_node_passes_messages_on_and_nothing_else_the_gateway_signs():
+    """A bulk job's callback is signed with the same secret; aimed at this workflow's URL it must not reach the
+    reply nodes. A body without `event` (a gateway before it was added) is a message."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    outputs = []
+    for body in ({"event": "bulk_job.finished", "job_id": "j1", "status": "completed"},
+                 {"event": "message", "event_id": "avito-msg-1"}, {"event_id": "avito-msg-1"}):
+        raw = json.dumps(body)
+        out = code_node(secret, signed_headers(msg_id="x-1", payload=raw.encode(), secret=secret), raw)
+        assert out.startswith("OK "), out
+        outputs.append([item["json"].get("event", "absent") for item in json.loads(out[3:])])
+    assert outputs == [[], ["message"], ["absent"]]

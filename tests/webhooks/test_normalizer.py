@@ -56,6 +56,7 @@ def test_each_type_in_the_contract_shape(message_type, content, text, media):
     result = normalize(message, voice_url="https://avito.st/voice/voice-1.mp4")
 
     assert result == {
+        "event": "message",
         "channel": "avito",
         "event_id": "avito-msg-msg_123",
         "external_user_id": str(CUSTOMER_ID),

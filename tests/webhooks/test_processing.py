@@ -53,7 +53,7 @@ def test_a_customer_message_reaches_n8n_with_the_chats_client_name(avito, delive
 
     [sent] = n8n_bodies(avito)
     assert sent == {
-        "channel": "avito", "event_id": "avito-msg-m-1", "external_user_id": str(CUSTOMER_ID),
+        "event": "message", "channel": "avito", "event_id": "avito-msg-m-1", "external_user_id": str(CUSTOMER_ID),
         "external_chat_id": CHAT_ID, "text": "Здравствуйте, ещё продаёте?",
         "timestamp": "2024-06-10T06:13:20+00:00", "client_name": "Guldan",
         "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [], "has_video": False,

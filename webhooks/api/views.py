@@ -31,7 +31,7 @@ DETAIL_EXAMPLE = OpenApiExample("a message reconciliation found", response_only=
     "next_attempt_at": "2025-12-01T17:31:01Z", "last_attempt_at": "2025-12-01T17:31:01Z", "last_status_code": 200,
     "last_error": "", "created_at": "2025-12-01T17:31:01Z", "delivered_at": "2025-12-01T17:31:01Z",
     "message_id": "5a1b", "chat_id": "u2i-abc123",
-    "payload": {"channel": "avito", "event_id": "avito-msg-5a1b", "external_user_id": "12345678",
+    "payload": {"event": "message", "channel": "avito", "event_id": "avito-msg-5a1b", "external_user_id": "12345678",
                 "external_chat_id": "u2i-abc123", "text": "Ещё продаёте?", "timestamp": "2025-12-01T17:30:40+00:00",
                 "client_name": "Guldan",
                 "media": {"has_voice": False, "voice_url": None, "has_images": False, "images": [],

@@ -47,7 +47,7 @@ export class AvitogwApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description:
-				"The gateway's N8N_WEBHOOK_SECRET (whsec_… or any string). The trigger refuses deliveries whose signature does not match it. Leave empty only if the gateway signs nothing.",
+				"The gateway's N8N_WEBHOOK_SECRET (whsec_… or any string). The trigger refuses deliveries whose signature does not match it. Leave empty only if the gateway signs nothing: the trigger then accepts whatever is posted to its URL (and says so in n8n's log when its workflow is activated).",
 		},
 	];
 

@@ -1,5 +1,6 @@
 import type {
 	IDataObject,
+	IHookFunctions,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -7,21 +8,41 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { CHAT_TYPE_OPTIONS } from '../Avitogw/shared/descriptions';
-import { ignoredBecause } from './filters';
-import { verifySignature } from './signature';
+import { ignoredBecause, notAMessage } from './filters';
+import { ReplayMemory } from './replays';
+import { TOLERANCE_SECONDS, verifySignature } from './signature';
 
 const SETUP_NOTICE =
 	"Set the gateway's N8N_WEBHOOK_URL to this node's Production URL (under Webhook URLs above), " +
 	"N8N_WEBHOOK_SECRET to the credential's Signing Secret, restart the gateway, and publish this workflow. " +
-	'Unsigned, forged or stale requests get 401 and start nothing.';
+	'Unsigned, forged or stale requests get 401 and start nothing; a signed request sent again starts nothing either. ' +
+	'Without a Signing Secret in the credential nothing is checked: anyone who knows this URL can start the workflow.';
+
+export const NO_SECRET_WARNING =
+	'Avito (avitogw) Trigger: the credential has no Signing Secret, so deliveries are not verified and anyone ' +
+	"who knows the webhook URL can start this workflow. Set it to the gateway's N8N_WEBHOOK_SECRET.";
+
+/** Deliveries accepted within the signature's tolerance, for every trigger node of this n8n process. */
+export const REPLAYS = new ReplayMemory();
+
+function nodeKey(context: IWebhookFunctions): string {
+	return `${context.getWorkflow().id ?? ''}/${context.getNode().id}/`;
+}
+
+async function hasSigningSecret(context: IHookFunctions): Promise<boolean> {
+	try {
+		const credentials = await context.getCredentials('avitogwApi');
+		return Boolean(String(credentials.signingSecret ?? ''));
+	} catch {
+		return false; // no credential chosen: the webhook will refuse to run anyway
+	}
+}
 
 /**
  * Receives the gateway's deliveries (contract §4), checks their Standard Webhooks signature on the raw
- * bytes, and starts the workflow with the normalized message itself as the item.
+ * bytes, and starts the workflow with the normalized message itself as the item. Bodies that are not
+ * messages (a bulk job's callback) and repeats of an accepted request are acknowledged and start nothing.
  */
-// The gateway is pointed at n8n by its own N8N_WEBHOOK_URL setting; it has no API to register a URL
-// through, so there is nothing for webhookMethods (checkExists/create/delete) to do.
-// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete
 export class AvitogwTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Avito (avitogw) Trigger',
@@ -81,6 +102,25 @@ export class AvitogwTrigger implements INodeType {
 		],
 	};
 
+	// The gateway is pointed at n8n by its own N8N_WEBHOOK_URL setting and has no API to register a URL
+	// through: activation registers nothing. It is where a credential without a Signing Secret is
+	// reported, once per activation, in n8n's log. The replay memory outlives a deactivation on purpose:
+	// deactivating and activating again must not reopen the window.
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return false;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				if (!(await hasSigningSecret(this))) this.logger.warn(NO_SECRET_WARNING);
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const request = this.getRequestObject();
 		const response = this.getResponseObject();
@@ -98,15 +138,12 @@ export class AvitogwTrigger implements INodeType {
 			return refuse(400, 'validation_error', 'The request body could not be read.');
 		const credentials = await this.getCredentials('avitogwApi');
 		const secret = String(credentials.signingSecret ?? '');
+		const headers = this.getHeaderData() as IDataObject;
+		const header = (name: string) =>
+			typeof headers[name] === 'string' ? (headers[name] as string) : undefined;
+		const nowSeconds = Math.floor(Date.now() / 1000);
 		if (secret) {
-			const headers = this.getHeaderData() as IDataObject;
-			const verdict = verifySignature({
-				secret,
-				rawBody,
-				nowSeconds: Math.floor(Date.now() / 1000),
-				header: (name) =>
-					typeof headers[name] === 'string' ? (headers[name] as string) : undefined,
-			});
+			const verdict = verifySignature({ secret, rawBody, nowSeconds, header });
 			if (!verdict.ok) return refuse(401, 'unauthorized', verdict.reason);
 		}
 
@@ -118,6 +155,19 @@ export class AvitogwTrigger implements INodeType {
 		}
 		if (!message || typeof message !== 'object' || Array.isArray(message)) {
 			return refuse(400, 'validation_error', 'The body is not a JSON object.');
+		}
+
+		const other = notAMessage(message);
+		if (other) return { webhookResponse: { ok: true, ignored: other } };
+
+		// A verified request is remembered until its timestamp is too old to verify (see replays.ts).
+		const id = header('webhook-id');
+		const timestamp = header('webhook-timestamp');
+		if (id && timestamp) {
+			const sentAt = secret ? Number(timestamp) : nowSeconds;
+			const key = `${nodeKey(this)}${id}.${timestamp}`;
+			if (!REPLAYS.firstTime(key, sentAt + TOLERANCE_SECONDS, nowSeconds))
+				return { webhookResponse: { ok: true, ignored: `repeat of webhook-id ${id}` } };
 		}
 
 		const reason = ignoredBecause(message, this.getNodeParameter('options', {}) as IDataObject);

@@ -1,6 +1,14 @@
-/** The trigger's options as a rule: why a delivered message starts no workflow, or undefined when it does. */
+/** The trigger's rules: why a delivered body starts no workflow, or undefined when it does. */
 import type { IDataObject } from 'n8n-workflow';
 
+/** The gateway marks every message `"event": "message"`; it signs other bodies too (a bulk job's callback is
+ * `"bulk_job.finished"`), which must not run a message workflow. No `event`: a gateway from before it. */
+export function notAMessage(body: IDataObject): string | undefined {
+	if (body.event === undefined || body.event === 'message') return undefined;
+	return `event ${typeof body.event === 'string' ? body.event : JSON.stringify(body.event)}`;
+}
+
+/** The trigger's options: chat types, directions, own messages. */
 export function ignoredBecause(message: IDataObject, options: IDataObject): string | undefined {
 	const meta = (message.meta ?? {}) as IDataObject;
 	const direction = String(meta.direction ?? '');

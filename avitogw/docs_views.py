@@ -11,6 +11,7 @@ is told to clear the gateway's storage (`Clear-Site-Data`; cookies, so admin ses
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from avitogw.exception_handler import error_body
@@ -33,6 +34,7 @@ class SchemaView(ReadOnlyPage, SpectacularJSONAPIView):
 
 
 class SwaggerView(ReadOnlyPage, SpectacularSwaggerView):
+    @extend_schema(exclude=True)  # a page, not an API operation (as on the view it overrides)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response["Clear-Site-Data"] = '"storage"'  # an API key an earlier version saved there

@@ -40,6 +40,13 @@ max_requests_jitter = 200
 # fork rather than ~0.4 s of imports (docs/benchmarks.md). Nothing opens a connection at import.
 preload_app = True
 
+# No request header ever becomes part of the WSGI environ outside HTTP_*: gunicorn would otherwise take
+# SCRIPT_NAME and PATH_INFO headers from a "trusted forwarder" (loopback by default, everyone with
+# FORWARDED_ALLOW_IPS=*), and a client's `SCRIPT_NAME: /x` on `/x/api/token` moved the path Django
+# shows away from the one it routes on. The gateway is never mounted under a prefix by its front.
+forwarder_headers = ""  # none (gunicorn's default is "SCRIPT_NAME,PATH_INFO")
+header_map = "drop"  # a header whose name has "_" is dropped, not folded into the "-" one's HTTP_ key
+
 # gunicorn 25+ opens a control socket at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn):
 # a second gateway (or any other gunicorn) on the machine would take it over. Nothing here uses it.
 control_socket_disable = True

@@ -147,3 +147,12 @@ def test_without_an_api_key_programs_and_the_gateways_own_pages_still_pass(api, 
 def test_with_an_api_key_the_key_decides_not_the_origin(api, keyed):
     headers = {"HTTP_ORIGIN": "https://n8n.example", "HTTP_SEC_FETCH_SITE": "cross-site"}
     assert api.get("/api/chats", HTTP_X_API_KEY="k-3f9a1c7e", **headers).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/token", "/api/chats", "/metrics"])
+def test_a_script_name_prefix_does_not_hide_a_guarded_path(api, keyed, path):
+    # Whatever WSGI server sets SCRIPT_NAME (gunicorn from a trusted forwarder's header), Django routes on
+    # path_info: the guard decides on that too (tests/front shows gunicorn itself no longer passes it on).
+    response = api.get(path, SCRIPT_NAME="/x")
+    assert response.wsgi_request.path == "/x" + path
+    assert response.status_code == 401

@@ -23,7 +23,9 @@ bind = f"{settings_env.read_str('SERVER_HOST', '0.0.0.0')}:{settings_env.read_in
 # (2 x cores) + 1 is gunicorn's own rule of thumb; capped, since every worker holds its
 # own Avito connection pool and database connections.
 workers = settings_env.read_int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12), minimum=1)
-worker_class = "gthread"
+# gthread whose threads only ever see requests that have fully arrived (avitogw/buffering_worker.py):
+# a slow or stalled client waits in the event loop, not in one of the few threads.
+worker_class = "avitogw.buffering_worker.BufferingThreadWorker"
 threads = 4
 
 # A send may wait CONNECTION_TIMEOUT for a rate-limit slot and as long for each of its

@@ -30,13 +30,17 @@ def outward_address() -> str | None:
 
 
 @contextlib.contextmanager
-def gunicorn(workdir: Path, *, host: str = "127.0.0.1", **env: str):
-    """gunicorn on a free port; yields its port. Stopped (SIGTERM, then SIGKILL) on the way out."""
+def gunicorn(workdir: Path, *, host: str = "127.0.0.1", migrate: bool = False, **env: str):
+    """gunicorn on a free port (after `manage.py migrate` if asked); yields its port. Stopped (SIGTERM,
+    then SIGKILL) on the way out."""
     port = free_port()
     environment = {**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
                    "SECRET_KEY": "s" * 50, "DATA_DIR": str(workdir / "data"), "SERVER_HOST": host,
                    "SERVER_PORT": str(port), "WEB_CONCURRENCY": "1", "AVITO_WEBHOOK_SECRET": "x" * 12,
                    "API_KEY": "", "ALLOWED_HOSTS": ",".join(filter(None, ["127.0.0.1", outward_address()])), **env}
+    if migrate:
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment,
+                       check=True, timeout=180)
     log = open(workdir / "web.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "avitogw.wsgi:application"],
                                cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

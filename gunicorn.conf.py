@@ -48,6 +48,9 @@ preload_app = True
 # shows away from the one it routes on. The gateway is never mounted under a prefix by its front.
 forwarder_headers = ""  # none (gunicorn's default is "SCRIPT_NAME,PATH_INFO")
 header_map = "drop"  # a header whose name has "_" is dropped, not folded into the "-" one's HTTP_ key
+# Whose X-Forwarded-Proto gunicorn believes (all a forwarder may still set): gunicorn's own variable and
+# default, read from `.env` too. The front's address; never "*" while others can reach this port.
+forwarded_allow_ips = settings_env.read_str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # gunicorn 25+ opens a control socket at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn):
 # a second gateway (or any other gunicorn) on the machine would take it over. Nothing here uses it.

@@ -229,11 +229,12 @@ class BufferingThreadWorker(ThreadWorker):
         conn.close()
 
     def murder_pending(self):
-        """Every loop: also close connections whose request stopped arriving in time (408)."""
+        """Every loop: also close connections whose request stopped arriving in time: 408 to one that
+        started a request, silently (as gthread does) for one that never sent a byte."""
         super().murder_pending()
         now = time.monotonic()
         for conn in [conn for conn, request in self.incoming.items() if request.expired(now)]:
-            self._drop(conn, (408, "Request Timeout"))
+            self._drop(conn, (408, "Request Timeout") if self.incoming[conn].head else None)
 
     def handle(self, conn):
         """In a thread: serve the request, then put any pipelined bytes where gunicorn looks for them."""

@@ -135,12 +135,14 @@ def test_bodies_in_every_framing_still_arrive_whole(web):
 
 
 @pytest.mark.timeout(60)
-def test_a_client_that_stops_sending_is_closed_with_408(web):
+def test_a_client_that_stops_sending_is_closed_with_408_and_a_silent_one_without_an_answer(web):
     _, port = web
-    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as stalled, \
+            socket.create_connection(("127.0.0.1", port), timeout=20) as silent:
+        stalled.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         started = time.monotonic()
-        answer = sock.recv(65536)
+        answer = stalled.recv(65536)
+        assert 9 < time.monotonic() - started < 15
+        assert silent.recv(65536) == b""  # closed, nothing said: it asked nothing
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b'"request_timeout"' in answer
-    assert 9 < time.monotonic() - started < 15

@@ -5,7 +5,7 @@ thread then blocks until the headers and the body are in. A client that sends
 `GET /health HTTP/1.1\\r\\nHost: x\\r\\n` and stops, or a body announced as 100000 bytes and sent a
 few at a time, holds a thread for as long as it likes: workers x threads such clients stopped the
 gateway (issue 19). This worker reads every request in its event loop first, as nginx does in front
-of a server: the headers must be complete within HEADER_TIMEOUT, the body (Content-Length or
+of a server (avitogw.incoming_request): the headers must be complete within HEADER_TIMEOUT, the body (Content-Length or
 chunked) may not pause longer than BODY_IDLE_TIMEOUT, and only then is the connection handed to a
 thread, which parses what was read with gunicorn's own parser, never waiting for the client.
 A slow client costs a socket and its bytes, not a thread; the number of sockets is gunicorn's
@@ -17,7 +17,6 @@ Not for TLS or HTTP/2 (gunicorn terminates neither here: a front does), which ke
 from __future__ import annotations
 
 import selectors
-import tempfile
 import time
 from functools import partial
 
@@ -25,108 +24,9 @@ from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker
 
 from avitogw.gunicorn_errors import write_json_error
+from avitogw.incoming_request import IncomingRequest
 
-HEADER_TIMEOUT = 10.0  # seconds from a request's first byte (or the connection) to its last header
-BODY_IDLE_TIMEOUT = 10.0  # seconds a body may go without a byte
-BODY_MEMORY = 256 * 1024  # per connection; the rest of a body waits on disk
-BODY_SPOOL_MAX = 64 * 1024 * 1024  # the staff reply's upload (the largest body) is far below
 READ_SIZE = 64 * 1024
-
-
-class ChunkedBodyEnd:
-    """Finds where a chunked body ends, fed its bytes piece by piece (RFC 9112 section 7.1). It only
-    decides when to stop waiting; gunicorn's parser still reads and checks the body itself."""
-
-    LINE_MAX = 8192
-
-    def __init__(self):
-        self.state, self.left, self.line = "size", 0, bytearray()
-
-    def feed(self, data: bytes) -> bool:
-        """True once the last chunk and the trailers are in. ValueError when it is no chunked body."""
-        at = 0
-        while at < len(data):
-            if self.state in ("data", "crlf"):
-                taken = min(self.left, len(data) - at)
-                at, self.left = at + taken, self.left - taken
-                if not self.left:
-                    self.state, self.left = ("crlf", 2) if self.state == "data" else ("size", 0)
-                continue
-            end = data.find(b"\n", at)
-            self.line += data[at:] if end < 0 else data[at:end]
-            if len(self.line) > self.LINE_MAX:
-                raise ValueError("chunk line too long")
-            if end < 0:
-                return False
-            at, text = end + 1, bytes(self.line).rstrip(b"\r")
-            self.line.clear()
-            if self.state == "trailer":
-                if not text:
-                    return True
-            else:  # a chunk-size line: hex digits, maybe ";extensions"
-                size = int(text.split(b";")[0].strip() or b"x", 16)
-                self.state, self.left = ("trailer", 0) if size == 0 else ("data", size)
-        return False
-
-
-class IncomingRequest:
-    """The bytes of one request as they arrive: its head in memory, the rest in a spooled file."""
-
-    def __init__(self, head_limit: int, now: float):
-        self.head, self.head_limit = bytearray(), head_limit
-        self.body = tempfile.SpooledTemporaryFile(max_size=BODY_MEMORY)
-        self.head_done = False
-        self.body_left: int | None = 0  # bytes still due (Content-Length), None for a chunked body
-        self.chunked: ChunkedBodyEnd | None = None
-        self.started = self.last_byte = now
-        self.continue_expected = False
-
-    def feed(self, data: bytes, now: float) -> bool:
-        """True when the request is complete (or malformed or too large: gunicorn then refuses it)."""
-        self.last_byte = now
-        if not self.head_done:
-            self.head += data
-            end = self.head.find(b"\r\n\r\n")
-            if end < 0:
-                return len(self.head) > self.head_limit
-            data, self.head = bytes(self.head[end + 4:]), self.head[:end + 4]
-            self.head_done = True
-            if not self._read_framing():
-                self.body.write(data)  # the next requests, if the client pipelined them
-                return True
-        self.body.write(data)
-        if self.body.tell() > BODY_SPOOL_MAX:
-            return True
-        if self.chunked is not None:
-            try:
-                return self.chunked.feed(data)
-            except ValueError:
-                return True
-        self.body_left = max(0, self.body_left - len(data))
-        return self.body_left == 0
-
-    def _read_framing(self) -> bool:
-        """How the body ends, from the head: False when gunicorn should see the request right away
-        (no body, or framing it will refuse: both lengths, two lengths, a length that is no number)."""
-        fields = [line.partition(b":") for line in bytes(self.head).split(b"\r\n")[1:] if line]
-        names = [name.strip().lower() for name, _, _ in fields]
-        lengths = [value.strip() for name, _, value in fields if name.strip().lower() == b"content-length"]
-        self.continue_expected = any(name.strip().lower() == b"expect" and value.strip().lower() == b"100-continue"
-                                     for name, _, value in fields)
-        if b"transfer-encoding" in names:
-            if lengths:
-                return False
-            self.chunked, self.body_left = ChunkedBodyEnd(), None
-            return True
-        if len(lengths) > 1 or (lengths and not lengths[0].isdigit()):
-            return False
-        self.body_left = int(lengths[0]) if lengths else 0
-        return self.body_left > 0
-
-    def expired(self, now: float) -> bool:
-        if not self.head_done:
-            return now - self.started > HEADER_TIMEOUT
-        return now - self.last_byte > BODY_IDLE_TIMEOUT
 
 
 class ReadAheadUnreader(SocketUnreader):
@@ -165,6 +65,7 @@ class BufferingThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.incoming: dict = {}  # connection -> IncomingRequest, while its request arrives
         self.arrived: set = set()  # connections whose request is complete, on their way to a thread
+        self.continued: set = set()  # connections told "100 Continue" by this worker for their request
 
     def _buffers(self, conn) -> bool:
         return not (self.cfg.is_ssl or conn.is_http2 or self.cfg.http2_cleartext != "off")
@@ -185,6 +86,14 @@ class BufferingThreadWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
     def _on_readable(self, conn, sock):
+        try:
+            self._read_more(conn, sock)
+        except Exception:  # the event loop is the whole worker: one connection's failure stays its own
+            self.log.exception("Error reading a request")
+            if conn in self.incoming:
+                self._drop(conn)
+
+    def _read_more(self, conn, sock):
         request = self.incoming[conn]
         try:
             data = sock.recv(READ_SIZE)
@@ -201,6 +110,7 @@ class BufferingThreadWorker(ThreadWorker):
                 sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
             except OSError:
                 return self._drop(conn)
+            self.continued.add(conn)
         if complete:
             self.poller.unregister(sock)
             del self.incoming[conn]
@@ -208,7 +118,9 @@ class BufferingThreadWorker(ThreadWorker):
 
     def _arrived(self, conn, request):
         conn.init()  # the parser (no TLS, no HTTP/2 here: nothing is read)
-        conn.parser.unreader = ReadAheadUnreader(conn.sock, bytes(request.head), request.body)
+        continue_sent = conn in self.continued
+        self.continued.discard(conn)
+        conn.parser.unreader = ReadAheadUnreader(conn.sock, request.head_to_parse(continue_sent), request.body)
         conn.data_ready = True
         self.arrived.add(conn)
         self.enqueue_req(conn)
@@ -216,6 +128,7 @@ class BufferingThreadWorker(ThreadWorker):
     def _drop(self, conn, answer: tuple[int, str] | None = None):
         request = self.incoming.pop(conn)
         request.body.close()
+        self.continued.discard(conn)
         try:
             self.poller.unregister(conn.sock)
         except (KeyError, ValueError, OSError):
@@ -233,7 +146,9 @@ class BufferingThreadWorker(ThreadWorker):
         started a request, silently (as gthread does) for one that never sent a byte."""
         super().murder_pending()
         now = time.monotonic()
-        for conn in [conn for conn, request in self.incoming.items() if request.expired(now)]:
+        # A stopping worker does not wait for connections that have not begun a request.
+        for conn in [conn for conn, request in self.incoming.items()
+                     if request.expired(now) or (not self.alive and not request.head)]:
             self._drop(conn, (408, "Request Timeout") if self.incoming[conn].head else None)
 
     def handle(self, conn):

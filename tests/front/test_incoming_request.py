@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from avitogw.buffering_worker import IncomingRequest
+from avitogw.incoming_request import IncomingRequest
 
 HEAD_LIMIT = 64 * 1024
 CHUNKED = (b"POST /w HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -47,7 +47,7 @@ def test_what_gunicorn_will_refuse_goes_to_it_without_waiting(raw):
 
 
 def test_a_stalled_head_expires_after_the_header_timeout_and_a_body_after_its_idle_timeout():
-    from avitogw.buffering_worker import BODY_IDLE_TIMEOUT, HEADER_TIMEOUT
+    from avitogw.incoming_request import BODY_IDLE_TIMEOUT, HEADER_TIMEOUT
 
     request = IncomingRequest(HEAD_LIMIT, 0)
     request.feed(b"GET / HTTP/1.1\r\n", 0)
@@ -57,3 +57,11 @@ def test_a_stalled_head_expires_after_the_header_timeout_and_a_body_after_its_id
     request.feed(LENGTH[:-3], 0)
     request.feed(b"r", 50)
     assert not request.expired(50 + BODY_IDLE_TIMEOUT) and request.expired(50 + BODY_IDLE_TIMEOUT + 0.1)
+
+
+def test_the_expect_line_is_left_out_only_once_the_worker_answered_it():
+    raw = b"POST /w HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+    request = IncomingRequest(HEAD_LIMIT, 0)
+    assert not request.feed(raw, 0) and request.continue_expected
+    assert request.head_to_parse(False) == raw
+    assert request.head_to_parse(True) == b"POST /w HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"

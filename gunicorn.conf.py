@@ -23,7 +23,9 @@ bind = f"{settings_env.read_str('SERVER_HOST', '0.0.0.0')}:{settings_env.read_in
 # (2 x cores) + 1 is gunicorn's own rule of thumb; capped, since every worker holds its
 # own Avito connection pool and database connections.
 workers = settings_env.read_int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12), minimum=1)
-worker_class = "gthread"
+# gthread whose threads only ever see requests that have fully arrived (avitogw/buffering_worker.py):
+# a slow or stalled client waits in the event loop, not in one of the few threads.
+worker_class = "avitogw.buffering_worker.BufferingThreadWorker"
 threads = 4
 
 # A send may wait CONNECTION_TIMEOUT for a rate-limit slot and as long for each of its
@@ -39,6 +41,16 @@ max_requests_jitter = 200
 # Workers fork from a master that has already imported Django, so a recycled worker costs a
 # fork rather than ~0.4 s of imports (docs/benchmarks.md). Nothing opens a connection at import.
 preload_app = True
+
+# No request header ever becomes part of the WSGI environ outside HTTP_*: gunicorn would otherwise take
+# SCRIPT_NAME and PATH_INFO headers from a "trusted forwarder" (loopback by default, everyone with
+# FORWARDED_ALLOW_IPS=*), and a client's `SCRIPT_NAME: /x` on `/x/api/token` moved the path Django
+# shows away from the one it routes on. The gateway is never mounted under a prefix by its front.
+forwarder_headers = ""  # none (gunicorn's default is "SCRIPT_NAME,PATH_INFO")
+header_map = "drop"  # a header whose name has "_" is dropped, not folded into the "-" one's HTTP_ key
+# Whose X-Forwarded-Proto gunicorn believes (all a forwarder may still set): gunicorn's own variable and
+# default, read from `.env` too. The front's address; never "*" while others can reach this port.
+forwarded_allow_ips = settings_env.read_str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # gunicorn 25+ opens a control socket at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn):
 # a second gateway (or any other gunicorn) on the machine would take it over. Nothing here uses it.

@@ -8,6 +8,12 @@ elsewhere are covered without each view remembering to opt in. Who may call:
 - Without `API_KEY`, only callers on this machine: REMOTE_ADDR in 127.0.0.0/8 or ::1.
   `X-Forwarded-For` is not believed (anyone can send it), so behind a reverse proxy on the
   same host every caller would look local: set API_KEY there. Anyone else gets 403 saying so.
+  A browser on this machine is local too, so a request a web page sent (a cross-site `Origin`,
+  or `Sec-Fetch-Site: cross-site`/`same-site`) is refused as well: no page can drive the API.
+
+The guard decides on `path_info`, the path Django routes on, never on `path`: `path` starts
+with SCRIPT_NAME, which a WSGI server may take from a request header (gunicorn does from
+trusted forwarders; gunicorn.conf.py turns that off), and `/x` + `/api/token` is not `/api/`.
 
 django-ratelimit then counts calls per API key (per client address when there is no key)
 against `API_RATE_LIMIT`, so a runaway n8n loop gets 429 instead of starving every other
@@ -23,8 +29,10 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 
@@ -79,9 +87,42 @@ def is_loopback(address: str | None) -> bool:
     return (mapped or ip).is_loopback
 
 
+def may_see_details(request) -> bool:
+    """Whether the caller may read what /health and /info say beyond their status: a holder of
+    API_KEY, or (no API_KEY set) a caller on this machine, the same who may call /api/*."""
+    if settings.API_KEY:
+        return bool(_presented_key(request)) and _key_ok(request)
+    return is_loopback(request.META.get("REMOTE_ADDR"))
+
+
+CROSS_SITE_FETCHES = ("cross-site", "same-site")
+
+
+def sent_by_a_web_page(request) -> bool:
+    """A browser says where a request comes from: `Sec-Fetch-Site` (a request another site's page made),
+    and `Origin` on every POST and every script's request, which names the page's origin (`null` when
+    sandboxed). Curl, n8n and the gateway's own Swagger UI send neither or the gateway's own host."""
+    if request.headers.get("Sec-Fetch-Site", "").lower() in CROSS_SITE_FETCHES:
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    page = urlsplit(origin).netloc.lower()  # "" for `null`
+    try:
+        return not page or page != request.get_host().lower()
+    except DisallowedHost:
+        return True
+
+
 def _refusal(request):
     """The answer for a caller who may not call, or None when the caller may."""
     if not settings.API_KEY:
+        if sent_by_a_web_page(request):
+            return JsonResponse(error_body(
+                "forbidden", "This gateway has no API_KEY set, so it refuses requests a web page sends "
+                             "(a cross-site Origin or Sec-Fetch-Site): a page open in a browser on this "
+                             "machine must not drive the API. Call it from a program, or set API_KEY."),
+                status=403)
         if is_loopback(request.META.get("REMOTE_ADDR")):
             return None
         return JsonResponse(error_body(
@@ -113,7 +154,7 @@ class ApiGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not is_guarded(request.path):
+        if not is_guarded(request.path_info):
             return self.get_response(request)
         key_ok = _key_ok(request)
         wait = _rate_limited(request, _caller(request, key_ok))
@@ -143,7 +184,8 @@ def _json_errors_only(request, response):
 
 REFUSALS = {
     "401": "API_KEY is set and the call did not send it (X-API-Key or Authorization: Bearer)",
-    "403": "no API_KEY is set and the caller is not on the gateway's own machine (loopback)",
+    "403": "no API_KEY is set and the caller is not on the gateway's own machine (loopback), or a web page "
+           "sent the request (a cross-site Origin or Sec-Fetch-Site)",
 }
 
 

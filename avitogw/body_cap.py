@@ -39,14 +39,20 @@ STAFF_REPLY_PATH = re.compile(r"^/admin/messenger/chat/.+/reply/$")
 READ_CHUNK = 64 * 1024
 
 
+def body_ceiling(path: str) -> int:
+    """The largest body anyone may send to `path`, in bytes (before knowing who asks): what the web
+    worker waits for at most (avitogw.buffering_worker) before handing a request over to be refused."""
+    if path.startswith(API_PREFIX) or STAFF_REPLY_PATH.match(path):
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return settings.REQUEST_BODY_MAX_BYTES
+
+
 def body_limit(request) -> int:
     """The largest body this request may carry, in bytes."""
     path = request.path_info
-    if path.startswith(API_PREFIX):
-        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if STAFF_REPLY_PATH.match(path) and request.user.is_staff and request.user.has_perm(REPLY_PERMISSION):
-        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return settings.REQUEST_BODY_MAX_BYTES
+    if STAFF_REPLY_PATH.match(path) and not (request.user.is_staff and request.user.has_perm(REPLY_PERMISSION)):
+        return settings.REQUEST_BODY_MAX_BYTES
+    return body_ceiling(path)
 
 
 def _declared_length(request) -> int | None:

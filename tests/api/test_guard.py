@@ -116,3 +116,43 @@ def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(api, avito, s
     body = '{"chat_id": "u2i-a", "text": "' + "x" * 2000 + '"}'
     response = api.post("/api/messages/send", data=body, content_type="application/json")
     assert response.status_code == 413 and error_of(response)["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("headers", [
+    {"HTTP_ORIGIN": "https://evil.example"},
+    {"HTTP_ORIGIN": "http://testserver.evil.example"},
+    {"HTTP_ORIGIN": "null"},  # a sandboxed frame
+    {"HTTP_SEC_FETCH_SITE": "cross-site"},  # an <img> or a form without Origin
+    {"HTTP_SEC_FETCH_SITE": "same-site"},  # another port or subdomain of the same site
+])
+def test_without_an_api_key_a_request_from_a_web_page_is_refused(api, avito, headers):
+    avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
+    response = api.post("/api/token/refresh", REMOTE_ADDR="127.0.0.1", **headers)
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "forbidden" and "web page" in error_of(response)["message"]
+    assert api.get("/api/chats", REMOTE_ADDR="127.0.0.1", **headers).status_code == 403
+    assert not avito.calls
+
+
+@pytest.mark.parametrize("headers", [
+    {},  # curl, n8n
+    {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"},  # the gateway's own Swagger UI
+    {"HTTP_SEC_FETCH_SITE": "none"},  # typed into the address bar
+])
+def test_without_an_api_key_programs_and_the_gateways_own_pages_still_pass(api, avito, headers):
+    avito.get(f"{V2}/chats", json={"chats": [], "meta": {"has_more": False}})
+    assert api.get("/api/chats", REMOTE_ADDR="127.0.0.1", **headers).status_code == 200
+
+
+def test_with_an_api_key_the_key_decides_not_the_origin(api, keyed):
+    headers = {"HTTP_ORIGIN": "https://n8n.example", "HTTP_SEC_FETCH_SITE": "cross-site"}
+    assert api.get("/api/chats", HTTP_X_API_KEY="k-3f9a1c7e", **headers).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/token", "/api/chats", "/metrics"])
+def test_a_script_name_prefix_does_not_hide_a_guarded_path(api, keyed, path):
+    # Whatever WSGI server sets SCRIPT_NAME (gunicorn from a trusted forwarder's header), Django routes on
+    # path_info: the guard decides on that too (tests/front shows gunicorn itself no longer passes it on).
+    response = api.get(path, SCRIPT_NAME="/x")
+    assert response.wsgi_request.path == "/x" + path
+    assert response.status_code == 401

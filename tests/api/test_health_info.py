@@ -85,7 +85,7 @@ def test_info_shows_the_configuration_without_secrets(api, settings):
     settings.AVITO_WEBHOOK_SECRET = "webhook-secret-4"
     settings.N8N_WEBHOOK_URL = "https://n8n.example.com/webhook/private-id-5"
     settings.REDIS_URL = "redis://:redis-password-6@127.0.0.1:6379/0"
-    response = api.get("/info")  # open even with API_KEY set
+    response = api.get("/info", HTTP_X_API_KEY="api-key-secret-1")  # the details are for a key holder
     assert response.status_code == 200
     text = response.content.decode()
     for secret in ("api-key-secret-1", "client-secret-2", "n8n-secret-3", "webhook-secret-4", "private-id-5",
@@ -115,3 +115,59 @@ def test_the_web_process_warns_at_start_up(tmp_path, secret, warned):
     if warned:  # production settings (the default): notifications are refused, an error, not a warning
         assert "ERROR avitogw.startup AVITO_WEBHOOK_SECRET is not set" in started.stderr
         assert "refuses every notification" in started.stderr
+
+
+KEY = "k-details-7d1e"
+ACCOUNT_ID = "1234567"
+
+
+def test_without_the_key_health_names_the_checks_but_not_what_is_wrong(api, settings):
+    settings.API_KEY = KEY
+    settings.AVITO_WEBHOOK_SECRET = ""  # "missing: ... anyone ... can post" in the detailed answer
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    reset_client()
+    stranger = api.get("/health", HTTP_X_API_KEY="wrong")
+    assert stranger.status_code == 200
+    assert stranger.json() == {"status": "degraded", "checks": {"database": "ok", "redis": "error",
+                                                                "webhook_secret": "error", "reconcile": "disabled"}}
+    holder = api.get("/health", HTTP_X_API_KEY=KEY).json()
+    assert holder["checks"]["webhook_secret"].startswith("missing: AVITO_WEBHOOK_SECRET")
+    assert holder["checks"]["redis"] == "error: unreachable" and "reconcile" in holder
+
+
+def test_without_the_key_a_failing_database_is_still_503_and_terse(api, settings):
+    settings.API_KEY = KEY
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("could not connect to server")):
+        response = api.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "checks": {"database": "error", "redis": "disabled",
+                                                             "webhook_secret": "error"}}
+
+
+def test_without_the_key_info_shows_the_version_and_booleans_only(api, settings):
+    settings.API_KEY = KEY
+    settings.PUBLIC_BASE_URL = "https://gw.example.com"
+    settings.N8N_WEBHOOK_URL = "https://n8n.example.com/webhook/x"
+    body = api.get("/info").json()
+    assert body == {
+        "version": settings.VERSION, "api_access": "api_key",
+        "avito": {"credentials_configured": True, "webhook_secret_configured": False},
+        "api": {"api_key_configured": True, "image_url_allow_private": False},
+        "redis_configured": False,
+        "n8n": {"delivery_configured": True, "signing_configured": False, "forward_own_messages": False},
+    }
+    text = api.get("/info").content.decode()
+    assert ACCOUNT_ID not in text and "example.com" not in text and "avito.ru" not in text
+    detailed = api.get("/info", HTTP_AUTHORIZATION=f"Bearer {KEY}").json()
+    assert detailed["avito"]["user_id"] == int(ACCOUNT_ID)
+    assert detailed["avito"]["public_base_url"] == "https://gw.example.com"
+
+
+def test_without_an_api_key_only_callers_on_this_machine_see_details(api, settings):
+    settings.AVITO_WEBHOOK_SECRET = ""
+    local = api.get("/health", REMOTE_ADDR="127.0.0.1").json()
+    remote = api.get("/health", REMOTE_ADDR="203.0.113.9").json()
+    assert local["checks"]["webhook_secret"].startswith("missing") and "reconcile" in local
+    assert remote["checks"]["webhook_secret"] == "error" and "reconcile" not in remote
+    assert api.get("/info", REMOTE_ADDR="127.0.0.1").json()["avito"]["user_id"] == int(ACCOUNT_ID)
+    assert "user_id" not in api.get("/info", REMOTE_ADDR="203.0.113.9").json()["avito"]

@@ -67,10 +67,11 @@ def test_example_parameters_exist_in_the_nodes(descriptions, name):
             assert credential in [c["name"] for c in descriptions[node["type"]]["credentials"]]
 
 
-def test_the_nodes_cover_every_operation_issue_15_lists(descriptions):
+def test_the_nodes_cover_every_operation_issues_15_and_23_list(descriptions):
     wanted = {"message": {"sendText", "sendImage", "sendLink", "delete", "list", "unreadAll"},
               "chat": {"get", "list", "markRead", "unreadCount", "searchByItem"},
-              "bulk": {"submit", "get", "cancel"}, "blacklist": {"add"}, "delivery": {"list", "replay"}}
+              "bulk": {"submit", "get", "cancel"}, "blacklist": {"add"}, "delivery": {"list", "replay"},
+              "automation": {"get", "set"}}  # issue 23: a chat's automation state
     properties = descriptions[AVITOGW]["properties"]
     offered = {}
     for prop in properties:
@@ -80,3 +81,13 @@ def test_the_nodes_cover_every_operation_issue_15_lists(descriptions):
     assert offered == wanted
     assert descriptions[AVITOGW]["name"] == "avitogw" and descriptions[TRIGGER]["name"] == "avitogwTrigger"
     assert EXAMPLES.is_dir()
+
+
+def test_the_account_field_and_sender_default_to_what_todays_gateway_takes(descriptions):
+    """Contract §7: Account empty = the unprefixed routes; sender "bot" = no body field (see sender.ts)."""
+    properties = {p["name"]: p for p in descriptions[AVITOGW]["properties"]}
+    assert properties["account"]["default"] == "" and properties["account"]["type"] == "options"
+    assert properties["account"]["typeOptions"] == {"loadOptionsMethod": "getAccounts"}
+    senders = [p for p in descriptions[AVITOGW]["properties"] if p["name"] == "sender"]
+    assert {r for p in senders for r in p["displayOptions"]["show"]["resource"]} == {"message", "bulk"}
+    assert all(p["default"] == "bot" for p in senders)

@@ -3,8 +3,9 @@
 Fast (no n8n): the gateway's signer (avitogw/n8n/signing.py) signs, the package's compiled
 verifySignature judges; the trigger's webhook and activation methods run with stand-ins for
 n8n's context (trigger_signature.mjs): only messages start the workflow (a bulk callback is
-acknowledged), a signed request sent again starts nothing, and a credential without a signing
-secret is reported when the workflow is activated. Needs the package built (`npm ci && npm run
+acknowledged; an account's state change only when asked for), messages of chats in human hands and
+of accounts not listed are acknowledged and start nothing, a signed request sent again starts
+nothing, and a credential without a signing secret is reported when the workflow is activated. Needs the package built (`npm ci && npm run
 build`); rebuilt here when a source is newer than dist/.
 """
 from __future__ import annotations
@@ -167,3 +168,87 @@ def test_the_replay_memory_forgets_what_has_expired_and_keeps_to_its_size(dist):
     ])
     assert expiry == [True, False, False, True]  # remembered up to its expiry, then new again
     assert bounded == [True, True, True, False, True]  # full: the oldest ("a") made room for "c"
+
+
+# --- accounts and automation (contract §8, §9) -----------------------------------------------------------
+ACCOUNT = {"slug": "moscow-shop", "name": "Москва", "user_id": 94235311, "metadata": {"city": "Moscow"}}
+ACCOUNT_STATE = {"event": "account.state", "account": ACCOUNT, "state": "failing", "reason": "credentials_refused",
+                 "at": "2026-12-08T01:00:00+00:00"}
+
+
+def with_state(state: str | None, **extra) -> dict:
+    message = {**MESSAGE, **extra}
+    if state is not None:
+        message["automation"] = {"state": state, "until": None}
+    return message
+
+
+def test_the_trigger_options_and_their_defaults(dist):
+    [defaults] = judge(dist, [{"describeOptions": True}])
+    assert defaults == {"accountStateEvents": False, "accounts": "", "chatTypes": [], "directions": [],
+                        "ignoreOwn": True, "skipHumanChats": True}
+
+
+def test_chats_in_human_hands_are_skipped_unless_asked_for(dist):
+    cases = [
+        {"filter": True, "message": with_state("human"), "options": {}},
+        {"filter": True, "message": with_state("human"), "options": {"skipHumanChats": True}},
+        {"filter": True, "message": with_state("human"), "options": {"skipHumanChats": False}},
+        {"filter": True, "message": with_state("bot"), "options": {}},
+        {"filter": True, "message": with_state(None), "options": {}},  # a gateway from before §9
+    ]
+    assert [v["ignored"] for v in judge(dist, cases)] == ["chat in human hands", "chat in human hands", None, None, None]
+
+
+def test_a_human_chats_message_is_acknowledged_and_a_bot_chats_runs_as_delivered(dist):
+    human = with_state("human", account=ACCOUNT)
+    bot = {**with_state("bot", account=ACCOUNT), "automation": {"state": "bot", "until": "2026-12-08T03:00:00+00:00"}}
+    verdicts = judge(dist, [delivery(human, msg_id="h-1"), delivery(bot, msg_id="b-1"),
+                            delivery(human, msg_id="h-2", options={"skipHumanChats": False})])
+    assert verdicts[0] == {"ran": False, "status": 200, "answer": {"ok": True, "ignored": "chat in human hands"}}
+    assert verdicts[1] == {"ran": True, "status": 200, "items": [bot]}  # account and automation as delivered
+    assert verdicts[2] == {"ran": True, "status": 200, "items": [human]}
+
+
+@pytest.mark.parametrize("accounts", ["moscow-shop, spb", " spb ,moscow-shop ", ["spb", "moscow-shop"]])
+def test_the_account_filter_lets_listed_accounts_through(dist, accounts):
+    def message(slug: str | None) -> dict:
+        return {**MESSAGE, **({"account": {**ACCOUNT, "slug": slug}} if slug else {})}
+
+    options = {"accounts": accounts}
+    cases = [{"filter": True, "message": message(slug), "options": options} for slug in ("moscow-shop", "spb", "kazan")]
+    cases.append({"filter": True, "message": message(None), "options": options})  # a gateway without accounts
+    assert [v["ignored"] for v in judge(dist, cases)] == [None, None, "account kazan", "no account"]
+
+
+def test_without_an_account_filter_every_message_runs(dist):
+    cases = [{"filter": True, "message": {**MESSAGE, "account": ACCOUNT}, "options": {"accounts": ""}},
+             {"filter": True, "message": MESSAGE, "options": {"accounts": " , "}},
+             {"filter": True, "message": MESSAGE, "options": {}}]
+    assert [v["ignored"] for v in judge(dist, cases)] == [None, None, None]
+
+
+def test_a_message_of_another_account_is_acknowledged_over_the_webhook(dist):
+    verdicts = judge(dist, [delivery({**MESSAGE, "account": ACCOUNT}, msg_id="a-1", options={"accounts": "spb"}),
+                            delivery(MESSAGE, msg_id="a-2", options={"accounts": "spb"}),
+                            delivery({**MESSAGE, "account": ACCOUNT}, msg_id="a-3", options={"accounts": "moscow-shop"})])
+    assert [v.get("answer") for v in verdicts[:2]] == [{"ok": True, "ignored": "account moscow-shop"},
+                                                      {"ok": True, "ignored": "no account"}]
+    assert verdicts[2]["ran"] and verdicts[2]["items"] == [{**MESSAGE, "account": ACCOUNT}]
+
+
+def test_account_state_events_run_only_when_asked_for_and_only_for_listed_accounts(dist):
+    verdicts = judge(dist, [
+        delivery(ACCOUNT_STATE, msg_id="s-1"),
+        delivery(ACCOUNT_STATE, msg_id="s-2", options={"accountStateEvents": True}),
+        # the message rules (directions, chat types, human hands) do not apply to a state change
+        delivery(ACCOUNT_STATE, msg_id="s-3", options={"accountStateEvents": True, "directions": ["in"],
+                                                       "chatTypes": ["u2i"], "accounts": "moscow-shop"}),
+        delivery(ACCOUNT_STATE, msg_id="s-4", options={"accountStateEvents": True, "accounts": "spb"}),
+        delivery(BULK_CALLBACK, msg_id="s-5", options={"accountStateEvents": True}),
+    ])
+    assert verdicts[0] == {"ran": False, "status": 200, "answer": {"ok": True, "ignored": "event account.state"}}
+    assert verdicts[1] == {"ran": True, "status": 200, "items": [ACCOUNT_STATE]}
+    assert verdicts[2] == {"ran": True, "status": 200, "items": [ACCOUNT_STATE]}
+    assert verdicts[3] == {"ran": False, "status": 200, "answer": {"ok": True, "ignored": "account moscow-shop"}}
+    assert verdicts[4]["answer"] == {"ok": True, "ignored": "event bulk_job.finished"}

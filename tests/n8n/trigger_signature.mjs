@@ -71,6 +71,8 @@ process.stdin.on('end', async () => {
     else if (c.webhook) out.push(await webhook(c));
     else if (c.activate) out.push(await activation(c));
     else if (c.memory) out.push(memory(c));
+    else if (c.describeOptions) out.push(Object.fromEntries(trigger.description.properties
+      .find((p) => p.name === 'options').options.map((o) => [o.name, o.default])));
     else if (c.describe) out.push(trigger.description.properties.filter((p) => p.type === 'notice').map((p) => p.displayName));
     else out.push(signature(c));
   }

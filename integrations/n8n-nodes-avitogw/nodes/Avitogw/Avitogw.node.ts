@@ -6,11 +6,13 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { automationOperations, automationProperties } from './resources/automation';
 import { blacklistOperations, blacklistProperties } from './resources/blacklist';
 import { bulkOperations, bulkProperties, bulkSubmit } from './resources/bulk';
 import { chatOperations, chatProperties } from './resources/chat';
 import { deliveryOperations, deliveryProperties } from './resources/delivery';
 import { messageOperations, messageProperties } from './resources/message';
+import { accountProperty, getAccounts } from './shared/account';
 import type { Operation } from './shared/descriptions';
 import { asNodeError } from './shared/errors';
 
@@ -20,9 +22,13 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
 	bulk: bulkOperations,
 	blacklist: blacklistOperations,
 	delivery: deliveryOperations,
+	automation: automationOperations,
 };
 
-/** The avitogw gateway's API as an n8n node: one call per incoming item (bulk Submit: one job for all). */
+/**
+ * The avitogw gateway's API as an n8n node: one call per incoming item (bulk Submit: one job for all),
+ * under the item's Account when one is set.
+ */
 export class Avitogw implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Avito (avitogw)',
@@ -38,6 +44,7 @@ export class Avitogw implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'avitogwApi', required: true }],
 		properties: [
+			accountProperty,
 			{
 				displayName: 'Resource',
 				name: 'resource',
@@ -47,6 +54,7 @@ export class Avitogw implements INodeType {
 					{ name: 'Blacklist', value: 'blacklist' },
 					{ name: 'Bulk Send', value: 'bulk' },
 					{ name: 'Chat', value: 'chat' },
+					{ name: 'Chat Automation', value: 'automation' },
 					{ name: 'Delivery', value: 'delivery' },
 					{ name: 'Message', value: 'message' },
 				],
@@ -57,8 +65,11 @@ export class Avitogw implements INodeType {
 			...bulkProperties,
 			...blacklistProperties,
 			...deliveryProperties,
+			...automationProperties,
 		],
 	};
+
+	methods = { loadOptions: { getAccounts } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const resource = this.getNodeParameter('resource', 0) as string;

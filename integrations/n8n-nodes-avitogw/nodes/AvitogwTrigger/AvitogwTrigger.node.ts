@@ -40,8 +40,10 @@ async function hasSigningSecret(context: IHookFunctions): Promise<boolean> {
 
 /**
  * Receives the gateway's deliveries (contract §4), checks their Standard Webhooks signature on the raw
- * bytes, and starts the workflow with the normalized message itself as the item. Bodies that are not
- * messages (a bulk job's callback) and repeats of an accepted request are acknowledged and start nothing.
+ * bytes, and starts the workflow with the normalized message itself as the item (with its `account` and
+ * `automation` when the gateway sends them). Bodies that are not messages (a bulk job's callback; an
+ * account's state unless asked for), messages the options filter out, and repeats of an accepted request
+ * are acknowledged and start nothing.
  */
 export class AvitogwTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -70,6 +72,23 @@ export class AvitogwTrigger implements INodeType {
 				default: {},
 				options: [
 					{
+						displayName: 'Account State Events',
+						name: 'accountStateEvents',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether an account\'s change of state (event "account.state", e.g. Avito refused its credentials) also starts the workflow. Off: acknowledged and ignored.',
+					},
+					{
+						displayName: 'Accounts',
+						name: 'accounts',
+						type: 'string',
+						default: '',
+						placeholder: 'moscow-shop, spb-shop',
+						description:
+							'Only messages of these accounts (account.slug), comma-separated. Empty: every account, and messages from a gateway without accounts.',
+					},
+					{
 						displayName: 'Chat Types',
 						name: 'chatTypes',
 						type: 'multiOptions',
@@ -96,6 +115,14 @@ export class AvitogwTrigger implements INodeType {
 						default: true,
 						description:
 							"Whether to drop the account's own messages (direction out), which the gateway delivers when FORWARD_OWN_MESSAGES is on: a workflow that replies then does not answer its own replies",
+					},
+					{
+						displayName: 'Skip Chats a Human Is Handling',
+						name: 'skipHumanChats',
+						type: 'boolean',
+						default: true,
+						description:
+							'Whether to acknowledge without running the messages of chats a person has taken over (automation.state "human"), so the bot does not talk over them. Messages without automation (an older gateway) always run.',
 					},
 				],
 			},
@@ -157,7 +184,8 @@ export class AvitogwTrigger implements INodeType {
 			return refuse(400, 'validation_error', 'The body is not a JSON object.');
 		}
 
-		const other = notAMessage(message);
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const other = notAMessage(message, options);
 		if (other) return { webhookResponse: { ok: true, ignored: other } };
 
 		// A verified request is remembered until its timestamp is too old to verify (see replays.ts).
@@ -170,7 +198,7 @@ export class AvitogwTrigger implements INodeType {
 				return { webhookResponse: { ok: true, ignored: `repeat of webhook-id ${id}` } };
 		}
 
-		const reason = ignoredBecause(message, this.getNodeParameter('options', {}) as IDataObject);
+		const reason = ignoredBecause(message, options);
 		if (reason) return { webhookResponse: { ok: true, ignored: reason } };
 		return { workflowData: [this.helpers.returnJsonArray([message])] };
 	}

@@ -2,7 +2,7 @@
  * Resource "bulk": one background job from all incoming items (one message per item), its progress, cancel.
  *
  * Submit can wait for the job to end and then fail when items failed, so a workflow never reports
- * success for a send that reached nobody.
+ * success for a send that reached nobody. The job goes to the first item's Account (one job, one account).
  */
 import type {
 	IDataObject,
@@ -14,6 +14,7 @@ import { NodeOperationError, sleep } from 'n8n-workflow';
 import { chatIdField, idempotencyOption, type Operation, showFor } from '../shared/descriptions';
 import { asNodeError } from '../shared/errors';
 import { idempotencyKey } from '../shared/idempotency';
+import { senderField, senderFields } from '../shared/sender';
 import { gatewayRequest } from '../shared/transport';
 
 const ENDED = ['completed', 'cancelled'];
@@ -115,6 +116,7 @@ export const bulkProperties: INodeProperties[] = [
 		description: 'Optional text before the URL',
 		displayOptions: whenKind(['link']),
 	},
+	senderField('bulk', ['submit']),
 	{
 		displayName: 'Wait for Completion',
 		name: 'waitForCompletion',
@@ -192,7 +194,7 @@ function bulkItem(context: IExecuteFunctions, i: number): IDataObject {
 		const text = context.getNodeParameter('linkText', i, '') as string;
 		if (text) item.text = text;
 	}
-	return item;
+	return { ...item, ...senderFields(context, i) };
 }
 
 async function waitForEnd(

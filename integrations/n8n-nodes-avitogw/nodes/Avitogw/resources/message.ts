@@ -10,6 +10,7 @@ import {
 import { idempotencyKey } from '../shared/idempotency';
 import { multipartBody } from '../shared/multipart';
 import { hasMore, paged } from '../shared/paging';
+import { senderField, senderFields } from '../shared/sender';
 import { gatewayRequest } from '../shared/transport';
 
 const SENDS = ['sendText', 'sendImage', 'sendLink'];
@@ -151,6 +152,7 @@ export const messageProperties: INodeProperties[] = [
 		default: '',
 		displayOptions: showFor('message', ['delete']),
 	},
+	senderField('message', SENDS),
 	...pagingFields('message', ['list']),
 	{
 		displayName: 'Mark Read',
@@ -197,7 +199,7 @@ async function sendImage(context: IExecuteFunctions, itemIndex: number): Promise
 		const binary = context.helpers.assertBinaryData(itemIndex, field);
 		const data = await context.helpers.getBinaryDataBuffer(itemIndex, field);
 		const { body, contentType } = multipartBody(
-			{ chat_id: chat },
+			{ chat_id: chat, ...(senderFields(context, itemIndex) as Record<string, string>) },
 			{ name: 'file', fileName: binary.fileName ?? 'image', mimeType: binary.mimeType, data },
 		);
 		return gatewayRequest(context, itemIndex, {
@@ -207,7 +209,7 @@ async function sendImage(context: IExecuteFunctions, itemIndex: number): Promise
 			headers: { ...headers, 'Content-Type': contentType },
 		});
 	}
-	const body: IDataObject = { chat_id: chat };
+	const body: IDataObject = { chat_id: chat, ...senderFields(context, itemIndex) };
 	if (source === 'url') body.image_url = context.getNodeParameter('imageUrl', itemIndex);
 	else body.image_id = context.getNodeParameter('imageId', itemIndex);
 	return gatewayRequest(context, itemIndex, { method: 'POST', path, body, headers });
@@ -218,7 +220,11 @@ export const messageOperations: Record<string, Operation> = {
 		gatewayRequest(context, i, {
 			method: 'POST',
 			path: '/api/messages/send',
-			body: { chat_id: chatId(context, i), text: context.getNodeParameter('text', i) as string },
+			body: {
+				chat_id: chatId(context, i),
+				text: context.getNodeParameter('text', i) as string,
+				...senderFields(context, i),
+			},
 			headers: sendHeaders(context, 'sendText', i),
 		}),
 	sendImage,
@@ -229,6 +235,7 @@ export const messageOperations: Record<string, Operation> = {
 		};
 		const text = context.getNodeParameter('linkText', i, '') as string;
 		if (text) body.text = text;
+		Object.assign(body, senderFields(context, i));
 		return gatewayRequest(context, i, {
 			method: 'POST',
 			path: '/api/messages/send/link',

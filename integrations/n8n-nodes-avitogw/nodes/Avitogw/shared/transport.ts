@@ -1,6 +1,7 @@
 /**
- * The one way the action node talks to the gateway: base URL and API key from the credential,
- * JSON in and out, and the gateway's error envelope turned into an n8n error that keeps its code.
+ * The one way the action node talks to the gateway: base URL and API key from the credential, the
+ * item's Account as the path prefix, JSON in and out, and the gateway's error envelope turned into an
+ * n8n error that keeps its code.
  */
 import type {
 	IDataObject,
@@ -10,11 +11,13 @@ import type {
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
+import { accountPath } from './account';
 
 export const CREDENTIAL = 'avitogwApi';
 
 export interface GatewayCall {
 	method: IHttpRequestMethods;
+	/** The unprefixed route (`/api/...`); every route the node calls is account-bound (contract §8). */
 	path: string;
 	qs?: IDataObject;
 	body?: IDataObject | Buffer;
@@ -56,9 +59,10 @@ export async function gatewayRequest(
 	itemIndex: number,
 	call: GatewayCall,
 ): Promise<IDataObject> {
+	const path = accountPath(context, itemIndex, call.path);
 	const options: IHttpRequestOptions = {
 		method: call.method,
-		url: (await baseUrl(context)) + call.path,
+		url: (await baseUrl(context)) + path,
 		qs: call.qs,
 		body: call.body,
 		headers: { Accept: 'application/json', ...call.headers },

@@ -105,15 +105,18 @@ def test_without_an_account_a_send_is_exactly_what_it_was(dist, gateway):
 
 def test_an_account_moves_the_send_under_its_prefix(dist, gateway):
     run(dist, gateway, [send_text(account=SLUG), send_text(account=f"  {SLUG} ", sender="bot")])
-    assert sent(gateway) == [("POST", f"/api/accounts/{SLUG}/messages/send", {"chat_id": "u2i-1", "text": "Привет"})] * 2
+    expected = ("POST", f"/api/accounts/{SLUG}/messages/send", {"chat_id": "u2i-1", "text": "Привет"})
+    assert sent(gateway) == [expected] * 2
 
 
 # Every account-bound call the node makes: its parameters and the unprefixed route it calls.
 CALLS = [
-    ({"resource": "message", "operation": "list", "chatId": "u2i-1"}, "GET", "/api/chats/u2i-1/messages?limit=50&offset=0"),
+    ({"resource": "message", "operation": "list", "chatId": "u2i-1"}, "GET",
+     "/api/chats/u2i-1/messages?limit=50&offset=0"),
     ({"resource": "message", "operation": "delete", "chatId": "u2i-1", "messageId": "m/1"}, "DELETE",
      "/api/chats/u2i-1/messages/m%2F1"),
-    ({"resource": "message", "operation": "unreadAll", "markRead": True}, "GET", "/api/messages/unread/all?mark_read=true"),
+    ({"resource": "message", "operation": "unreadAll", "markRead": True}, "GET",
+     "/api/messages/unread/all?mark_read=true"),
     ({"resource": "message", "operation": "sendLink", "chatId": "u2i-1", "url": "https://e.ru"}, "POST",
      "/api/messages/send/link"),
     ({"resource": "message", "operation": "sendImage", "chatId": "u2i-1", "imageSource": "imageId", "imageId": "7"},
@@ -132,7 +135,8 @@ CALLS = [
 ]
 
 
-@pytest.mark.parametrize(("parameters", "method", "path"), CALLS, ids=[f"{c[0]['resource']}-{c[0]['operation']}" for c in CALLS])
+@pytest.mark.parametrize(("parameters", "method", "path"), CALLS,
+                         ids=[f"{c[0]['resource']}-{c[0]['operation']}" for c in CALLS])
 def test_every_account_bound_call_keeps_its_route_or_goes_under_the_account(dist, gateway, parameters, method, path):
     defaults = {"chatTypes": ["u2i", "u2u"]} if parameters.get("operation") == "list" else {}
     filters = {"filters": defaults} if parameters["resource"] == "chat" else {}
@@ -208,7 +212,8 @@ def test_sender_human_is_sent_and_bot_is_left_out(dist, gateway):
     assert all(r["ok"] for r in results)
     assert sent(gateway) == [
         ("POST", "/api/messages/send", {"chat_id": "u2i-1", "text": "Привет", "sender": "human"}),
-        ("POST", "/api/messages/send/link", {"chat_id": "u2i-1", "url": "https://e.ru", "text": "См.", "sender": "human"}),
+        ("POST", "/api/messages/send/link",
+         {"chat_id": "u2i-1", "url": "https://e.ru", "text": "См.", "sender": "human"}),
         ("POST", f"/api/accounts/{SLUG}/messages/send/image",
          {"chat_id": "u2i-1", "image_url": "https://e.ru/p.png", "sender": "human"}),
         ("POST", "/api/messages/send/image", {"chat_id": "u2i-1", "image_url": "https://e.ru/p.png"}),

@@ -42,8 +42,9 @@ def budget_floor() -> int:
 class SpareRoom:
     """Stands in for the rate limiter of the reconciler's client, and counts the calls it grants."""
 
-    def __init__(self, limiter: RateLimiter, cap: int, floor: int, floor_wait: float = FLOOR_WAIT):
-        self.limiter, self.cap, self.floor, self.floor_wait = limiter, cap, floor, floor_wait
+    def __init__(self, limiter: RateLimiter, cap: int, floor: int, floor_wait: float | None = None):
+        self.limiter, self.cap, self.floor = limiter, cap, floor
+        self.floor_wait = FLOOR_WAIT if floor_wait is None else floor_wait
         self.calls = self.floor_calls = 0
 
     def acquire(self, timeout: float) -> float:

@@ -5,15 +5,19 @@ chats of the window, stopping at the first one older than its start. `chat_recon
 decides, per chat, from the chat list's own `last_message`, whether it costs a call:
 
 - its last message is older than the window: nothing was written in it, no call;
-- no other chat of the window shows a missed notification (its last message without an event):
-  if its last message has an event, nothing is missing, no call; if not, that message is the
-  one missed, delivered from the chat list, no call;
-- otherwise (notifications were missed in several chats: an outage, or drops) a chat written to
-  in the window may hide missed messages older than its last one, so its messages are read
-  (v3, newest first) back to the window's start, one call a page.
+- its last message has an event and no other chat's notification written before it is known
+  to be missing: nothing is missing, no call;
+- its last message has no event and no other chat of the window shows a missed notification:
+  that message is the one missed, delivered from the chat list, no call;
+- otherwise (notifications were missed in other chats too: an outage, or drops) it may hide
+  missed messages older than its last one, so its messages are read (v3, newest first) back to
+  the window's start, one call a page.
 
-The second rule is a bet, and its limit is known: an isolated dropped notification followed,
-before the window is listed, by a delivered message in the same chat is not found.
+"Missed" is what the window's listing showed: a chat's last message without an event. The
+rules are a bet on what Avito's chat list cannot say (how many messages a chat got), and the
+bet's limit is known: an isolated dropped notification followed, before the window is listed,
+by a delivered message in the same chat, with no other missed notification before it, is not
+found. A gateway outage misses notifications in many chats at once, and is read in full.
 
 Each message no event holds yet goes to `webhooks.intake.event_receive`, the function the
 webhook view calls, as the notification Avito would have sent. The event's unique message
@@ -71,7 +75,14 @@ def chats_listed(client: AvitoClient, *, since: datetime, end: datetime,
     return listed, None if done else offset + CHATS_PAGE
 
 
-def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datetime, missed: set[str]) -> int:
+def _suspect(chat_id: str, last: Mapping[str, Any], *, stored: bool, missed: list[tuple[int, str]]) -> bool:
+    """May the chat hide missed messages older than its last one? (see the module)"""
+    others = [at for at, other in missed if other != chat_id]
+    return any(at <= _unix(last.get("created")) for at in others) if stored else bool(others)
+
+
+def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datetime,
+                   missed: list[tuple[int, str]]) -> int:
     """Store the chat (the admin lists it) and an event for each of its messages since `since` that
     no event holds yet, reading its messages only when the chat list cannot tell (see the module);
     returns how many were new."""
@@ -80,10 +91,9 @@ def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datet
     last, floor = _last(chat), since.timestamp()
     if not last or _unix(last.get("created")) < floor:
         return 0  # nothing written in the window (the chat changed otherwise: read, say)
-    if not missed - {chat["id"]}:
-        if message_ids_stored([str(last["id"])]):
-            return 0
-        return _deliver(last, chat, account)
+    stored = bool(message_ids_stored([str(last["id"])]))
+    if not _suspect(chat["id"], last, stored=stored, missed=missed):
+        return 0 if stored else _deliver(last, chat, account)
     found = 0
     messages = _messages_since(client, chat["id"], floor)
     known = message_ids_stored([str(message["id"]) for message in messages])

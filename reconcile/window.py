@@ -71,9 +71,10 @@ def window_chats_after(cursor: tuple[int, str] | None, *, limit: int) -> list[Wi
     return list(rows[:limit])
 
 
-def window_missed() -> set[str]:
-    """The chats whose last message had no event when listed: a notification missed."""
-    return set(WindowChat.objects.filter(last_missed=True).values_list("chat_id", flat=True))
+def window_missed() -> list[tuple[int, str]]:
+    """(when, chat id) of each missed notification the listing showed: a last message without an event."""
+    rows = WindowChat.objects.filter(last_missed=True).values_list("chat", "chat_id")
+    return sorted((int((chat.get("last_message") or {}).get("created") or 0), chat_id) for chat, chat_id in rows)
 
 
 def cursor_advance(*, owner: str, chat: WindowChat) -> bool:

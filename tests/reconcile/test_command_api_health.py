@@ -23,7 +23,8 @@ def command(*args) -> str:
 
 def test_the_command_over_a_window_delivers_what_was_never_stored(avito, n8n, django_capture_on_commit_callbacks):
     now = timezone.now()
-    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=now - timedelta(hours=1)),
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=now - timedelta(hours=1),
+                                              last=message("m-1", created=now - timedelta(hours=1))),
                                          chat("u2i-z", updated=now - timedelta(hours=5))], "meta": {"has_more": False}})
     avito.get(messages_url("u2i-a"), json={"messages": [
         message("m-1", created=now - timedelta(hours=1)), message("m-0", created=now - timedelta(hours=3))],

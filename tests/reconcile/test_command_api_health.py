@@ -142,3 +142,21 @@ def test_the_admin_lists_runs_read_only(client, django_user_model):
     assert client.get("/admin/reconcile/reconcilerun/add/").status_code == 403
     detail = client.get(f"/admin/reconcile/reconcilerun/{run.pk}/change/")
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+
+
+def test_health_says_how_far_behind_reconciliation_is_not_only_that_runs_succeed(client, api, settings):
+    settings.AVITO_WEBHOOK_SECRET = "path-secret"
+    now = timezone.now()
+    # Runs go on and succeed (the last one 10 s ago), but the window they read began 340 s ago.
+    ReconcileRun.objects.create(started_at=now - timedelta(seconds=12), finished_at=now - timedelta(seconds=10),
+                                outcome=RunOutcome.OK)
+    ReconcileState.objects.create(id=1, watermark=now - timedelta(seconds=340), window_since=now - timedelta(seconds=355))
+    body = client.get("/health").json()
+    assert body["status"] == "degraded" and body["checks"]["reconcile"] in ("behind: 340 s", "behind: 341 s")
+    assert 340 <= body["reconcile"]["lag_seconds"] < 345
+    listed = api.get("/api/reconcile/runs", HTTP_X_API_KEY="k" * 32).json()
+    assert 340 <= listed["lag_seconds"] < 345
+
+    ReconcileState.objects.filter(id=1).update(watermark=now - timedelta(seconds=50))  # caught up: within 3 intervals
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["checks"]["reconcile"] == "ok" and 50 <= body["reconcile"]["lag_seconds"] < 55

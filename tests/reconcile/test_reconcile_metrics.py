@@ -70,5 +70,8 @@ def test_the_last_success_age_and_the_interval_are_read_at_scrape_time(settings)
                                 outcome=RunOutcome.ERROR)  # a failure is no success: the age goes on
     age = value(scrape(), "avitogw_reconcile_last_success_age_seconds")
     assert 90 <= age < 120
+    assert "avitogw_reconcile_lag_seconds" not in scrape()  # no watermark yet
+    ReconcileState.objects.create(id=1, watermark=now - timedelta(seconds=340))
+    assert 340 <= value(scrape(), "avitogw_reconcile_lag_seconds") < 360
     settings.RECONCILE_INTERVAL = 0
     assert value(scrape(), "avitogw_reconcile_interval_seconds") == 0

@@ -25,6 +25,8 @@ class ReconcileState(models.Model):
     window_end = models.DateTimeField(null=True, blank=True, help_text="the open window's end: when it was opened")
     listing_offset = models.PositiveIntegerField(null=True, blank=True,
                                                  help_text="the next chats page to list; null once listed")
+    listing_topup = models.BooleanField(default=False, help_text=(
+        "listing reads the top of the list again, for chats that moved there while it paged"))
     cursor_updated = models.BigIntegerField(null=True, blank=True,
                                             help_text="Avito `updated` of the last chat of the window read")
     cursor_chat_id = models.CharField(max_length=128, blank=True, help_text="and its id (ties on `updated`)")

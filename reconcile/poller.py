@@ -54,13 +54,15 @@ def _last(chat: Mapping[str, Any]) -> dict:
     return last if isinstance(last, dict) and last.get("id") else {}
 
 
-def chats_listed(client: AvitoClient, *, since: datetime, end: datetime,
-                 offset: int) -> tuple[list[tuple[dict, bool]], int | None]:
+def chats_listed(client: AvitoClient, *, since: datetime, end: datetime, offset: int,
+                 topup: bool = False) -> tuple[list[tuple[dict, bool]], int | None]:
     """One page of the chat list from `offset`: the chats updated at or after `since` (those updated
     after `end` too: their messages of the window are read with the others), each with whether its
-    last message's notification was missed; and the next offset, None once the window is listed."""
+    last message's notification was missed; and the next offset, None at the window's start. A
+    top-up page (`topup`) keeps only chats updated after `end` (to the second), and ends at the first
+    one that is not."""
     page = client.list_chats(chat_types=CHAT_TYPES, limit=CHATS_PAGE, offset=offset)
-    floor, found, older = since.timestamp(), [], False
+    floor, found, older = (int(end.timestamp()) if topup else since.timestamp()), [], False
     for chat in page["chats"]:
         if _unix(chat.get("updated")) < floor:
             older = True
@@ -70,7 +72,7 @@ def chats_listed(client: AvitoClient, *, since: datetime, end: datetime,
     stored = message_ids_stored([str(_last(chat)["id"]) for chat in found if _last(chat)])
     settled = end.timestamp() - IN_FLIGHT
     listed = [(chat, bool(_last(chat)) and str(_last(chat)["id"]) not in stored
-               and floor <= _unix(_last(chat).get("created")) < settled) for chat in found]
+               and since.timestamp() <= _unix(_last(chat).get("created")) < settled) for chat in found]
     done = older or not page["meta"]["has_more"] or offset + CHATS_PAGE > MAX_OFFSET
     return listed, None if done else offset + CHATS_PAGE
 

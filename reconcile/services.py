@@ -126,12 +126,16 @@ def _read(run: ReconcileRun, window: Window, owner: str, clock: Clock) -> Reconc
 
 
 def _list(client, window: Window, owner: str, clock: Clock) -> None:
-    """List the window's chats, a page a call, from where listing stopped last time."""
-    offset = window.listing_offset
+    """List the window's chats, a page a call, from where listing stopped last time; a listing of
+    more than one page then reads the top again (reconcile.window.window_chats_add says why)."""
+    offset, topup = window.listing_offset, window.topup
     while offset is not None:
-        chats, offset = chats_listed(client, since=window.since, end=window.end, offset=offset)
-        if not window_chats_add(owner=owner, chats=chats, next_offset=offset) or not lease_renew(owner=owner,
-                                                                                                  now=clock()):
+        chats, next_offset = chats_listed(client, since=window.since, end=window.end, offset=offset, topup=topup)
+        if next_offset is None and not topup and offset > 0:
+            next_offset, topup = 0, True
+        offset = next_offset
+        if not window_chats_add(owner=owner, chats=chats, next_offset=offset, topup=topup) or not lease_renew(
+                owner=owner, now=clock()):
             raise LeaseLost("the run outlived its lease and another run took over")
 
 

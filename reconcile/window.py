@@ -26,6 +26,7 @@ class Window:
     since: datetime
     end: datetime
     listing_offset: int | None  # None: listed
+    topup: bool  # listing reads the top again (see window_chats_add)
     cursor: tuple[int, str] | None  # (updated, chat id) of the last chat finished
 
 
@@ -38,23 +39,29 @@ def window_get() -> Window | None:
     if state is None or state.window_since is None:
         return None
     cursor = (state.cursor_updated, state.cursor_chat_id) if state.cursor_updated is not None else None
-    return Window(state.window_since, state.window_end, state.listing_offset, cursor)
+    return Window(state.window_since, state.window_end, state.listing_offset, state.listing_topup, cursor)
 
 
 def window_open(*, owner: str, since: datetime, end: datetime) -> Window:
     """A fresh window [since, end], nothing listed or read yet."""
     with transaction.atomic():
         WindowChat.objects.all().delete()
-        _state(owner).update(window_since=since, window_end=end, listing_offset=0, cursor_updated=None,
-                             cursor_chat_id="")
-    return Window(since, end, 0, None)
+        _state(owner).update(window_since=since, window_end=end, listing_offset=0, listing_topup=False,
+                             cursor_updated=None, cursor_chat_id="")
+    return Window(since, end, 0, False, None)
 
 
-def window_chats_add(*, owner: str, chats: list[tuple[dict, bool]], next_offset: int | None) -> bool:
+def window_chats_add(*, owner: str, chats: list[tuple[dict, bool]], next_offset: int | None,
+                     topup: bool) -> bool:
     """Keep a listed page's chats of the window (each with whether its last message was missed)
-    and where listing goes on (None: done); False if the lease is lost."""
+    and where listing goes on (None: done); False if the lease is lost.
+
+    Avito pages by offset, newest first: a chat written to while the list is paged jumps to the
+    top, past pages already read, and a page's offset then lands further down. So a listing of
+    more than one page ends by reading the top again (`topup`) down to the window's end, for
+    the chats that jumped; a one-page listing is one answer and needs none."""
     with transaction.atomic():
-        if not _state(owner).update(listing_offset=next_offset):
+        if not _state(owner).update(listing_offset=next_offset, listing_topup=topup):
             return False
         for chat, missed in chats:
             WindowChat.objects.update_or_create(chat_id=chat["id"], defaults={

@@ -119,6 +119,21 @@ def rate_limited(stack) -> int:
     return requests.get(f"{stack.sandbox_url}/_sandbox/stats", timeout=10).json()["rate_limited"]
 
 
+def report_missing(stack, n8n, expected: list[str]) -> None:
+    """What a failing case needs to be understood: how many are missing, and the latest runs."""
+    counts = received(n8n)
+    missing = [mid for mid in expected if not counts[mid]]
+    print(f"\n{len(missing)} of {len(expected)} missing; health: "
+          f"{requests.get(stack.base_url + '/health', timeout=10).json().get('reconcile')}")
+    for run in runs(stack)[:15]:
+        print({key: run[key] for key in ("id", "outcome", "since", "chats_seen", "messages_found", "calls", "error")})
+    try:
+        wait_until(lambda: all(received(n8n)[mid] for mid in expected), 240, "the rest")
+        print("...all arrived later")
+    except TimeoutError:
+        print(f"...{sum(not received(n8n)[mid] for mid in expected)} still missing 240 s later")
+
+
 def test_after_the_web_process_was_down_30_s_every_message_arrives_once(shop):
     n8n, stack, chats = shop
     stack.kill("web")
@@ -128,7 +143,11 @@ def test_after_the_web_process_was_down_30_s_every_message_arrives_once(shop):
     traffic = Traffic(stack, chats, writes_per_second=1, sends_per_second=0.2)
     traffic.start()
     try:
-        wait_until(lambda: all(received(n8n)[mid] for mid in lost), RECOVERED_WITHIN, "every missed message")
+        try:
+            wait_until(lambda: all(received(n8n)[mid] for mid in lost), RECOVERED_WITHIN, "every missed message")
+        except TimeoutError:
+            report_missing(stack, n8n, lost)
+            raise
         recovered = time.monotonic() - restarted
     finally:
         traffic.stop()

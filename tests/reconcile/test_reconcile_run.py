@@ -263,3 +263,32 @@ def test_after_an_outage_a_chat_whose_last_message_came_is_read_for_the_ones_bef
         messages_url("u2i-a")]
     assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-a-again", "m-b", "m-a"]
     assert (done.outcome, done.calls, done.messages_found, done.chats_seen) == (RunOutcome.OK, 2, 2, 3)
+
+
+def test_a_chat_that_jumps_to_the_top_while_the_list_is_paged_is_listed_all_the_same(avito, n8n, run, watermark):
+    """Avito pages by offset, newest first: u2i-x, written to between the two pages, moved from the
+    second page to the top, already read. The listing reads the top again for it."""
+    others = [chat(f"u2i-{i:03}", updated=NOW - timedelta(seconds=10 + i % 50)) for i in range(149)]
+    IncomingEvent.objects.bulk_create([IncomingEvent(message_id=c["last_message"]["id"], chat_id=c["id"], raw={},
+                                                     next_attempt_at=NOW, status="done") for c in others])
+    missed = chat("u2i-missed", updated=NOW - timedelta(seconds=5))  # its notification never came
+    others = sorted(others + [missed], key=lambda c: (c["updated"], c["id"]), reverse=True)
+    hidden_at, moved_at = NOW - timedelta(seconds=30), NOW + timedelta(seconds=2)
+    moved = chat("u2i-x", updated=moved_at, last=message("m-x-2", created=moved_at))
+    page = {"chat_types": "u2i,u2u,a2u", "limit": "100"}
+    avito.get(CHATS_URL, json={"chats": others[:100], "meta": {"has_more": True}},
+              match=[matchers.query_param_matcher({**page, "offset": "0"})])
+    avito.get(CHATS_URL, json={"chats": others[100:], "meta": {"has_more": False}},  # u2i-x is gone from here
+              match=[matchers.query_param_matcher({**page, "offset": "100"})])
+    avito.get(CHATS_URL, json={"chats": [moved] + others[:99], "meta": {"has_more": True}},
+              match=[matchers.query_param_matcher({**page, "offset": "0"})])
+    avito.get(messages_url("u2i-x"), json={"messages": [message("m-x-2", created=moved_at),
+                                                        message("m-x-1", created=hidden_at)],
+                                           "meta": {"has_more": False}})
+
+    done = run()
+
+    # u2i-missed's notification was missed too, so u2i-x, new since, is read in full.
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["u2i-missed-last", "m-x-1", "m-x-2"]
+    assert len(avito_calls(avito, CHATS_URL + "?")) == 3
+    assert (done.outcome, done.chats_seen, done.calls) == (RunOutcome.OK, 151, 4)

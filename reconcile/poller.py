@@ -7,8 +7,9 @@ decides, per chat, from the chat list's own `last_message`, whether it costs a c
 - its last message is older than the window: nothing was written in it, no call;
 - its last message has an event and no other chat's notification written before it is known
   to be missing: nothing is missing, no call;
-- its last message has no event and no other chat of the window shows a missed notification:
-  that message is the one missed, delivered from the chat list, no call;
+- its last message has no event, no other chat of the window shows a missed notification, and
+  the chat's previous message the gateway holds was written in the window: that message is the
+  one missed, delivered from the chat list, no call;
 - otherwise (notifications were missed in other chats too: an outage, or drops) it may hide
   missed messages older than its last one, so its messages are read (v3, newest first) back to
   the window's start, one call a page.
@@ -17,7 +18,8 @@ decides, per chat, from the chat list's own `last_message`, whether it costs a c
 rules are a bet on what Avito's chat list cannot say (how many messages a chat got), and the
 bet's limit is known: an isolated dropped notification followed, before the window is listed,
 by a delivered message in the same chat, with no other missed notification before it, is not
-found. A gateway outage misses notifications in many chats at once, and is read in full.
+found; nor two dropped in a row in a chat whose previous message came in the window. A gateway
+outage misses notifications in many chats at once, and is read in full.
 
 Each message no event holds yet goes to `webhooks.intake.event_receive`, the function the
 webhook view calls, as the notification Avito would have sent. The event's unique message
@@ -33,6 +35,7 @@ from typing import Any, Mapping
 from django.conf import settings
 
 from messenger.avito.client import AvitoClient
+from messenger.selectors import chat_message_stored_before
 from messenger.storage import chat_type_of, chat_upsert
 from webhooks.intake import event_receive
 from webhooks.models import EventSource
@@ -77,10 +80,17 @@ def chats_listed(client: AvitoClient, *, since: datetime, end: datetime, offset:
     return listed, None if done else offset + CHATS_PAGE
 
 
-def _suspect(chat_id: str, last: Mapping[str, Any], *, stored: bool, missed: list[tuple[int, str]]) -> bool:
+def _suspect(chat_id: str, last: Mapping[str, Any], *, stored: bool, missed: list[tuple[int, str]],
+             since: datetime) -> bool:
     """May the chat hide missed messages older than its last one? (see the module)"""
     others = [at for at, other in missed if other != chat_id]
-    return any(at <= _unix(last.get("created")) for at in others) if stored else bool(others)
+    if stored:
+        return any(at <= _unix(last.get("created")) for at in others)
+    if others:
+        return True
+    previous = chat_message_stored_before(chat_id=chat_id, before=datetime.fromtimestamp(
+        _unix(last.get("created")), tz=timezone.utc))
+    return previous is None or previous < since
 
 
 def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datetime,
@@ -94,7 +104,7 @@ def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datet
     if not last or _unix(last.get("created")) < floor:
         return 0  # nothing written in the window (the chat changed otherwise: read, say)
     stored = bool(message_ids_stored([str(last["id"])]))
-    if not _suspect(chat["id"], last, stored=stored, missed=missed):
+    if not _suspect(chat["id"], last, stored=stored, missed=missed, since=since):
         return 0 if stored else _deliver(last, chat, account)
     found = 0
     messages = _messages_since(client, chat["id"], floor)

@@ -33,25 +33,30 @@ def test_the_first_start_sets_the_watermark_to_now_and_reads_nothing(avito, run)
 
 
 def test_a_message_whose_notification_never_came_is_delivered_from_the_chat_list_with_source_poll(
-        avito, n8n, run, watermark):
-    new_at = NOW - timedelta(seconds=20)
+        avito, n8n, run, watermark, client, django_capture_on_commit_callbacks):
+    new_at, before = NOW - timedelta(seconds=20), NOW - timedelta(seconds=40)
     lost = message("m-new", created=new_at, text="Ещё продаёте?")
+    # The customer's previous message, in the window, came by webhook: only the last can be missing.
+    avito.get(f"{CHATS_URL}/u2i-a", json=chat("u2i-a", updated=before))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_notification(client, notification(message_id="m-prev", created=unix(before), chat_id="u2i-a"))
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=new_at, last=lost)], "meta": {"has_more": False}})
 
     done = run()
 
-    [body] = n8n.bodies()
+    [_, body] = n8n.bodies()
     assert body["event_id"] == "avito-msg-m-new" and body["text"] == "Ещё продаёте?"
     assert body["meta"]["source"] == "poll" and body["meta"]["direction"] == "in"
     assert body["client_name"] == "Guldan" and body["external_user_id"] == "94235311"
     assert body["meta"]["ad_id"] == 1768287444 and body["timestamp"] == new_at.isoformat()
-    event = IncomingEvent.objects.get()
+    event = IncomingEvent.objects.get(message_id="m-new")
     assert (event.message_id, event.source, event.chat_id) == ("m-new", EventSource.POLL, "u2i-a")
     # Stored as the notification Avito would have sent (avito-api.md §5.4), field for field.
     assert event.raw["payload"]["type"] == "message"
     assert set(event.raw["payload"]["value"]) == set(avito_message())
     assert event.raw["payload"]["value"]["user_id"] == USER_ID and event.raw["payload"]["value"]["item_id"] == 1768287444
     # Its only new message is the chat's last_message: delivered from the chat list, no messages call.
+    # (Without the previous message stored, older ones might be missing too: the chat would be read.)
     assert (done.outcome, done.chats_seen, done.messages_found, done.calls) == (RunOutcome.OK, 1, 1, 1)
     assert not avito_calls(avito, messages_url("u2i-a"))
     assert done.since == watermark - OVERLAP and done.watermark == NOW
@@ -65,12 +70,13 @@ def test_paging_stops_at_the_first_chat_older_than_the_watermark(avito, n8n, run
     fresh, stale = NOW - timedelta(seconds=5), watermark - OVERLAP - timedelta(seconds=1)
     avito.get(CHATS_URL, json={"chats": [chat("u2i-fresh", updated=fresh), chat("u2i-stale", updated=stale)],
                                "meta": {"has_more": True}})
+    avito.get(messages_url("u2i-fresh"), json={"messages": [], "meta": {"has_more": False}})
 
     done = run()
 
     assert len(avito_calls(avito, CHATS_URL)) == 1
     assert not avito_calls(avito, messages_url("u2i-stale"))
-    assert done.chats_seen == 1 and done.calls == 1
+    assert done.chats_seen == 1 and done.calls == 2
 
 
 def test_an_idle_account_costs_one_chats_call(avito, run, watermark):
@@ -97,10 +103,11 @@ def test_a_chat_near_a_missed_notification_is_read_back_to_the_window_start_page
     avito.get(messages_url("u2i-a"), json={"messages": older, "meta": {"has_more": True}},
               match=[matchers.query_param_matcher({"limit": "20", "offset": "20"})])
 
+    avito.get(messages_url("u2i-z"), json={"messages": [message("m-z", created=missed_at)], "meta": {"has_more": False}})
+
     done = run()
 
-    assert done.messages_found == 22 and done.calls == 3  # the chats page and u2i-a's two pages
-    assert not avito_calls(avito, messages_url("u2i-z"))  # its only new message is its last
+    assert done.messages_found == 22 and done.calls == 4  # the chats page, u2i-z's page and u2i-a's two
     # Oldest first, as they were written; the message from before the window is left alone.
     assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == (
         ["m-z"] + [f"m-{i}" for i in range(20, -1, -1)])
@@ -127,6 +134,7 @@ def test_a_webhook_after_the_poll_is_a_duplicate(avito, n8n, run, watermark, cli
     at = NOW - timedelta(seconds=10)
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at, last=message("m-both", created=at))],
                                "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-both", created=at)], "meta": {"has_more": False}})
     run()
     with django_capture_on_commit_callbacks(execute=True):
         answer = post_notification(client, notification(message_id="m-both", created=unix(at), chat_id="u2i-a"))
@@ -140,6 +148,7 @@ def test_the_accounts_own_messages_are_stored_as_outgoing_not_delivered(avito, n
     at = NOW - timedelta(seconds=10)
     own = message("m-own", created=at, own=True, text="Да, продаём")
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at, last=own)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [own], "meta": {"has_more": False}})
     done = run()
     assert done.messages_found == 1 and not n8n.bodies()
     assert Message.objects.get(id="m-own").direction == "out"
@@ -151,6 +160,7 @@ def test_own_messages_are_delivered_with_forward_own_messages(avito, n8n, run, w
     at = NOW - timedelta(seconds=10)
     own = message("m-own", created=at, own=True)
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at, last=own)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [own], "meta": {"has_more": False}})
     run()
     [body] = n8n.bodies()
     assert body["meta"]["direction"] == "out" and body["meta"]["source"] == "poll"
@@ -189,6 +199,8 @@ def test_an_avito_failure_leaves_the_cursor_at_the_last_chat_finished_and_the_ne
 def test_a_crash_mid_run_leaves_the_watermark_and_is_recorded(avito, run, watermark, monkeypatch):
     at = NOW - timedelta(seconds=10)
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at)], "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("u2i-a-last", created=at)],
+                                           "meta": {"has_more": False}})
     monkeypatch.setattr("reconcile.poller.event_receive", lambda **kwargs: 1 / 0)
 
     with pytest.raises(ZeroDivisionError):
@@ -198,13 +210,14 @@ def test_a_crash_mid_run_leaves_the_watermark_and_is_recorded(avito, run, waterm
     assert ReconcileState.objects.get().lease_owner == ""
     recorded = ReconcileRun.objects.get()
     assert recorded.outcome == RunOutcome.ERROR and "ZeroDivisionError" in recorded.error
-    assert (recorded.calls, recorded.chats_seen) == (1, 0)
+    assert (recorded.calls, recorded.chats_seen) == (2, 0)
 
 
 def test_an_explicit_window_delivers_history_and_moves_the_watermark_forward(avito, n8n, run):
     old = NOW - timedelta(hours=3)
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=old, last=message("m-a", created=old))],
                                "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-a", created=old)], "meta": {"has_more": False}})
 
     done = run(trigger="command", since=NOW - timedelta(hours=4))
 
@@ -218,6 +231,7 @@ def test_n8n_down_means_a_pending_delivery_not_a_lost_message(avito, run, waterm
     avito.post(N8N_URL, status=500)
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=at, last=message("m-a", created=at))],
                                "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-a", created=at)], "meta": {"has_more": False}})
     run()
     delivery = Delivery.objects.get()
     assert delivery.status == "pending" and delivery.attempts == 1 and delivery.event_id == "avito-msg-m-a"
@@ -253,16 +267,18 @@ def test_after_an_outage_a_chat_whose_last_message_came_is_read_for_the_ones_bef
                                "meta": {"has_more": False}})
     avito.get(messages_url("u2i-a"), json={"messages": [again, message("m-a", created=outage)],
                                            "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-b"), json={"messages": [message("m-b", created=outage)], "meta": {"has_more": False}})
     IncomingEvent.objects.create(message_id="u2i-c-last", chat_id="u2i-c", raw={}, next_attempt_at=NOW, status="done")
 
     done = run()
 
-    # u2i-c's last message came before the missed one: nothing to read. u2i-b's only new message
-    # is its last. u2i-a's last came after a missed one: read, and the message before it found.
+    # u2i-c's last message came before the missed one: nothing to read. u2i-b's last is missed and
+    # nothing of it is stored: read (nothing more there). u2i-a's last came after a missed one: read,
+    # and the message before it found.
     assert [call.request.url.split("?")[0] for call in avito.calls if "/messages/" in call.request.url] == [
-        messages_url("u2i-a")]
+        messages_url("u2i-b"), messages_url("u2i-a")]
     assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-a-again", "m-b", "m-a"]
-    assert (done.outcome, done.calls, done.messages_found, done.chats_seen) == (RunOutcome.OK, 2, 2, 3)
+    assert (done.outcome, done.calls, done.messages_found, done.chats_seen) == (RunOutcome.OK, 3, 2, 3)
 
 
 def test_a_chat_that_jumps_to_the_top_while_the_list_is_paged_is_listed_all_the_same(avito, n8n, run, watermark):
@@ -285,10 +301,23 @@ def test_a_chat_that_jumps_to_the_top_while_the_list_is_paged_is_listed_all_the_
     avito.get(messages_url("u2i-x"), json={"messages": [message("m-x-2", created=moved_at),
                                                         message("m-x-1", created=hidden_at)],
                                            "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-missed"), json={"messages": [missed["last_message"]], "meta": {"has_more": False}})
 
     done = run()
 
     # u2i-missed's notification was missed too, so u2i-x, new since, is read in full.
     assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["u2i-missed-last", "m-x-1", "m-x-2"]
     assert len(avito_calls(avito, CHATS_URL + "?")) == 3
-    assert (done.outcome, done.chats_seen, done.calls) == (RunOutcome.OK, 151, 4)
+    assert (done.outcome, done.chats_seen, done.calls) == (RunOutcome.OK, 151, 5)
+
+
+def test_a_lone_chat_with_several_missed_messages_is_read_for_all_of_them(avito, n8n, run, watermark):
+    """The gateway was down while one customer wrote three messages: only the last is in the chat
+    list, and nothing of the chat is stored, so the chat is read."""
+    written = [message(f"m-{i}", created=NOW - timedelta(seconds=30 - i)) for i in range(3)]
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=NOW - timedelta(seconds=28), last=written[-1])],
+                               "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": written[::-1], "meta": {"has_more": False}})
+    done = run()
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-0", "m-1", "m-2"]
+    assert done.calls == 2

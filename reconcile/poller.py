@@ -52,6 +52,12 @@ def _unix(value: Any) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 
+def _second(moment: datetime) -> int:
+    """Avito stamps whole seconds: a window starting within a second takes all of that second (a
+    message written in the same second as the window's start may be on either side of it)."""
+    return int(moment.timestamp())
+
+
 def _last(chat: Mapping[str, Any]) -> dict:
     last = chat.get("last_message")
     return last if isinstance(last, dict) and last.get("id") else {}
@@ -65,7 +71,7 @@ def chats_listed(client: AvitoClient, *, since: datetime, end: datetime, offset:
     top-up page (`topup`) keeps only chats updated after `end` (to the second), and ends at the first
     one that is not."""
     page = client.list_chats(chat_types=CHAT_TYPES, limit=CHATS_PAGE, offset=offset)
-    floor, found, older = (int(end.timestamp()) if topup else since.timestamp()), [], False
+    floor, found, older = (_second(end) if topup else _second(since)), [], False
     for chat in page["chats"]:
         if _unix(chat.get("updated")) < floor:
             older = True
@@ -75,7 +81,7 @@ def chats_listed(client: AvitoClient, *, since: datetime, end: datetime, offset:
     stored = message_ids_stored([str(_last(chat)["id"]) for chat in found if _last(chat)])
     settled = end.timestamp() - IN_FLIGHT
     listed = [(chat, bool(_last(chat)) and str(_last(chat)["id"]) not in stored
-               and since.timestamp() <= _unix(_last(chat).get("created")) < settled) for chat in found]
+               and _second(since) <= _unix(_last(chat).get("created")) < settled) for chat in found]
     done = older or not page["meta"]["has_more"] or offset + CHATS_PAGE > MAX_OFFSET
     return listed, None if done else offset + CHATS_PAGE
 
@@ -90,7 +96,7 @@ def _suspect(chat_id: str, last: Mapping[str, Any], *, stored: bool, missed: lis
         return True
     previous = chat_message_stored_before(chat_id=chat_id, before=datetime.fromtimestamp(
         _unix(last.get("created")), tz=timezone.utc))
-    return previous is None or previous < since
+    return previous is None or previous.timestamp() < _second(since)
 
 
 def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datetime,
@@ -100,7 +106,7 @@ def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datet
     returns how many were new."""
     account = settings.AVITO_USER_ID
     chat_upsert(chat, account_user_id=account)
-    last, floor = _last(chat), since.timestamp()
+    last, floor = _last(chat), _second(since)
     if not last or _unix(last.get("created")) < floor:
         return 0  # nothing written in the window (the chat changed otherwise: read, say)
     stored = bool(message_ids_stored([str(last["id"])]))

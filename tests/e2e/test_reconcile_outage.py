@@ -127,6 +127,18 @@ def report_missing(stack, n8n, expected: list[str]) -> None:
           f"{requests.get(stack.base_url + '/health', timeout=10).json().get('reconcile')}")
     for run in runs(stack)[:15]:
         print({key: run[key] for key in ("id", "outcome", "since", "chats_seen", "messages_found", "calls", "error")})
+    if stack.flavour == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(stack.workdir / "data" / "avitogw.sqlite3", timeout=30)
+        for mid in missing:
+            print(mid, conn.execute("SELECT source, status, note, last_error, received_at FROM webhooks_incomingevent "
+                                    "WHERE message_id = ?", (mid,)).fetchall())
+        conn.close()
+    log = requests.get(f"{stack.sandbox_url}/_sandbox/notifications", timeout=10).json()["notifications"]
+    for entry in log:
+        if entry.get("message_id") in missing:
+            print(entry)
     try:
         wait_until(lambda: all(received(n8n)[mid] for mid in expected), 240, "the rest")
         print("...all arrived later")

@@ -321,3 +321,18 @@ def test_a_lone_chat_with_several_missed_messages_is_read_for_all_of_them(avito,
     done = run()
     assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-0", "m-1", "m-2"]
     assert done.calls == 2
+
+
+def test_a_message_written_in_the_second_of_the_first_start_is_not_taken_for_history(avito, n8n, run, clock):
+    """Avito stamps whole seconds: the first start at 17:30:00.6 and a message stamped 17:30:00 may
+    be either side of it. It is delivered (a history message of that second too, at worst)."""
+    clock.now = NOW + timedelta(microseconds=600_000)
+    run()
+    clock.advance(60)
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=NOW, last=message("m-same-second", created=NOW))],
+                               "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [message("m-same-second", created=NOW)],
+                                           "meta": {"has_more": False}})
+    done = run()
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-same-second"]
+    assert done.messages_found == 1

@@ -5,10 +5,12 @@ Every Avito call counts against the one shared limit (RATE_LIMIT_REQUESTS per
 RATE_LIMIT_WINDOW, across processes). Reconciliation takes a slot whenever the window holds
 fewer than the limit minus a reserve (a quarter of the limit), never waiting for one: sends
 and webhook processing always find that quarter free of reconciliation. When the window is
-busier than that (a shop sending all the time), a run still takes its first FLOOR calls
-through the ordinary limiter, waiting its turn like a send, so it goes on a little every
-interval instead of never. Neither way adds a call beyond the limit, so reconciliation cannot
-draw a 429 from Avito. With no room left the run raises `BudgetSpent` and stops, to be
+busier than that (a shop sending all the time), a run still takes a floor of calls through
+the ordinary limiter, waiting its turn like a send, so it goes on a little every interval
+instead of never: half the reserve per call window, spread over the runs in it (2 a run at
+the defaults of 100 per 60 s and a run every 10 s; 12 with a run a minute), so sends keep
+the other half of the reserve whatever reconciliation has to do. Neither way adds a call
+beyond the limit, so reconciliation cannot draw a 429 from Avito. With no room left the run raises `BudgetSpent` and stops, to be
 resumed at its cursor next time.
 """
 from __future__ import annotations
@@ -21,7 +23,6 @@ from messenger.avito.errors import AvitoRateLimited
 from messenger.avito.rate_limiter import RateLimiter
 
 RESERVE_SHARE = 4  # a quarter of the limit is left to sends and webhook processing
-FLOOR_SHARE = 20  # calls a run may take through the ordinary limiter: 5 at the default 100
 FLOOR_WAIT = 5.0  # seconds a floor call waits for a slot before the run gives up
 
 
@@ -35,8 +36,12 @@ def budget_cap() -> int:
 
 
 def budget_floor() -> int:
-    """Calls every run may take even when the window is busier than the cap."""
-    return max(1, settings.RATE_LIMIT_REQUESTS // FLOOR_SHARE)
+    """Calls every run may take even when the window is busier than the cap: half the reserve per
+    call window, shared by the runs that fit in one (at least one call a run)."""
+    half_reserve = settings.RATE_LIMIT_REQUESTS // RESERVE_SHARE / 2
+    interval = settings.RECONCILE_INTERVAL
+    runs_per_window = max(1.0, settings.RATE_LIMIT_WINDOW / interval) if interval else 1.0
+    return max(1, int(half_reserve / runs_per_window))
 
 
 class SpareRoom:

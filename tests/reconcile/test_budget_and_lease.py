@@ -71,29 +71,30 @@ def mock_lost(avito, chats: list[dict]) -> None:
 
 
 def test_a_run_uses_the_spare_room_up_to_the_reserve_then_its_floor(avito, n8n, run, watermark, settings):
-    settings.RATE_LIMIT_REQUESTS = 40  # spare below 30 (a quarter kept for sends); a floor of 2
+    settings.RATE_LIMIT_REQUESTS = 40  # spare below 30 (a quarter kept for sends); a floor of 5 (half
+    # the reserve per call window, a run a minute)
     fill_window(20)  # sends made 20 calls in the window
     mock_lost(avito, lost_chats(30, start=WATERMARK))
 
     done = run()
 
     # The token's call (once a day) takes a slot (20 -> 21), then 9 spare calls (21 -> 30), then
-    # the 2 floor calls through the ordinary limiter (30 -> 32).
-    assert (done.outcome, done.calls) == (RunOutcome.BUDGET, 11) and "floor" in done.error
-    assert RateLimitCall.objects.count() == 32 <= settings.RATE_LIMIT_REQUESTS
-    assert done.chats_seen == 10  # the chats page, then a chat a call
+    # the 5 floor calls through the ordinary limiter (30 -> 35): 5 slots stay free for sends.
+    assert (done.outcome, done.calls) == (RunOutcome.BUDGET, 14) and "floor" in done.error
+    assert RateLimitCall.objects.count() == 35 <= settings.RATE_LIMIT_REQUESTS
+    assert done.chats_seen == 13  # the chats page, then a chat a call
 
 
 def test_a_busy_window_still_gives_each_run_its_floor(avito, n8n, run, watermark, settings, clock):
-    settings.RATE_LIMIT_REQUESTS = 40
+    settings.RATE_LIMIT_REQUESTS, settings.RECONCILE_INTERVAL = 40, 10  # a floor of 1 a run (5 per minute)
     fill_window(35)  # past the reserve: no spare room at all
     mock_lost(avito, lost_chats(5, start=WATERMARK))
     done = run()
-    assert (done.outcome, done.calls, done.chats_seen) == (RunOutcome.BUDGET, 2, 1)
-    clock.advance(60)
+    assert (done.outcome, done.calls, done.chats_seen) == (RunOutcome.BUDGET, 1, 0)  # the chats page
+    clock.advance(10)
     again = run()  # the window is as busy: the floor again, from where the last run stopped
-    assert (again.outcome, again.calls, again.chats_seen) == (RunOutcome.BUDGET, 2, 2)
-    assert RateLimitCall.objects.count() == 35 + 1 + 2 + 2  # the token's, and two floors
+    assert (again.outcome, again.calls, again.chats_seen) == (RunOutcome.BUDGET, 1, 1)
+    assert RateLimitCall.objects.count() == 35 + 1 + 1 + 1  # the token's, and two floors
 
 
 def test_a_full_window_gives_no_slot_not_even_the_floor(avito, run, watermark, settings, monkeypatch):
@@ -111,7 +112,7 @@ def test_a_full_window_gives_no_slot_not_even_the_floor(avito, run, watermark, s
 def test_runs_on_a_25_call_budget_resume_exactly_where_they_stopped(avito, n8n, run, watermark, settings, clock):
     """Issue 20: 160 chats changed inside the overlap, 40 chats after it whose notifications were
     lost, 25 calls a run. Each run used to re-read the 160 and stop before the 40, forever."""
-    settings.RATE_LIMIT_REQUESTS = 32  # 24 spare + 1 floor = 25 calls a run
+    settings.RATE_LIMIT_REQUESTS, settings.RECONCILE_INTERVAL = 32, 20  # 24 spare + 1 floor = 25 calls a run
     known = [chat(f"u2i-known-{i:03}", updated=WATERMARK - timedelta(seconds=14) + timedelta(seconds=i % 14),
                   last=message(f"m-known-{i:03}", created=WATERMARK - timedelta(seconds=14) + timedelta(seconds=i % 14)))
              for i in range(160)]

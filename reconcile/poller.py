@@ -5,8 +5,9 @@ chats of the window, stopping at the first one older than its start. `chat_recon
 decides, per chat, from the chat list's own `last_message`, whether it costs a call:
 
 - its last message is older than the window: nothing was written in it, no call;
-- its last message has an event and no other chat's notification written before it is known
-  to be missing: nothing is missing, no call;
+- its last message has an event and fewer than OUTAGE other chats' notifications written
+  before it are known to be missing (a drop here and there is no outage): nothing is missing,
+  no call;
 - its last message has no event, no other chat of the window shows a missed notification, and
   the chat's previous message the gateway holds was written in the window: that message is the
   one missed, delivered from the chat list, no call;
@@ -46,6 +47,7 @@ CHATS_PAGE = 100  # Avito's largest page
 MESSAGES_PAGE = 20  # a chat rarely gets more between two runs; more pages are read when it does
 MAX_OFFSET = 1000  # Avito's cap on `offset`, for chats and messages alike
 IN_FLIGHT = 3  # seconds: a last message this young may have its notification on the way, not missed
+OUTAGE = 3  # missed notifications in other chats that make a chat whose last message came suspect
 
 
 def _unix(value: Any) -> int:
@@ -91,7 +93,7 @@ def _suspect(chat_id: str, last: Mapping[str, Any], *, stored: bool, missed: lis
     """May the chat hide missed messages older than its last one? (see the module)"""
     others = [at for at, other in missed if other != chat_id]
     if stored:
-        return any(at <= _unix(last.get("created")) for at in others)
+        return sum(at <= _unix(last.get("created")) for at in others) >= OUTAGE
     if others:
         return True
     previous = chat_message_stored_before(chat_id=chat_id, before=datetime.fromtimestamp(

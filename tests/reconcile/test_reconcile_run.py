@@ -254,8 +254,9 @@ def test_what_was_written_just_before_the_first_start_stays_history(avito, n8n, 
 
 def test_after_an_outage_a_chat_whose_last_message_came_is_read_for_the_ones_before_it(
         avito, n8n, run, watermark, client, django_capture_on_commit_callbacks):
-    """The gateway was down: u2i-b's message was missed and nothing came after it; u2i-a's was
-    missed too, but its customer wrote again once the gateway was back, and that one came."""
+    """The gateway was down: u2i-b's, u2i-d's and u2i-e's messages were missed and nothing came after
+    them; u2i-a's was missed too, but its customer wrote again once the gateway was back, and that
+    one came."""
     outage, back = NOW - timedelta(seconds=40), NOW - timedelta(seconds=10)
     again = message("m-a-again", created=back)
     avito.get(f"{CHATS_URL}/u2i-a", json=chat("u2i-a", updated=back, last=again))
@@ -263,22 +264,26 @@ def test_after_an_outage_a_chat_whose_last_message_came_is_read_for_the_ones_bef
         post_notification(client, notification(message_id="m-a-again", created=unix(back), chat_id="u2i-a"))
     avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=back, last=again),
                                          chat("u2i-b", updated=outage, last=message("m-b", created=outage)),
+                                         chat("u2i-d", updated=outage, last=message("m-d", created=outage)),
+                                         chat("u2i-e", updated=outage, last=message("m-e", created=outage)),
                                          chat("u2i-c", updated=outage - timedelta(seconds=5))],
                                "meta": {"has_more": False}})
     avito.get(messages_url("u2i-a"), json={"messages": [again, message("m-a", created=outage)],
                                            "meta": {"has_more": False}})
-    avito.get(messages_url("u2i-b"), json={"messages": [message("m-b", created=outage)], "meta": {"has_more": False}})
+    for chat_id in ("u2i-b", "u2i-d", "u2i-e"):
+        avito.get(messages_url(chat_id), json={"messages": [message(f"m-{chat_id[-1]}", created=outage)],
+                                               "meta": {"has_more": False}})
     IncomingEvent.objects.create(message_id="u2i-c-last", chat_id="u2i-c", raw={}, next_attempt_at=NOW, status="done")
 
     done = run()
 
-    # u2i-c's last message came before the missed one: nothing to read. u2i-b's last is missed and
-    # nothing of it is stored: read (nothing more there). u2i-a's last came after a missed one: read,
-    # and the message before it found.
+    # u2i-c's last message came before the missed ones: nothing to read. u2i-b's, -d's, -e's last
+    # are missed, with others: read (nothing more there). u2i-a's last came after three missed ones
+    # (an outage): read, and the message before it found.
     assert [call.request.url.split("?")[0] for call in avito.calls if "/messages/" in call.request.url] == [
-        messages_url("u2i-b"), messages_url("u2i-a")]
-    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-a-again", "m-b", "m-a"]
-    assert (done.outcome, done.calls, done.messages_found, done.chats_seen) == (RunOutcome.OK, 3, 2, 3)
+        messages_url("u2i-b"), messages_url("u2i-d"), messages_url("u2i-e"), messages_url("u2i-a")]
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-a-again", "m-b", "m-d", "m-e", "m-a"]
+    assert (done.outcome, done.calls, done.messages_found, done.chats_seen) == (RunOutcome.OK, 5, 4, 5)
 
 
 def test_a_chat_that_jumps_to_the_top_while_the_list_is_paged_is_listed_all_the_same(avito, n8n, run, watermark):

@@ -102,7 +102,7 @@ def _suspect(chat_id: str, last: Mapping[str, Any], *, stored: bool, missed: lis
 
 
 def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datetime,
-                   missed: list[tuple[int, str]]) -> int:
+                   missed: list[tuple[int, str]], full: bool = False) -> int:
     """Store the chat (the admin lists it) and an event for each of its messages since `since` that
     no event holds yet, reading its messages only when the chat list cannot tell (see the module);
     returns how many were new."""
@@ -112,7 +112,7 @@ def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datet
     if not last or _unix(last.get("created")) < floor:
         return 0  # nothing written in the window (the chat changed otherwise: read, say)
     stored = bool(message_ids_stored([str(last["id"])]))
-    if not _suspect(chat["id"], last, stored=stored, missed=missed, since=since):
+    if not full and not _suspect(chat["id"], last, stored=stored, missed=missed, since=since):
         return 0 if stored else _deliver(last, chat, account)
     found = 0
     messages = _messages_since(client, chat["id"], floor)

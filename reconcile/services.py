@@ -140,11 +140,13 @@ def _list(client, window: Window, owner: str, clock: Clock) -> None:
 
 
 def _catch_up(client, run: ReconcileRun, window: Window, owner: str, clock: Clock) -> None:
-    """Read the window's chats oldest first from the cursor, moving it after each."""
+    """Read the window's chats oldest first from the cursor, moving it after each. The command (a
+    catch-up by hand) reads every chat written to in full, sparing no call on a bet."""
     missed, cursor = window_missed(), window.cursor
     while batch := window_chats_after(cursor, limit=BATCH):
         for row in batch:
-            run.messages_found += chat_reconcile(client, row.chat, since=window.since, missed=missed)
+            run.messages_found += chat_reconcile(client, row.chat, since=window.since, missed=missed,
+                                                 full=run.trigger == RunTrigger.COMMAND)
             run.chats_seen += 1
             if not cursor_advance(owner=owner, chat=row) or not lease_renew(owner=owner, now=clock()):
                 raise LeaseLost("the run outlived its lease and another run took over")

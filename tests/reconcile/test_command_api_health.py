@@ -160,3 +160,20 @@ def test_health_says_how_far_behind_reconciliation_is_not_only_that_runs_succeed
     ReconcileState.objects.filter(id=1).update(watermark=now - timedelta(seconds=50))  # caught up: within 3 intervals
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["checks"]["reconcile"] == "ok" and 50 <= body["reconcile"]["lag_seconds"] < 55
+
+
+def test_the_command_reads_every_chat_in_full_even_one_whose_last_message_came(avito, n8n,
+                                                                                django_capture_on_commit_callbacks):
+    """By hand, nothing is spared on a bet: a message dropped before one that came is found."""
+    from webhooks.models import IncomingEvent
+
+    now = timezone.now()
+    came, lost = message("m-came", created=now - timedelta(minutes=5)), message("m-lost", created=now - timedelta(minutes=6))
+    IncomingEvent.objects.create(message_id="m-came", chat_id="u2i-a", raw={}, next_attempt_at=now, status="done")
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=now - timedelta(minutes=5), last=came)],
+                               "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [came, lost], "meta": {"has_more": False}})
+    with django_capture_on_commit_callbacks(execute=True):
+        out = command("--hours", "1")
+    assert "1 message(s) not stored before" in out
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-lost"]

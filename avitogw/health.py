@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from avitogw.api_guard import API_KEY, LOOPBACK_ONLY, api_access, may_see_details
 from avitogw.startup import webhook_secret_state
 from messenger.avito import avito_settings_missing, redis_connection
-from reconcile.selectors import last_success_at
+from reconcile.selectors import last_success_at, reconcile_lag
 
 STARTED = time.time()  # a process that has seen no reconciliation for three intervals says so
 STALE_INTERVALS = 3
@@ -62,13 +62,18 @@ def _webhook_secret_check() -> str:
 
 
 def _reconcile_check() -> tuple[str, dict]:
-    """"ok", "disabled", or "stale" when no run succeeded for three RECONCILE_INTERVALs (beat or the
-    worker is not running, or Avito keeps failing); and the last success's time and age."""
+    """"ok", "disabled", "stale" when no run succeeded for three RECONCILE_INTERVALs (beat or the
+    worker is not running, or Avito keeps failing), or "behind" when the oldest window still to
+    read started more than three intervals ago (runs go on, but a backlog is being read); and the
+    last success's time and age, and that lag."""
     interval = settings.RECONCILE_INTERVAL
     last = last_success_at()
-    age = (timezone.now() - last).total_seconds() if last else None
+    now = timezone.now()
+    age = (now - last).total_seconds() if last else None
+    lag = reconcile_lag(now=now)
     details = {"interval": interval, "last_success_at": last.isoformat() if last else None,
-               "last_success_age": round(age, 1) if age is not None else None}
+               "last_success_age": round(age, 1) if age is not None else None,
+               "lag_seconds": round(lag, 1) if lag is not None else None}
     if not interval:
         return "disabled", details
     missing = avito_settings_missing()
@@ -77,6 +82,8 @@ def _reconcile_check() -> tuple[str, dict]:
     limit = STALE_INTERVALS * interval
     if (age if age is not None else time.time() - STARTED) > limit:
         return f"stale: no successful run in {limit} s", details
+    if lag is not None and lag > limit:
+        return f"behind: {round(lag)} s", details
     return "ok", details
 
 

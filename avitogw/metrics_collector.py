@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 from messenger.token_service import token_seconds_left
-from reconcile.selectors import last_success_at
+from reconcile.selectors import last_success_at, reconcile_lag
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,11 @@ def _reconcile():
         yield GaugeMetricFamily("avitogw_reconcile_last_success_age_seconds",
                                 "Seconds since the last reconciliation run that read everything it had to",
                                 value=(timezone.now() - succeeded).total_seconds())
+    lag = reconcile_lag(now=timezone.now())
+    if lag is not None:  # absent until the first run
+        yield GaugeMetricFamily("avitogw_reconcile_lag_seconds",
+                                "Seconds since the watermark: the start of the oldest window reconciliation "
+                                "still has to read (about an interval when it keeps up)", value=lag)
 
 
 class DatabaseCollector(Collector):

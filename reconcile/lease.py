@@ -54,10 +54,3 @@ def first_start_set(*, owner: str, now: datetime) -> datetime | None:
     """The first start: the watermark and the history floor are now; the watermark after."""
     ReconcileState.objects.filter(id=1, lease_owner=owner).update(watermark=now, first_start=now)
     return watermark_get()
-
-
-def watermark_advance(*, owner: str, to: datetime) -> datetime | None:
-    """Move the watermark forward to `to` (never back), if the lease is still ours; the watermark now."""
-    ReconcileState.objects.filter(Q(watermark__isnull=True) | Q(watermark__lt=to), id=1,
-                                  lease_owner=owner).update(watermark=to)
-    return watermark_get()

@@ -1,23 +1,24 @@
-"""One reconciliation run: take the lease, read what changed since the watermark, record the run.
+"""One reconciliation run: take the lease, go on with the open window (or open one), record the run.
 
 `reconcile_run` is what Celery beat (every RECONCILE_INTERVAL seconds) and the command
 `avito_reconcile` call. With no watermark yet (the first start) it sets the watermark to
 now and reads nothing, and no later scheduled run reads before that moment, so installing
 the gateway delivers no history; the command, given a window, is how history is imported
-on purpose. Otherwise it reads the chats updated
-since the watermark minus OVERLAP (Avito stamps `updated` with its own clock), oldest
-first, and stores each message no event holds yet (reconcile.poller).
+on purpose.
 
-The watermark moves only over what is stored: after a complete run, to the moment the run
-began; after a run stopped early (no spare room in the call window, an Avito error), to the
-`updated` time of the first chat it did not finish, which every chat still to read is at
-or after. A crash leaves it where it was, so the next run repeats work and skips none.
+Otherwise a run goes on with the open window (reconcile.window), or opens one from the
+watermark minus OVERLAP to now. It lists the window's chats (newest first, down to its
+start; a page a call), then reads them oldest first from the cursor (reconcile.poller
+decides what each costs), moving the cursor after each. A run that stops early (no room in
+the call window, an Avito error, a crash) leaves the cursor at the last chat finished, and
+the next run resumes there: the overlap is not taken again and no chat is read twice. When
+the window's last chat is read the watermark moves to the window's end.
 """
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone as tz
+from datetime import datetime
 from typing import Callable
 
 from django.conf import settings
@@ -27,21 +28,21 @@ from avitogw.metrics import reconcile_run_counted
 from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
 from reconcile.budget import BudgetSpent, budgeted_client
-from reconcile.lease import (first_start_get, first_start_set, lease_release, lease_renew, lease_take,
-                             watermark_advance, watermark_get)
+from reconcile.lease import first_start_get, first_start_set, lease_release, lease_renew, lease_take, watermark_get
 from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
-from reconcile.poller import chat_catch_up, chats_updated_since
+from reconcile.poller import chat_reconcile, chats_listed
+from reconcile.window import (OVERLAP, Window, cursor_advance, window_chats_add, window_chats_after, window_close,
+                              window_get, window_missed, window_open)
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+BATCH = 50  # chats of the window read from the database at a time
 
-# Read back this far before the watermark: Avito's clock and ours may disagree a little,
-# and a message may show in Avito's lists a moment after the time it is stamped with.
-OVERLAP = timedelta(seconds=15)
+__all__ = ["OVERLAP", "reconcile_run", "reconcile_scheduled"]
 
 
 class LeaseLost(Exception):
-    """The run took longer than its lease and another run has it now: stop, leave it the watermark."""
+    """The run took longer than its lease and another run has it now: stop, leave it the window."""
 
 
 def reconcile_scheduled(*, clock: Clock = timezone.now) -> ReconcileRun | None:
@@ -70,19 +71,24 @@ def _say_once(text: str) -> None:
 def reconcile_run(*, trigger: str = RunTrigger.BEAT, since: datetime | None = None,
                   clock: Clock = timezone.now) -> ReconcileRun | None:
     """One run, recorded; None when another run holds the lease. `since` (the command's window)
-    reads from then instead of from the watermark."""
+    opens a window from then (or from the open window's start, if earlier) to now."""
     owner = uuid.uuid4().hex
     if not lease_take(owner=owner, now=clock()):
         return None
     try:
         run = ReconcileRun.objects.create(trigger=trigger, started_at=clock())
-        watermark = watermark_get()
+        watermark, window = watermark_get(), window_get()
         if since is None and watermark is None:
             run.watermark = first_start_set(owner=owner, now=run.started_at)
             return _finish(run, RunOutcome.STARTED, clock)
-        run.since = since if since is not None else _window_start(watermark)
+        if since is not None:
+            start = min(since, window.since) if window else since
+            window = window_open(owner=owner, since=start, end=run.started_at)
+        elif window is None:
+            window = window_open(owner=owner, since=_window_start(watermark), end=run.started_at)
+        run.since = window.since
         try:
-            return _read(run, owner, clock)
+            return _read(run, window, owner, clock)
         except Exception as exc:  # not swallowed (the task's logs and error tracker see it); recorded first
             run.error = f"{exc.__class__.__name__}: {exc}"
             _finish(run, RunOutcome.ERROR, clock)
@@ -92,40 +98,59 @@ def reconcile_run(*, trigger: str = RunTrigger.BEAT, since: datetime | None = No
 
 
 def _window_start(watermark: datetime) -> datetime:
-    """A scheduled run's start: the overlap before the watermark, but never before the first start
-    (what was written before the gateway was installed is history, imported only by hand)."""
+    """A fresh window's start: the overlap before the watermark (taken here only, once a window),
+    but never before the first start (what was written before the gateway was installed is
+    history, imported only by hand)."""
     first_start = first_start_get()
     return max(watermark - OVERLAP, first_start) if first_start else watermark - OVERLAP
 
 
-def _read(run: ReconcileRun, owner: str, clock: Clock) -> ReconcileRun:
+def _read(run: ReconcileRun, window: Window, owner: str, clock: Clock) -> ReconcileRun:
     client, room = budgeted_client()
-    chats: list[dict] = []
-    done = 0  # chats read to the end, oldest first
     outcome, error = RunOutcome.OK, ""
     try:
-        chats = chats_updated_since(client, run.since)
-        for chat in chats:
-            run.messages_found += chat_catch_up(client, chat, run.since)
-            done += 1
-            if not lease_renew(owner=owner, now=clock()):
-                raise LeaseLost("the run outlived its lease and another run took over")
+        _list(client, window, owner, clock)
+        _catch_up(client, run, window, owner, clock)
     except BudgetSpent as exc:
         outcome, error = RunOutcome.BUDGET, str(exc)
     except (AvitoError, LeaseLost) as exc:
         outcome, error = RunOutcome.ERROR, getattr(exc, "message", str(exc))
         logger.warning("Reconciliation run %s stopped: %s", run.pk, error)
     finally:
-        run.chats_seen, run.calls = done, room.calls  # recorded whatever happened, a crash included
+        run.calls = room.calls  # recorded whatever happened, a crash included
     run.error = error
     if outcome == RunOutcome.OK:
-        run.watermark = watermark_advance(owner=owner, to=run.started_at)
-    elif done < len(chats):  # the chats list was read: everything before the first unread chat is stored
-        first_unread = datetime.fromtimestamp(int(chats[done].get("updated") or 0), tz=tz.utc)
-        run.watermark = watermark_advance(owner=owner, to=first_unread)
-    else:
-        run.watermark = watermark_get()
+        window_close(owner=owner, watermark=window.end)
+    run.watermark = watermark_get()
     return _finish(run, outcome, clock)
+
+
+def _list(client, window: Window, owner: str, clock: Clock) -> None:
+    """List the window's chats, a page a call, from where listing stopped last time; a listing of
+    more than one page then reads the top again (reconcile.window.window_chats_add says why)."""
+    offset, topup = window.listing_offset, window.topup
+    while offset is not None:
+        chats, next_offset = chats_listed(client, since=window.since, end=window.end, offset=offset, topup=topup)
+        if next_offset is None and not topup and offset > 0:
+            next_offset, topup = 0, True
+        offset = next_offset
+        if not window_chats_add(owner=owner, chats=chats, next_offset=offset, topup=topup) or not lease_renew(
+                owner=owner, now=clock()):
+            raise LeaseLost("the run outlived its lease and another run took over")
+
+
+def _catch_up(client, run: ReconcileRun, window: Window, owner: str, clock: Clock) -> None:
+    """Read the window's chats oldest first from the cursor, moving it after each. The command (a
+    catch-up by hand) reads every chat written to in full, sparing no call on a bet."""
+    missed, cursor = window_missed(), window.cursor
+    while batch := window_chats_after(cursor, limit=BATCH):
+        for row in batch:
+            run.messages_found += chat_reconcile(client, row.chat, since=window.since, missed=missed,
+                                                 full=run.trigger == RunTrigger.COMMAND)
+            run.chats_seen += 1
+            if not cursor_advance(owner=owner, chat=row) or not lease_renew(owner=owner, now=clock()):
+                raise LeaseLost("the run outlived its lease and another run took over")
+            cursor = (row.updated, row.chat_id)
 
 
 def _finish(run: ReconcileRun, outcome: str, clock: Clock) -> ReconcileRun:

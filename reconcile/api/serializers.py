@@ -20,3 +20,6 @@ class ReconcileRunSerializer(serializers.ModelSerializer):
 class RunListResponse(serializers.Serializer):
     runs = ReconcileRunSerializer(many=True)
     interval = serializers.IntegerField(help_text="RECONCILE_INTERVAL: seconds between runs, 0 = off")
+    lag_seconds = serializers.FloatField(allow_null=True, help_text=(
+        "seconds since the watermark, the start of the oldest window still to read (about an interval "
+        "when reconciliation keeps up); null before the first run"))

@@ -17,7 +17,8 @@ def test_health_ok_without_redis(api, settings):
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "disabled",
                                                           "webhook_secret": "ok", "reconcile": "disabled"},
-                               "reconcile": {"interval": 0, "last_success_at": None, "last_success_age": None}}
+                               "reconcile": {"interval": 0, "last_success_at": None, "last_success_age": None,
+                                             "lag_seconds": None}}
 
 
 def test_health_is_degraded_without_a_webhook_secret(api, settings):

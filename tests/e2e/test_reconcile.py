@@ -135,7 +135,7 @@ def test_a_notification_avito_never_sent_reaches_n8n_once(n8n, stack):
     delivered_once(n8n, stack, [lost["id"]])
     assert sources(n8n, lost["id"]) == ["poll"]
     runs_that_found = [run for run in runs(stack) if run["messages_found"]]
-    assert runs_that_found and runs_that_found[0]["calls"] >= 2
+    assert runs_that_found and runs_that_found[0]["calls"] >= 1  # the chats page (and the chat's, unless spared)
 
 
 def test_a_webhook_answered_500_is_recovered(n8n, stack):

@@ -26,6 +26,7 @@ def exported() -> set[str]:
     names |= {line.split()[2] for line in scrape.splitlines() if line.startswith("# TYPE avitogw_")}
     names.add("avitogw_avito_token_expires_in_seconds")  # only once a token exists
     names.add("avitogw_reconcile_last_success_age_seconds")  # only once a reconciliation run succeeded
+    names.add("avitogw_reconcile_lag_seconds")  # only once reconciliation has a watermark
     return {_family(name) for name in names}
 
 

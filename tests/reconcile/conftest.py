@@ -26,13 +26,15 @@ def messages_url(chat_id: str) -> str:
     return f"{AVITO}/messenger/v3/accounts/{USER_ID}/chats/{chat_id}/messages/"
 
 
-def chat(chat_id: str, *, updated: datetime, name: str = "Guldan", item: int = 1768287444) -> dict:
-    """Avito's chat object (avito-api.md §3.1)."""
+def chat(chat_id: str, *, updated: datetime, name: str = "Guldan", item: int = 1768287444,
+         last: dict | None = None) -> dict:
+    """Avito's chat object (avito-api.md §3.1); its `last_message` is `last` (a v3 list entry),
+    or else a message of its own written at `updated`."""
+    last = last or message(f"{chat_id}-last", created=updated, text="…")
     return {"id": chat_id, "created": unix(updated) - 86400, "updated": unix(updated),
             "context": {"type": "item", "value": {"id": item, "title": "Mazda 3 2008", "user_id": USER_ID}},
             "users": [{"id": CUSTOMER, "name": name}, {"id": USER_ID, "name": "Shop"}],
-            "last_message": {"id": "last", "author_id": CUSTOMER, "created": unix(updated), "direction": "in",
-                             "type": "text", "content": {"text": "…"}}}
+            "last_message": {key: last[key] for key in ("id", "author_id", "created", "direction", "type", "content")}}
 
 
 def message(message_id: str, *, created: datetime, text: str = "Здравствуйте", own: bool = False) -> dict:

@@ -23,7 +23,8 @@ def command(*args) -> str:
 
 def test_the_command_over_a_window_delivers_what_was_never_stored(avito, n8n, django_capture_on_commit_callbacks):
     now = timezone.now()
-    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=now - timedelta(hours=1)),
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=now - timedelta(hours=1),
+                                              last=message("m-1", created=now - timedelta(hours=1))),
                                          chat("u2i-z", updated=now - timedelta(hours=5))], "meta": {"has_more": False}})
     avito.get(messages_url("u2i-a"), json={"messages": [
         message("m-1", created=now - timedelta(hours=1)), message("m-0", created=now - timedelta(hours=3))],
@@ -141,3 +142,38 @@ def test_the_admin_lists_runs_read_only(client, django_user_model):
     assert client.get("/admin/reconcile/reconcilerun/add/").status_code == 403
     detail = client.get(f"/admin/reconcile/reconcilerun/{run.pk}/change/")
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+
+
+def test_health_says_how_far_behind_reconciliation_is_not_only_that_runs_succeed(client, api, settings):
+    settings.AVITO_WEBHOOK_SECRET = "path-secret"
+    now = timezone.now()
+    # Runs go on and succeed (the last one 10 s ago), but the window they read began 340 s ago.
+    ReconcileRun.objects.create(started_at=now - timedelta(seconds=12), finished_at=now - timedelta(seconds=10),
+                                outcome=RunOutcome.OK)
+    ReconcileState.objects.create(id=1, watermark=now - timedelta(seconds=340), window_since=now - timedelta(seconds=355))
+    body = client.get("/health").json()
+    assert body["status"] == "degraded" and body["checks"]["reconcile"] in ("behind: 340 s", "behind: 341 s")
+    assert 340 <= body["reconcile"]["lag_seconds"] < 345
+    listed = api.get("/api/reconcile/runs", HTTP_X_API_KEY="k" * 32).json()
+    assert 340 <= listed["lag_seconds"] < 345
+
+    ReconcileState.objects.filter(id=1).update(watermark=now - timedelta(seconds=50))  # caught up: within 3 intervals
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["checks"]["reconcile"] == "ok" and 50 <= body["reconcile"]["lag_seconds"] < 55
+
+
+def test_the_command_reads_every_chat_in_full_even_one_whose_last_message_came(avito, n8n,
+                                                                                django_capture_on_commit_callbacks):
+    """By hand, nothing is spared on a bet: a message dropped before one that came is found."""
+    from webhooks.models import IncomingEvent
+
+    now = timezone.now()
+    came, lost = message("m-came", created=now - timedelta(minutes=5)), message("m-lost", created=now - timedelta(minutes=6))
+    IncomingEvent.objects.create(message_id="m-came", chat_id="u2i-a", raw={}, next_attempt_at=now, status="done")
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=now - timedelta(minutes=5), last=came)],
+                               "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-a"), json={"messages": [came, lost], "meta": {"has_more": False}})
+    with django_capture_on_commit_callbacks(execute=True):
+        out = command("--hours", "1")
+    assert "1 message(s) not stored before" in out
+    assert [body["meta"]["external_message_id"] for body in n8n.bodies()] == ["m-lost"]

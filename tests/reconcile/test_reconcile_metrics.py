@@ -32,18 +32,23 @@ def counts() -> dict[str, float]:
             "found": found, "found_beat": value(text, "avitogw_reconcile_messages_found_total", trigger="beat")}
 
 
-def test_each_run_is_counted_by_outcome_with_the_messages_it_found(avito, n8n, run):
+def test_each_run_is_counted_by_outcome_with_the_messages_it_found(avito, n8n, run, clock):
     before = counts()
     assert run().outcome == RunOutcome.STARTED  # the first start: the watermark is set, nothing read
     new_at = NOW + timedelta(seconds=20)
-    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=new_at)], "meta": {"has_more": False}})
+    clock.advance(60)
+    # Another chat's notification was missed too: u2i-a is read in full (two new messages).
+    avito.get(CHATS_URL, json={"chats": [chat("u2i-a", updated=new_at, last=message("m-2", created=new_at)),
+                                         chat("u2i-b", updated=NOW, last=message("m-b", created=NOW))],
+                               "meta": {"has_more": False}})
+    avito.get(messages_url("u2i-b"), json={"messages": [message("m-b", created=NOW)], "meta": {"has_more": False}})
     avito.get(messages_url("u2i-a"), json={"messages": [message("m-1", created=new_at), message("m-2", created=new_at)],
                                            "meta": {"has_more": False}})
     ReconcileState.objects.filter(id=1).update(watermark=NOW - timedelta(seconds=30))
-    assert run().messages_found == 2
+    assert run().messages_found == 3
     after = counts()
     assert {key: after[key] - before[key] for key in after} == {
-        "started": 1, "ok": 1, "error": 0, "found": 2, "found_beat": 2}
+        "started": 1, "ok": 1, "error": 0, "found": 3, "found_beat": 3}
 
 
 def test_a_run_that_fails_is_counted_as_error(avito, run):
@@ -65,5 +70,8 @@ def test_the_last_success_age_and_the_interval_are_read_at_scrape_time(settings)
                                 outcome=RunOutcome.ERROR)  # a failure is no success: the age goes on
     age = value(scrape(), "avitogw_reconcile_last_success_age_seconds")
     assert 90 <= age < 120
+    assert "avitogw_reconcile_lag_seconds" not in scrape()  # no watermark yet
+    ReconcileState.objects.create(id=1, watermark=now - timedelta(seconds=340))
+    assert 340 <= value(scrape(), "avitogw_reconcile_lag_seconds") < 360
     settings.RECONCILE_INTERVAL = 0
     assert value(scrape(), "avitogw_reconcile_interval_seconds") == 0

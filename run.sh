@@ -68,5 +68,5 @@ say "starting web, worker and beat (Ctrl-C stops all three)"
 say "  API docs:  $address/docs"
 say "  admin:     $address/admin/   (first: $VENV/bin/python manage.py createsuperuser)"
 
-# honcho with the Procfile, given time for a warm shutdown on Ctrl-C (avitogw/procfile.py).
-exec python -m avitogw.procfile
+# honcho with the Procfile, given time for a warm shutdown on Ctrl-C (avitogw/launcher.py).
+exec python -m avitogw.launcher

@@ -20,7 +20,7 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         # Made here, at start-up of every process (web, worker, beat, manage.py), never when the settings
-        # are imported. Each comes before its first use: the metrics folder before a count (avitogw.metrics),
+        # are imported. Each comes before its first use: the metrics folder before a count (core.metrics),
         # the database's folder before the first connection, STATIC_ROOT before whitenoise's middleware is
         # built (it warns about a missing one on every start while collectstatic has not run).
         for folder in (settings.METRICS_DIR, settings.STATIC_ROOT, *sqlite_folder()):

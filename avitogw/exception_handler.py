@@ -1,25 +1,25 @@
 """One JSON error envelope for every error of the API (contract §2).
 
 `{"error": {"code": "<snake_case>", "message": "<sentence>", "details": <object|null>}}`:
-the gateway's own errors (`avitogw.errors.GatewayError`, raised by services and workers),
+the gateway's own errors (`core.errors.GatewayError`, raised by services and workers),
 Avito's errors, DRF's exceptions and django-ratelimit's refusal all pass through
 `api_exception_handler`, the only place they become HTTP. An exception it does not know is
 a bug: it is left to Django's 500 path, so `got_request_exception` (an error tracker) and
 the `django.request` log see it, and `handler500` (`json_error_500`) still answers with the
-envelope. The `json_error_*` views also cover unknown paths, so no client ever sees an HTML
-page or a stack trace (with DEBUG off).
+envelope. The envelope itself and the `json_error_*` views (which also cover unknown paths, so
+no client ever sees an HTML page or a stack trace with DEBUG off) are the kernel's: core/errors.py.
 """
 from __future__ import annotations
 
 import math
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from avitogw.errors import GatewayError
+from core.errors import GatewayError, error_body
 from messenger.avito import errors as avito
 
 AVITO_ERRORS = [  # most specific first
@@ -42,10 +42,6 @@ DRF_CODES = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "rate_limited",
 }
-
-
-def error_body(code: str, message: str, details=None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details}}
 
 
 def error_response(status_code: int, code: str, message: str, details=None, headers=None) -> Response:
@@ -87,23 +83,3 @@ def api_exception_handler(exc, context):
         headers = _retry_after(exc.wait) if isinstance(exc, exceptions.Throttled) else None
         return error_response(exc.status_code, code, str(exc.detail), None, headers)
     return None  # a bug: DRF re-raises it into Django's 500 path (signal, log, then json_error_500)
-
-
-def json_error_404(request, exception=None):
-    return JsonResponse(error_body("not_found", f"No such path: {request.path}"), status=404)
-
-
-def json_error_500(request):
-    return JsonResponse(error_body("internal_error", "The gateway failed to handle this request."), status=500)
-
-
-def json_error_400(request, exception=None):
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
-
-
-def json_error_403(request, exception=None):
-    if isinstance(exception, Ratelimited):
-        response = JsonResponse(error_body("rate_limited", "Too many requests; slow down."), status=429)
-        response["Retry-After"] = "60"
-        return response
-    return JsonResponse(error_body("forbidden", "Forbidden."), status=403)

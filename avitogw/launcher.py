@@ -1,4 +1,4 @@
-"""`python -m avitogw.procfile`: the Procfile's web, worker and beat together, as ./run.sh starts them.
+"""`python -m avitogw.launcher`: the Procfile's web, worker and beat together, as ./run.sh starts them.
 
 It is honcho (`honcho start -f Procfile -e /dev/null`), stopping the processes the way a
 supervisor should, so Ctrl-C ends all three cleanly:
@@ -11,7 +11,7 @@ supervisor should, so Ctrl-C ends all three cleanly:
   honcho's 5 s: a warm shutdown finishing an Avito call (a rate-limit slot, its timeout) must
   not be cut short. The processes normally end within a few seconds; see docs/operations.md.
 
-`-e /dev/null`: every process reads `.env` itself (avitogw/config.py), where a variable set in
+`-e /dev/null`: every process reads `.env` itself (core/environment.py), where a variable set in
 the real environment wins over the file; honcho's own loading would do it the other way round.
 """
 from __future__ import annotations

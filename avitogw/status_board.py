@@ -19,7 +19,7 @@ from django.utils.timesince import timesince, timeuntil
 from bulk.models import BulkJobStatus
 from bulk.selectors import bulk_jobs_running_count
 from messenger.selectors import avito_calls_in_window, chat_unread_stored_count
-from messenger.token_service import token_expiry
+from messenger.services.token import token_expiry
 from reconcile.models import RunOutcome
 from reconcile.selectors import run_latest
 from webhooks.models import DeliveryStatus

@@ -16,7 +16,7 @@ it. What happens next depends on what the failure, if any, says about Avito:
   sent. Not found: pending again (by then its attempt can no longer land). Never a resend
   on a guess.
 
-The claim is a lease (avitogw.work): the sender's heartbeat keeps it while the send runs,
+The claim is a lease (core.work): the sender's heartbeat keeps it while the send runs,
 however long Avito takes. A worker killed mid-send stops renewing it; the sweep takes the
 item back when the lease runs out (within about a minute) and wakes the resolver, which
 leases the item in turn before it looks. Every outcome is written over its own lease.
@@ -33,13 +33,13 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from avitogw.errors import GatewayError, OutcomeUnknown
-from avitogw.logs import log_context_add
-from avitogw.work.backoff import backoff_delay
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, lease_claim, lease_held, lease_owner_new
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake
+from core.errors import GatewayError, OutcomeUnknown
+from core.logs import log_context_add
+from core.work.backoff import backoff_delay
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import FREE, lease_claim, lease_held, lease_owner_new
+from core.work.sweep import Work
+from core.work.wakeups import wake
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 from bulk.services import SEND_TASK, bulk_items_wake, bulk_job_finish_if_done, send_time_limit
 from messenger.avito import errors as avito

@@ -3,7 +3,7 @@
 A job and its items are written in one transaction, and the workers are woken (by task
 name) only after it commits. A job ends when no item is `pending`, `sending` or `unknown`;
 the conditional UPDATE that stamps `finished_at` happens once, and the summary callback is
-then posted by whoever leases the job's callback (avitogw.work).
+then posted by whoever leases the job's callback (core.work).
 """
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from avitogw.errors import Conflict, InvalidInput
-from avitogw.logs import log_context_add
-from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake
+from core.errors import Conflict, InvalidInput
+from core.logs import log_context_add
+from core.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
+from core.work.sweep import Work
+from core.work.wakeups import wake
 from bulk import callback_client
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 from bulk.selectors import bulk_job_get, bulk_job_progress
@@ -53,7 +53,7 @@ def callback_policy() -> UrlPolicy:
 
 
 def callback_url_check(*, url: str) -> None:
-    """InvalidInput (400) for a callback_url the gateway must not call (avitogw.url_guard)."""
+    """InvalidInput (400) for a callback_url the gateway must not call (core.url_guard)."""
     try:
         check_url(url, callback_policy(), what="callback")
     except (UrlRefused, UrlUnresolvable) as exc:

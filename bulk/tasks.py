@@ -2,7 +2,7 @@
 
 All are late-acknowledged (settings: CELERY_TASK_ACKS_LATE), and all are safe to run twice
 or never: the row's lease decides whether there is anything to do, and the engine's sweep
-(avitogw.work.sweep) re-sends a wake-up that was lost. Services wake these by name.
+(core.work.sweep) re-sends a wake-up that was lost. Services wake these by name.
 """
 from __future__ import annotations
 

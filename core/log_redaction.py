@@ -9,7 +9,7 @@ CELERY_BROKER_URL) is replaced wherever it appears; and bearer tokens, `client_s
 
 `RedactSecrets`, a logging filter, applies it to a record's message and traceback before
 any handler formats it. It sits on the one console handler of every process
-(avitogw.logs.logging_config: Django, Celery and gunicorn all log through it) and on
+(core.logs.logging_config: Django, Celery and gunicorn all log through it) and on
 gunicorn's access and error logs (gunicorn.conf.py), so the formatters never see a secret.
 An error tracker added later must pass its events through `redact` too (for Sentry:
 `before_send`).
@@ -20,7 +20,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from avitogw import config
+from core import environment as config
 
 SECRET_VARIABLES = ("SECRET_KEY", "API_KEY", "AVITO_CLIENT_SECRET", "N8N_WEBHOOK_SECRET", "AVITO_WEBHOOK_SECRET")
 URL_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")

@@ -4,7 +4,7 @@ ids of what it is about, never with a secret.
 - The ids (`request_id`, `event_id`, `job_id`, `task_id`) live in a context variable: the
   request-id middleware, the Celery task signals and the services set them for the work at
   hand (`log_context`, `log_context_add`), and `ContextFilter` copies them onto every record.
-- No secret reaches a formatter: the handler's first filter (avitogw.log_redaction) has
+- No secret reaches a formatter: the handler's first filter (core.log_redaction) has
   already replaced them in the message and the traceback.
 - `QuietRoutine` turns Celery's own lines about the periodic sweeps (sent by beat, received
   and succeeded in the worker) into DEBUG: every 15 s at INFO they drowned everything else.
@@ -26,7 +26,7 @@ CONTEXT_KEYS = ("request_id", "event_id", "job_id", "task_id")
 _context: ContextVar[dict[str, str]] = ContextVar("avitogw_log_context", default={})
 
 # Celery's lines about these tasks are routine (beat every 15-300 s); see QuietRoutine.
-ROUTINE_TASKS = ("avitogw.work.sweep", "messenger.tasks.token_refresh", "reconcile.tasks.reconcile_tick",
+ROUTINE_TASKS = ("core.work.sweep", "messenger.tasks.token_refresh", "reconcile.tasks.reconcile_tick",
                  "work-sweep", "avito-token-refresh", "reconcile")
 CELERY_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
@@ -103,14 +103,14 @@ class JsonFormatter(logging.Formatter):
             **(getattr(record, "log_context", None) or {}),
             "process": record.process,
         }
-        if record.exc_text:  # formatted, and redacted, by avitogw.log_redaction's filter
+        if record.exc_text:  # formatted, and redacted, by core.log_redaction's filter
             entry["exception"] = record.exc_text
         elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-FORMATTERS = {"text": "avitogw.logs.TextFormatter", "json": "avitogw.logs.JsonFormatter"}
+FORMATTERS = {"text": "core.logs.TextFormatter", "json": "core.logs.JsonFormatter"}
 
 
 def logging_config(*, log_format: str, level: str) -> dict:
@@ -118,10 +118,10 @@ def logging_config(*, log_format: str, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "avitogw.logs.ContextFilter"},
-                    "quiet_routine": {"()": "avitogw.logs.QuietRoutine"},
-                    # Every secret, the webhook's path secret above all (avitogw/log_redaction.py).
-                    "redact_secrets": {"()": "avitogw.log_redaction.RedactSecrets"}},
+        "filters": {"context": {"()": "core.logs.ContextFilter"},
+                    "quiet_routine": {"()": "core.logs.QuietRoutine"},
+                    # Every secret, the webhook's path secret above all (core/log_redaction.py).
+                    "redact_secrets": {"()": "core.log_redaction.RedactSecrets"}},
         "formatters": {"gateway": {"()": FORMATTERS[log_format]}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "gateway",
                                  "filters": ["redact_secrets", "context", "quiet_routine"]}},

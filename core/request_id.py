@@ -1,6 +1,6 @@
 """Every request gets an id: the caller's `X-Request-ID` when it is a sane one, else a new one.
 
-It is on every log line written while the request is handled (avitogw.logs), Django's own
+It is on every log line written while the request is handled (core.logs), Django's own
 "Forbidden: /api/..." and gunicorn's access line included, and goes back in the answer's
 `X-Request-ID`, so a caller (n8n, a proxy) and the operator can find the same request. The
 id is a log field, never trusted for anything else.
@@ -17,7 +17,7 @@ from contextvars import ContextVar, Token
 
 from django.core.signals import request_finished
 
-from avitogw.logs import log_context_reset, log_context_set
+from core.logs import log_context_reset, log_context_set
 
 HEADER = "X-Request-ID"
 ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -52,4 +52,4 @@ def request_scope_end(**_kwargs) -> None:
             pass
 
 
-request_finished.connect(request_scope_end, dispatch_uid="avitogw.request_id")
+request_finished.connect(request_scope_end, dispatch_uid="core.request_id")

@@ -15,9 +15,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from avitogw.errors import GatewayError
+from core.errors import GatewayError
 from messenger.avito.errors import AvitoError
-from messenger.inbox.forms import BLOCK_REASONS, BlockForm, ReplyForm
+from inbox.forms import BLOCK_REASONS, BlockForm, ReplyForm
 from messenger.models import Chat
 from messenger.services.blacklist import blacklist_add
 from messenger.services.chats import chat_mark_read

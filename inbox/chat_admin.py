@@ -11,13 +11,13 @@ from django.db.models import F, OuterRef, Subquery
 from django.urls import path
 from django.contrib.admin.utils import unquote
 
-from avitogw.admin_site import ReadOnlyAdmin
-from messenger.inbox import chat_actions
-from messenger.inbox.chat_actions import BLOCK_PERMISSION, REFUSALS, REPLY_PERMISSION, refusal_text
-from messenger.inbox.forms import BlockForm, ReplyForm
-from messenger.inbox.image_view import image_view
-from messenger.inbox.shorten import shorten
-from messenger.inbox.thread import chat_links, chat_thread
+from core.admin import ReadOnlyAdmin
+from inbox import chat_actions
+from inbox.chat_actions import BLOCK_PERMISSION, REFUSALS, REPLY_PERMISSION, refusal_text
+from inbox.forms import BlockForm, ReplyForm
+from inbox.image_view import image_view
+from inbox.shorten import shorten
+from inbox.thread import chat_links, chat_thread
 from messenger.models import Chat, Message
 from messenger.services.chats import chat_mark_read
 

@@ -15,8 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_safe
 
-from avitogw.errors import NotFound
-from messenger.inbox.chat_actions import chat_from_url
+from core.errors import NotFound
+from inbox.chat_actions import chat_from_url
 from messenger.services.chat_images import ImageUnavailable, message_image_fetch
 
 CACHE_FOR = 24 * 3600

@@ -38,7 +38,7 @@ class ThreadEntry:
     text: str
     created: datetime | None
     is_read: bool
-    image: bool = False  # shown through the gateway (messenger.inbox.image_view), never from Avito's servers
+    image: bool = False  # shown through the gateway (inbox.image_view), never from Avito's servers
     voice_id: str | None = None
     link_url: str | None = None
     on_avito: bool = False  # nothing to show here: a link to the chat on Avito instead

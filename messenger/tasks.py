@@ -1,7 +1,7 @@
 """Celery tasks of the messenger app (thin: each calls one service)."""
 from celery import shared_task
 
-from messenger.token_service import token_refresh_ahead
+from messenger.services.token import token_refresh_ahead
 
 
 @shared_task(name="messenger.tasks.token_refresh", ignore_result=True)

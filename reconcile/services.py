@@ -23,7 +23,7 @@ from typing import Callable
 from django.conf import settings
 from django.utils import timezone
 
-from avitogw.metrics import reconcile_run_counted
+from core.metrics import reconcile_run_counted
 from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
 from reconcile.budget import BudgetSpent, budgeted_client

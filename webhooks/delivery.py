@@ -5,7 +5,7 @@ that processed the event: `deliveries_create` makes the rows already leased to t
 claim, and `deliveries_post` POSTs them POSTERS at a time side by side (a small thread
 pool: the POSTs are waits on n8n), recording each round's outcomes in one transaction. Every later
 attempt is a task, `delivery_attempt`, which leases one due row. An outcome is recorded
-only over the lease it was made under (avitogw.work.leases): delivered, or pending again
+only over the lease it was made under (core.work.leases): delivered, or pending again
 after the engine's backoff, or failed after N8N_FORWARD_MAX_ATTEMPTS. A row whose worker
 died is taken back by the sweep when its lease runs out and posted again with the same
 webhook-id: at least once, and n8n can deduplicate.
@@ -26,16 +26,16 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from avitogw.errors import Conflict, NotFound
-from avitogw.logs import log_context
-from avitogw.metrics import n8n_delivery_counted
-from avitogw.n8n.client import N8nClient, N8nError, get_n8n_client
-from avitogw.n8n.signing import SigningSecretInvalid, signed_headers
-from avitogw.work.backoff import backoff_delay
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new, leases_finish
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake
+from core.errors import Conflict, NotFound
+from core.logs import log_context
+from core.metrics import n8n_delivery_counted
+from core.n8n.client import N8nClient, N8nError, get_n8n_client
+from core.n8n.signing import SigningSecretInvalid, signed_headers
+from core.work.backoff import backoff_delay
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new, leases_finish
+from core.work.sweep import Work
+from core.work.wakeups import wake
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
 from webhooks.voice_refresh import delivery_voice_refresh
 

@@ -4,7 +4,7 @@
 message safe: parse, classify, one INSERT (a repeat of a message id is dropped by the
 database's unique constraint, ON CONFLICT DO NOTHING, concurrent copies included, and
 counted), then, after the commit, a wake-up of the worker's drain by task name, one per
-burst (avitogw.work.wakeups). Processing happens later, in the worker (webhooks.processing).
+burst (core.work.wakeups). Processing happens later, in the worker (webhooks.processing).
 A message whose ids or values could not be used safely (webhooks.notification_checks) is
 stored `unprocessable` and never woken. A database that restarts under the INSERT is
 retried on a new connection within the budget.
@@ -22,8 +22,8 @@ from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
-from avitogw.errors import DependencyUnavailable
-from avitogw.work.wakeups import wake_coalesced
+from core.errors import DependencyUnavailable
+from core.work.wakeups import wake_coalesced
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import EventSource, EventStatus, IncomingEvent
 from webhooks.notification_checks import NotificationInvalid, json_loads_storable, message_problem

@@ -17,7 +17,7 @@ import json
 import math
 from typing import Any, Mapping
 
-from avitogw.json_input import LONE_SURROGATE, SURROGATE_ESCAPE, has_lone_surrogate
+from core.json_input import LONE_SURROGATE, SURROGATE_ESCAPE, has_lone_surrogate
 from messenger.avito.ids import INT64_MAX, avito_id_valid
 
 LATEST_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second Python's datetime holds

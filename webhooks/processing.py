@@ -1,6 +1,6 @@
 """The worker's side of incoming events: the drain processes what webhooks.intake stored.
 
-`events_drain` leases the due events a batch at a time (one claim, avitogw.work.leases)
+`events_drain` leases the due events a batch at a time (one claim, core.work.leases)
 and keeps the leases alive with the heartbeat while it works. For each batch it:
 
 1. prepares every event (Avito look-ups, outside any transaction);
@@ -27,11 +27,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from avitogw.work.backoff import backoff_delay
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new, leases_finish
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake, woken
+from core.work.backoff import backoff_delay
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import FREE, lease_claim, lease_finish, lease_owner_new, leases_finish
+from core.work.sweep import Work
+from core.work.wakeups import wake, woken
 from webhooks.delivery import deliveries_post
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import Delivery, EventStatus, IncomingEvent

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import QuerySet, Subquery
 
-from avitogw.errors import NotFound
+from core.errors import NotFound
 from webhooks.models import Delivery, IncomingEvent
 
 

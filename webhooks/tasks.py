@@ -2,7 +2,7 @@
 
 The rows decide what happens; a task whose row is not due or is held elsewhere does
 nothing, so a duplicate or late message is harmless. Services wake these by name
-(avitogw.work.wakeups), so nothing but Celery imports this module.
+(core.work.wakeups), so nothing but Celery imports this module.
 """
 from celery import shared_task
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from messenger.api.fields import HttpUrlField, StrictSerializer
+from core.api.fields import HttpUrlField, StrictSerializer
 from messenger.api.serializers import SendImageJsonRequest, SendLinkRequest, SendTextRequest
 
 MAX_ITEMS = 1000

@@ -7,12 +7,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from avitogw.errors import InvalidInput
+from core.errors import InvalidInput
 from bulk.selectors import bulk_job_progress
-from bulk.serializers import BulkJobAccepted, BulkJobProgress, BulkSendRequest
+from bulk.api.serializers import BulkJobAccepted, BulkJobProgress, BulkSendRequest
 from bulk.services import bulk_job_cancel, bulk_job_create
 from messenger.api.common import IDEMPOTENCY_PARAMETER, idempotent_response
-from messenger.api.responses import ErrorEnvelope, errors
+from core.api.responses import ErrorEnvelope, errors
 
 JOB_ID = OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="the job_id the send answered with")
 CHAT = "u2i-y9ykWR1EkNOJJMaE9i9m8w"

@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from messenger.services.limits import AVITO_ID_RE
 
 
 class StrictCharField(serializers.CharField):
@@ -27,15 +26,6 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class AvitoIdField(StrictCharField):
-    """A chat, message or image id as Avito writes it; nothing that could alter Avito's URL path."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 128)
-        super().__init__(**kwargs)
-        self.validators.append(RegexValidator(AVITO_ID_RE, "Must be an Avito id: letters, digits, '-', '_', '.', '~'."))
 
 
 # http:// or https://, a host (a name or an [IPv6] literal), then anything but spaces and control characters.
@@ -102,22 +92,6 @@ class CommaListField(serializers.Field):
 
     def to_representation(self, value):
         return ",".join(str(v) for v in value)
-
-
-ITEM_ID_PART = "[1-9][0-9]{0,17}"
-CHAT_TYPE_PART = "(u2i|u2u|a2u)"
-
-
-@extend_schema_field({"type": "string", "pattern": comma_list_pattern(ITEM_ID_PART)})
-class ItemIdsField(CommaListField):
-    part = ITEM_ID_PART
-    default_error_messages = {"invalid": "Must be a comma-separated list of Avito item ids (1 to 18 digits)."}
-
-
-@extend_schema_field({"type": "string", "pattern": comma_list_pattern(CHAT_TYPE_PART)})
-class ChatTypesField(CommaListField):
-    part = CHAT_TYPE_PART
-    default_error_messages = {"invalid": "Must be a comma-separated list among u2i, u2u, a2u."}
 
 
 class StrictSerializer(serializers.Serializer):

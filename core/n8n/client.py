@@ -88,7 +88,7 @@ _client: tuple[int, N8nClient] | None = None
 
 def guarded_n8n_client(pool_classes: dict) -> N8nClient:
     """A client for a URL a caller chose (a bulk callback): its connections check the peer they reach
-    (avitogw.url_guard), and no proxy from the environment hides that peer."""
+    (core.url_guard), and no proxy from the environment hides that peer."""
     return N8nClient(session=_session(pool_classes), use_environment=False)
 
 

@@ -22,7 +22,7 @@ from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.utils import timezone
 
-from avitogw.work.leases import leases_renew
+from core.work.leases import leases_renew
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 A row that is work (`Leased`) carries who holds it (`lease_owner`, a token new for every
 claim) and until when (`lease_expires`). `lease_claim` writes both with an UPDATE whose
 WHERE says the row is free and due, and returns the count: the worker goes on only for
-the rows it got. The heartbeat (avitogw.work.heartbeat) pushes the expiry forward while
-the worker lives; the sweep (avitogw.work.sweep) takes back rows whose lease ran out.
+the rows it got. The heartbeat (core.work.heartbeat) pushes the expiry forward while
+the worker lives; the sweep (core.work.sweep) takes back rows whose lease ran out.
 `lease_finish` records the outcome only WHERE the owner is still the claimer: a worker
 that stalled past its lease, whose row went to another worker, changes nothing.
 """

@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from avitogw.work.leases import FREE, leases_expired
-from avitogw.work.wakeups import wake
+from core.work.leases import FREE, leases_expired
+from core.work.wakeups import wake
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """The engine's one task: the sweep, run by Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
 from celery import shared_task
 
-from avitogw.work.sweep import work_sweep as work_sweep_service
+from core.work.sweep import work_sweep as work_sweep_service
 
 
-@shared_task(name="avitogw.work.sweep", ignore_result=True)
+@shared_task(name="core.work.sweep", ignore_result=True)
 def work_sweep() -> dict[str, int]:
     """Take back expired leases and re-wake whatever is due, for every kind of work."""
     return work_sweep_service()

@@ -8,10 +8,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from avitogw.errors import InvalidInput
-from messenger.api.fields import (
-    AvitoIdField, ChatTypesField, HttpUrlField, ItemIdsField, StrictCharField, StrictSerializer,
-)
+from core.errors import InvalidInput
+from messenger.api.avito_fields import AvitoIdField, ChatTypesField, ItemIdsField
+from core.api.fields import HttpUrlField, StrictCharField, StrictSerializer
 from messenger.services import limits
 from messenger.services.messages import link_message_text
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from avitogw.errors import DependencyUnavailable
+from core.errors import DependencyUnavailable
 
 
 class AvitoError(Exception):

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from avitogw.errors import Conflict, InvalidInput, OutcomeUnknown
+from core.errors import Conflict, InvalidInput, OutcomeUnknown
 from messenger.avito.errors import AvitoError
 from messenger.models import IdempotencyRecord
 from messenger.selectors import idempotency_record_get

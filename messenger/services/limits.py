@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from avitogw.errors import InvalidInput
+from core.errors import InvalidInput
 from messenger.avito import ids
 
 MAX_TEXT_LENGTH = 1000          # postSendMessage: "at most 1000 characters"

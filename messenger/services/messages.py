@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from avitogw.errors import NotFound, OutcomeUnknown
+from core.errors import NotFound, OutcomeUnknown
 from messenger.avito import get_client
 from messenger.avito.ids import avito_id_valid
 from messenger.models import Message

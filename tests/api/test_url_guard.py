@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from avitogw.url_guard import UrlPolicy, address_refused
+from core.url_guard import UrlPolicy, address_refused
 from bulk.models import BulkJob
 from tests.api.conftest import CHAT, PNG, error_of
 

@@ -13,14 +13,14 @@ import responses
 from django.test import Client
 from django.utils import timezone
 
-from avitogw import logs
-from avitogw.log_redaction import redact
-from avitogw.logs import JsonFormatter, QuietRoutine, TextFormatter, log_context, logging_config
+from core import logs
+from core.log_redaction import redact
+from core.logs import JsonFormatter, QuietRoutine, TextFormatter, log_context, logging_config
 from tests.ops.test_secure_default import ROOT
 from tests.webhooks.avito_payloads import N8N_URL
 from tests.webhooks.test_delivery import a_delivery, first_attempt
 from webhooks.models import IncomingEvent
-from avitogw.work.sweep import work_sweep
+from core.work.sweep import work_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -75,12 +75,12 @@ def test_a_delivery_failure_line_names_its_event(json_lines):
 
 def test_an_idle_sweep_logs_at_debug_and_a_busy_one_at_info(json_lines):
     work_sweep()
-    [idle] = [entry for entry in json_lines() if entry["logger"] == "avitogw.work.sweep"]
+    [idle] = [entry for entry in json_lines() if entry["logger"] == "core.work.sweep"]
     assert idle["level"] == "DEBUG"
     IncomingEvent.objects.create(message_id="m-s", chat_id="u2i-a", event_type="message", raw={},
                                  next_attempt_at=timezone.now() - timedelta(minutes=5))
     work_sweep()
-    busy = [entry for entry in json_lines() if entry["logger"] == "avitogw.work.sweep"][-1]
+    busy = [entry for entry in json_lines() if entry["logger"] == "core.work.sweep"][-1]
     assert busy["level"] == "INFO" and "1 events woken" in busy["message"]
 
 
@@ -89,9 +89,9 @@ def _record(name: str, message: str, *args) -> logging.LogRecord:
 
 
 @pytest.mark.parametrize("name, message, args", [
-    ("celery.beat", "Scheduler: Sending due task %s (%s)", ("work-sweep", "avitogw.work.sweep")),
-    ("celery.worker.strategy", "Task %s[%s] received", ("avitogw.work.sweep", "abc")),
-    ("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", ("avitogw.work.sweep", "abc", 0.01, None)),
+    ("celery.beat", "Scheduler: Sending due task %s (%s)", ("work-sweep", "core.work.sweep")),
+    ("celery.worker.strategy", "Task %s[%s] received", ("core.work.sweep", "abc")),
+    ("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", ("core.work.sweep", "abc", 0.01, None)),
 ])
 def test_celerys_lines_about_the_sweeps_are_debug(name, message, args):
     record = _record(name, message, *args)

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from avitogw.metrics import avito_operation
+from core.metrics import avito_operation
 from bulk.models import BulkItem, BulkItemStatus, BulkJob
 from tests.conftest import AVITO, USER_ID
 from tests.ops.metrics_scrape import value

@@ -12,8 +12,8 @@ from standardwebhooks import Webhook
 from messenger.normalizer import normalize_message
 from tests.conftest import USER_ID
 from tests.webhooks.avito_payloads import CHAT_ID, N8N_URL, VOICE_URL, avito_message
-from avitogw.work.leases import LEASE
-from avitogw.work.sweep import work_sweep
+from core.work.leases import LEASE
+from core.work.sweep import work_sweep
 from webhooks.delivery import NO_URL, deliveries_post, delivery_attempt, delivery_create
 from webhooks.models import Delivery, DeliveryStatus
 
@@ -272,7 +272,7 @@ class TestVoiceLinkAfterALongWait:
 
 
 def test_the_environments_proxy_and_ca_bundle_are_honoured_read_once_per_url(monkeypatch):
-    from avitogw.n8n.client import N8nClient, _session
+    from core.n8n.client import N8nClient, _session
 
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "n8n.local")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tests.webhooks.avito_payloads import notification, post_notification
 from webhooks.models import EventStatus, IncomingEvent
-from avitogw.work.sweep import work_sweep
+from core.work.sweep import work_sweep
 
 pytestmark = pytest.mark.django_db
 

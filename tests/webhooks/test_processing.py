@@ -204,7 +204,7 @@ def test_one_broken_event_does_not_hold_back_the_rest_of_its_batch(avito, client
         return storage.message_rows_upsert(messages)
 
     monkeypatch.setattr("webhooks.message_events.message_rows_upsert", breaks_on_one)
-    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda *args, **kwargs: None)  # the test drains
+    monkeypatch.setattr("core.work.wakeups.wake_now", lambda *args, **kwargs: None)  # the test drains
     avito.get(chat_url(), json=avito_chat())
     avito.post(N8N_URL, json={"ok": True})
     for message_id in ("m-1", "m-bad", "m-2"):
@@ -241,7 +241,7 @@ def test_an_event_someone_else_holds_is_left_alone(avito):
 def test_a_run_that_lost_its_event_meanwhile_keeps_nothing_and_posts_nothing(avito, client, monkeypatch):
     """The Avito look-up took so long that the sweep gave the event to another worker: that one
     stores and delivers it; this run's rows are rolled back with its unfenced outcome."""
-    from avitogw.work import wakeups
+    from core.work import wakeups
 
     monkeypatch.setattr(wakeups, "wake_now", lambda *args, **kwargs: None)  # no drain: the test runs it
     assert post_notification(client, notification(message_id="m-slow")).status_code == 200
@@ -265,7 +265,7 @@ def test_a_long_drain_hands_over_to_a_fresh_one(avito, client, monkeypatch, djan
     from webhooks import processing
 
     woken = []
-    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda task, *args, **kwargs: woken.append((task, args)))
+    monkeypatch.setattr("core.work.wakeups.wake_now", lambda task, *args, **kwargs: woken.append((task, args)))
     avito.get(chat_url(), json=avito_chat())
     avito.post(N8N_URL, json={"ok": True})
     for index in range(3):

@@ -69,7 +69,7 @@ class Beat:
 
     def _run(self):
         while not self.stopped.wait(1.0):
-            self.app.send_task("avitogw.work.sweep")
+            self.app.send_task("core.work.sweep")
 
     def __enter__(self):
         self.thread.start()

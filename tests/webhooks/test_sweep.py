@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from tests.webhooks.avito_payloads import N8N_URL, avito_chat, chat_url, notification, post_notification
-from avitogw.work.leases import LEASE
-from avitogw.work.sweep import work_sweep
+from core.work.leases import LEASE
+from core.work.sweep import work_sweep
 from webhooks.delivery import LOST_WORKER
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 from webhooks.processing import EVENTS
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
 @pytest.fixture
 def lost_wakeups(monkeypatch):
     """The broker swallows every wake-up (as a worker killed with prefetched tasks would)."""
-    from avitogw.work import wakeups
+    from core.work import wakeups
 
     monkeypatch.setattr(wakeups, "wake_now", lambda *a, **k: None)
     return monkeypatch

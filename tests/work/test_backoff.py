@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from avitogw.work.backoff import backoff_delay, backoff_schedule
+from core.work.backoff import backoff_delay, backoff_schedule
 
 
 def test_without_jitter_it_doubles_from_the_base_up_to_the_cap():

@@ -6,8 +6,8 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from avitogw.errors import NotFound
-from messenger.api.responses import ErrorEnvelope
+from core.errors import NotFound
+from core.api.responses import ErrorEnvelope
 from webhooks.api.serializers import (DeliveryDetailSerializer, DeliveryListQuery, DeliveryListResponse,
                                       DeliveryReplayResponse, DeliverySerializer)
 from webhooks.delivery import delivery_replay

@@ -86,6 +86,8 @@ class NormalizedMeta(serializers.Serializer):
     source = serializers.ChoiceField(choices=["webhook", "poll"],
                                      help_text="webhook: Avito's notification; poll: read from Avito's lists "
                                                "(reconciliation found it, or this endpoint read it)")
+    media_error = serializers.CharField(required=False, help_text="only when a media id (voice_id) is not one "
+                                        "Avito makes: that media is left unresolved, the message is delivered")
 
 
 class NormalizedMessage(serializers.Serializer):

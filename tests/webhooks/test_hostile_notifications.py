@@ -30,7 +30,6 @@ def _with_value(**changes) -> dict:
     ({"chat_id": "u2i-a/b"}, "chat_id"),
     ({"chat_id": "u2i-a?b"}, "chat_id"),
     ({"id": "../m1"}, "id"),
-    ({"content": {"voice": {"voice_id": "../v"}}, "type": "voice"}, "voice_id"),
     ({"author_id": "not-a-number"}, "author_id"),
     ({"author_id": 1.5}, "author_id"),
     ({"user_id": "x"}, "user_id"),

@@ -112,6 +112,30 @@ def test_a_voice_message_carries_the_url_from_get_voice_files(avito, deliver):
     assert sent["meta"]["original_media_type"] == "voice"
 
 
+@pytest.mark.parametrize("bad_voice_id", ["../v", "v/77", "", 77])
+def test_a_malformed_voice_id_degrades_the_voice_not_the_message(avito, deliver, bad_voice_id):
+    """Issue 21 item 6: the media id only fails its own look-up; the message still reaches n8n."""
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(type="voice", content={"voice": {"voice_id": bad_voice_id}}))
+
+    [sent] = n8n_bodies(avito)
+    assert (sent["media"]["has_voice"], sent["media"]["voice_url"]) == (True, None)
+    assert sent["meta"]["media_error"] == "voice_id is not an Avito id"
+    assert not [call for call in avito.calls if VOICE_URL in call.request.url]  # never looked up
+    assert IncomingEvent.objects.get().status == EventStatus.PROCESSED
+    assert Message.objects.filter(type="voice").count() == 1
+
+
+def test_a_good_voice_id_has_no_media_error(avito, deliver):
+    avito.get(chat_url(), json=avito_chat())
+    avito.get(VOICE_URL, json={"voices_urls": {"v-1": "https://avito.st/voice/v-1.mp4"}})
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(type="voice", content={"voice": {"voice_id": "v-1"}}))
+    [sent] = n8n_bodies(avito)
+    assert "media_error" not in sent["meta"]
+
+
 def test_the_accounts_own_message_is_stored_as_outgoing_and_not_delivered(avito, deliver):
     deliver(notification(author_id=USER_ID, content={"text": "Да, продаём"}, message_id="own-1"))
 

@@ -41,7 +41,8 @@ from core.work.leases import FREE, lease_claim, lease_held, lease_owner_new
 from core.work.sweep import Work
 from core.work.wakeups import wake
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
-from bulk.services import SEND_TASK, bulk_items_wake, bulk_job_finish_if_done, send_time_limit
+from bulk.services import bulk_items_wake, bulk_job_finish_if_done, send_time_limit
+from bulk.task_names import BULK_ITEM_RESOLVE, BULK_ITEM_SEND
 from messenger.avito import errors as avito
 from messenger.avito import get_client
 from messenger.services import messages
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5   # tries of one item (rate-limit waits do not count) before it is `failed`
 EARLY_TOLERANCE = timedelta(seconds=1)  # a wake-up may arrive a little before its row is due
-CHECK_TASK = "bulk.tasks.bulk_item_resolve"
 CHECK_PAUSE_MAX = 60.0  # seconds between checks while Avito cannot be asked
 RETRY_PAUSE_MAX = 300.0  # seconds, the longest pause before an item's next try
 UNSETTLED = (BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
@@ -147,7 +147,7 @@ def _look_again(item: BulkItem, *, owner: str, delay: float, now: datetime) -> s
     """Leave the item unsettled, free its lease, and wake the resolver again in `delay` seconds."""
     if lease_held(BulkItem, item.id, owner=owner).update(
             next_attempt_at=now + timedelta(seconds=delay), lease_owner=FREE, lease_expires=None):
-        wake(CHECK_TASK, item.id, countdown=delay, time_limit=send_time_limit())
+        wake(BULK_ITEM_RESOLVE, item.id, countdown=delay, time_limit=send_time_limit())
     return item.status
 
 
@@ -208,14 +208,14 @@ def _record(item: BulkItem, *, owner: str, outcome: Outcome, now: datetime) -> s
     if status == BulkItemStatus.SENDING:
         delay = retry_delay(item.attempts)
         if ours.update(error=outcome.error[:2000], next_attempt_at=now + timedelta(seconds=delay), **free) == 1:
-            wake(CHECK_TASK, item.id, countdown=delay, time_limit=send_time_limit())
+            wake(BULK_ITEM_RESOLVE, item.id, countdown=delay, time_limit=send_time_limit())
         return status
     if status == BulkItemStatus.UNKNOWN:
         # The client already watched the chat for one window; the resolver watches one more.
         delay = max(1.0, settle_window() / 4)
         if ours.update(status=status, error=outcome.error[:2000], next_attempt_at=now + timedelta(seconds=delay),
                        settle_by=now + timedelta(seconds=settle_window()), **free) == 1:
-            wake(CHECK_TASK, item.id, countdown=delay, time_limit=send_time_limit())
+            wake(BULK_ITEM_RESOLVE, item.id, countdown=delay, time_limit=send_time_limit())
         return status
     if status == BulkItemStatus.PENDING and BulkJob.objects.filter(
             id=item.job_id, status=BulkJobStatus.CANCELLED).exists():
@@ -260,6 +260,6 @@ def _time_limit() -> dict:
 
 # A queue of bulk sends waits on the rate limit, so a pending item's own wake-up may be minutes
 # away: the sweep re-wakes it only after a minute (and then once a minute), not every sweep.
-SENDS = Work(name="bulk sends", model=BulkItem, task=SEND_TASK, due=_sends_due, taken_back=_items_taken_back,
+SENDS = Work(name="bulk sends", model=BulkItem, task=BULK_ITEM_SEND, due=_sends_due, taken_back=_items_taken_back,
              grace=timedelta(seconds=60), options=_time_limit)
-CHECKS = Work(name="bulk checks", model=BulkItem, task=CHECK_TASK, due=_checks_due, options=_time_limit)
+CHECKS = Work(name="bulk checks", model=BulkItem, task=BULK_ITEM_RESOLVE, due=_checks_due, options=_time_limit)

@@ -28,10 +28,9 @@ from core.work.wakeups import wake
 from bulk import callback_client
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 from bulk.selectors import bulk_job_get, bulk_job_progress
+from bulk.task_names import BULK_ITEM_SEND, BULK_JOB_CALLBACK
 
 UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
-SEND_TASK = "bulk.tasks.bulk_item_send"
-CALLBACK_TASK = "bulk.tasks.bulk_job_callback"
 BATCH = 500  # jobs the sweep's chore looks at per pass
 
 
@@ -43,7 +42,7 @@ def send_time_limit() -> float:
 def bulk_items_wake(item_ids: Iterable[int], *, countdown: float = 0) -> None:
     """Wake a sender for each item once the caller's transaction commits."""
     for item_id in item_ids:
-        wake(SEND_TASK, item_id, countdown=countdown or None, time_limit=send_time_limit())
+        wake(BULK_ITEM_SEND, item_id, countdown=countdown or None, time_limit=send_time_limit())
 
 
 def callback_policy() -> UrlPolicy:
@@ -106,7 +105,7 @@ def bulk_job_finish_if_done(*, job_id: UUID, now: datetime | None = None) -> boo
     ended = BulkJob.objects.filter(id=job_id, finished_at__isnull=True, status=job.status).update(
         status=final, finished_at=now, updated_at=now, callback_status="pending" if job.callback_url else "")
     if ended and job.callback_url:
-        wake(CALLBACK_TASK, str(job_id))
+        wake(BULK_JOB_CALLBACK, str(job_id))
     return bool(ended)
 
 
@@ -147,5 +146,5 @@ def _callbacks_taken_back(now) -> list:
     return [(Q(), {"callback_status": "pending", "updated_at": now})]
 
 
-CALLBACKS = Work(name="bulk callbacks", model=BulkJob, task=CALLBACK_TASK, due=_callbacks_due,
+CALLBACKS = Work(name="bulk callbacks", model=BulkJob, task=BULK_JOB_CALLBACK, due=_callbacks_due,
                  taken_back=_callbacks_taken_back, stamp="updated_at", grace=timedelta(seconds=10))

@@ -7,7 +7,9 @@ variable, so each typed read here wraps django-environ and re-raises with the na
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -18,6 +20,24 @@ BOOL_WORDS = {
 }
 
 env = environ.Env()
+T = TypeVar("T")
+
+
+class SettingRenamed(FutureWarning):
+    """An older variable still sets a renamed setting, for one release (FutureWarning: shown by default)."""
+
+
+def read_renamed(name: str, old: str, read: Callable[..., T], default: T, **limits) -> T:
+    """`name`; while it is unset, the older variable `old` that used to govern the same thing, with a warning.
+
+    The warning says what to set instead. The old variable may keep a meaning of its own
+    (N8N_FORWARD_MAX_ATTEMPTS still counts delivery attempts to n8n).
+    """
+    if _raw(name) or not _raw(old):
+        return read(name, default, **limits)
+    warnings.warn(f"{old} also sets {name} for one more release only: set {name} (see .env.example).",
+                  SettingRenamed, stacklevel=2)
+    return read(old, default, **limits)
 
 
 def load_env_file(path: Path) -> None:

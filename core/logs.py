@@ -25,9 +25,6 @@ from typing import Iterator
 CONTEXT_KEYS = ("request_id", "event_id", "job_id", "task_id")
 _context: ContextVar[dict[str, str]] = ContextVar("avitogw_log_context", default={})
 
-# Celery's lines about these tasks are routine (beat every 15-300 s); see QuietRoutine.
-ROUTINE_TASKS = ("core.work.sweep", "messenger.tasks.token_refresh", "reconcile.tasks.reconcile_tick",
-                 "work-sweep", "avito-token-refresh", "reconcile")
 CELERY_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
 
@@ -65,13 +62,21 @@ class ContextFilter(logging.Filter):
 
 
 class QuietRoutine(logging.Filter):
-    """Celery's INFO lines about the periodic sweeps become DEBUG (dropped unless LOG_LEVEL=DEBUG)."""
+    """Celery's INFO lines about the periodic sweeps become DEBUG (dropped unless LOG_LEVEL=DEBUG).
+
+    `tasks`: the names that make a line routine, beat's entries and their tasks (the settings
+    pass CELERY_BEAT_SCHEDULE's, so the kernel names no app's task).
+    """
+
+    def __init__(self, tasks: tuple[str, ...] = ()):
+        super().__init__()
+        self.tasks = tuple(tasks)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno != logging.INFO or not record.name.startswith(CELERY_ROUTINE_LOGGERS):
             return True
         message = record.getMessage()
-        if not any(task in message for task in ROUTINE_TASKS):
+        if not any(task in message for task in self.tasks):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
@@ -113,13 +118,13 @@ class JsonFormatter(logging.Formatter):
 FORMATTERS = {"text": "core.logs.TextFormatter", "json": "core.logs.JsonFormatter"}
 
 
-def logging_config(*, log_format: str, level: str) -> dict:
+def logging_config(*, log_format: str, level: str, routine_tasks: tuple[str, ...] = ()) -> dict:
     """The dictConfig of every process: one handler on stderr, the chosen format, ids and quiet sweeps."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"context": {"()": "core.logs.ContextFilter"},
-                    "quiet_routine": {"()": "core.logs.QuietRoutine"},
+                    "quiet_routine": {"()": "core.logs.QuietRoutine", "tasks": tuple(routine_tasks)},
                     # Every secret, the webhook's path secret above all (core/log_redaction.py).
                     "redact_secrets": {"()": "core.log_redaction.RedactSecrets"}},
         "formatters": {"gateway": {"()": FORMATTERS[log_format]}},

@@ -38,11 +38,11 @@ from core.work.sweep import Work
 from core.work.wakeups import wake
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
 from webhooks.voice_refresh import delivery_voice_refresh
+from webhooks.task_names import DELIVERY_ATTEMPT
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-DELIVERY_TASK = "webhooks.tasks.delivery_attempt"
 SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 NO_URL = "N8N_WEBHOOK_URL is not set: kept until it is."
 LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
@@ -183,7 +183,7 @@ def _failed(delivery: Delivery, result: PostResult, *, owner: str, now: datetime
                           cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
     if lease_finish(Delivery, delivery.pk, owner=owner, status=DeliveryStatus.PENDING,
                     next_attempt_at=now + timedelta(seconds=delay), **common) and delay <= SHORT_RETRY:
-        wake(DELIVERY_TASK, delivery.pk, countdown=delay)
+        wake(DELIVERY_ATTEMPT, delivery.pk, countdown=delay)
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -208,7 +208,7 @@ def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Deliver
                 raise Conflict("This delivery is being posted right now; replay it once the attempt is over.",
                                code="delivery_in_progress")
             raise NotFound(f"No delivery with id {delivery_pk}.")
-        wake(DELIVERY_TASK, delivery_pk)
+        wake(DELIVERY_ATTEMPT, delivery_pk)
     return Delivery.objects.get(pk=delivery_pk)
 
 
@@ -224,5 +224,5 @@ def _deliveries_taken_back(now: datetime) -> list:
             (Q(), {"status": DeliveryStatus.PENDING, "next_attempt_at": now, **lost})]
 
 
-DELIVERIES = Work(name="deliveries", model=Delivery, task=DELIVERY_TASK, due=_deliveries_due,
+DELIVERIES = Work(name="deliveries", model=Delivery, task=DELIVERY_ATTEMPT, due=_deliveries_due,
                   taken_back=_deliveries_taken_back)

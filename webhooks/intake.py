@@ -27,10 +27,10 @@ from core.work.wakeups import wake_coalesced
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import EventSource, EventStatus, IncomingEvent
 from webhooks.notification_checks import NotificationInvalid, json_loads_storable, message_problem
+from webhooks.task_names import EVENTS_DRAIN
 
 logger = logging.getLogger(__name__)
 
-DRAIN_TASK = "webhooks.tasks.events_drain"
 ID_MAX = 128
 STORE_BUDGET = 1.5  # seconds the INSERT may be retried: Avito gives up on the webhook after 2 s
 RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the database restarts
@@ -110,7 +110,7 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
         return Receipt("duplicate")
     if fields["status"] != EventStatus.PENDING:
         return Receipt("ignored", event_pk)
-    wake_coalesced(DRAIN_TASK)
+    wake_coalesced(EVENTS_DRAIN)
     return Receipt("stored", event_pk)
 
 

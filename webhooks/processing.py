@@ -35,11 +35,11 @@ from core.work.wakeups import wake, woken
 from webhooks.delivery import deliveries_post
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import Delivery, EventStatus, IncomingEvent
+from webhooks.task_names import EVENTS_DRAIN
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-DRAIN_TASK = "webhooks.tasks.events_drain"
 CLAIM_BATCH = 50  # events per claim, per commit and per round of POSTs
 DRAIN_LIMIT = 2000  # events per drain task before it hands over to a fresh one
 DRAIN_SECONDS = 60.0  # ... or seconds (well inside Celery's time limit)
@@ -57,7 +57,7 @@ def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now, rand: Cal
     again. After DRAIN_LIMIT events or DRAIN_SECONDS it hands over to a new drain, so a long
     burst does not hold one worker slot for ever.
     """
-    woken(DRAIN_TASK)  # before the first claim: an event committed from now on wakes another drain
+    woken(EVENTS_DRAIN)  # before the first claim: an event committed from now on wakes another drain
     done, started = 0, timer()
     while done < DRAIN_LIMIT and timer() - started < DRAIN_SECONDS:
         owner = lease_owner_new()
@@ -68,11 +68,11 @@ def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now, rand: Cal
             if fan_out and len(events) == CLAIM_BATCH:
                 fan_out = False
                 for _ in range(DRAIN_FAN_OUT - 1):
-                    wake(DRAIN_TASK, False)
+                    wake(EVENTS_DRAIN, False)
             deliveries = _events_run(events, owner=owner, clock=clock, rand=rand)
             deliveries_post(deliveries, owner=owner, clock=clock, rand=rand)
         done += len(events)
-    wake(DRAIN_TASK, False)
+    wake(EVENTS_DRAIN, False)
     return done
 
 
@@ -145,14 +145,14 @@ def _event_failed(event: IncomingEvent, exc: Exception, *, owner: str, now: date
     logger.error("Processing incoming event %s failed (attempt %s)", event.pk, event.attempts,
                  exc_info=(type(exc), exc, exc.__traceback__))
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    if event.attempts >= settings.N8N_FORWARD_MAX_ATTEMPTS:
+    if event.attempts >= settings.EVENT_MAX_ATTEMPTS:
         lease_finish(IncomingEvent, event.pk, owner=owner, status=EventStatus.FAILED, last_error=error)
         return
-    delay = backoff_delay(attempt=event.attempts, base=settings.N8N_FORWARD_BACKOFF_BASE,
-                          cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
+    delay = backoff_delay(attempt=event.attempts, base=settings.EVENT_BACKOFF_BASE,
+                          cap=settings.EVENT_BACKOFF_MAX, rand=rand)
     if lease_finish(IncomingEvent, event.pk, owner=owner, status=EventStatus.ERROR, last_error=error,
                     next_attempt_at=now + timedelta(seconds=delay)) and delay <= SHORT_RETRY:
-        wake(DRAIN_TASK, False, countdown=delay)
+        wake(EVENTS_DRAIN, False, countdown=delay)
 
 
 def event_reprocess(*, event_pk: int, clock: Clock = timezone.now) -> bool:
@@ -160,7 +160,7 @@ def event_reprocess(*, event_pk: int, clock: Clock = timezone.now) -> bool:
     updated = IncomingEvent.objects.filter(pk=event_pk, message_id__isnull=False, lease_owner=FREE).exclude(
         status__in=[EventStatus.PROCESSING, EventStatus.UNPROCESSABLE]).update(status=EventStatus.PENDING, attempts=0, next_attempt_at=clock())
     if updated:
-        wake(DRAIN_TASK)
+        wake(EVENTS_DRAIN)
     return bool(updated)
 
 
@@ -170,10 +170,10 @@ def _events_due(now: datetime):
 
 
 def _events_taken_back(now: datetime) -> list:
-    return [(Q(attempts__gte=settings.N8N_FORWARD_MAX_ATTEMPTS), {"status": EventStatus.FAILED,
+    return [(Q(attempts__gte=settings.EVENT_MAX_ATTEMPTS), {"status": EventStatus.FAILED,
                                                                    "last_error": LOST_WORKER}),
             (Q(), {"status": EventStatus.PENDING, "next_attempt_at": now, "last_error": LOST_WORKER})]
 
 
-EVENTS = Work(name="events", model=IncomingEvent, task=DRAIN_TASK, due=_events_due, drain=True,
+EVENTS = Work(name="events", model=IncomingEvent, task=EVENTS_DRAIN, due=_events_due, drain=True,
               taken_back=_events_taken_back)

@@ -8,15 +8,16 @@ from celery import shared_task
 
 from webhooks.delivery import delivery_attempt as delivery_attempt_service
 from webhooks.processing import events_drain as events_drain_service
+from webhooks.task_names import DELIVERY_ATTEMPT, EVENTS_DRAIN
 
 
-@shared_task(name="webhooks.tasks.events_drain", ignore_result=True)
+@shared_task(name=EVENTS_DRAIN, ignore_result=True)
 def events_drain(fan_out: bool = True) -> None:
     """Process every due event, in leased batches (more drains on a backlog)."""
     events_drain_service(fan_out=fan_out)
 
 
-@shared_task(name="webhooks.tasks.delivery_attempt", ignore_result=True)
+@shared_task(name=DELIVERY_ATTEMPT, ignore_result=True)
 def delivery_attempt(delivery_pk: int) -> None:
     """One signed POST of one delivery to n8n (retries, replays, the sweep's wake-ups)."""
     delivery_attempt_service(delivery_pk=delivery_pk)

@@ -15,8 +15,13 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from core.environment import env, read_bool, read_choice, read_float, read_int, read_list, read_rate, read_str, read_url
+from core.environment import (env, read_bool, read_choice, read_float, read_int, read_list, read_rate, read_renamed,
+                              read_str, read_url)
+from bulk.task_names import BULK_ITEM_RESOLVE, BULK_ITEM_SEND
 from core.logs import logging_config
+from core.work.task_names import WORK_SWEEP
+from messenger.task_names import TOKEN_REFRESH
+from reconcile.task_names import RECONCILE_TICK
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -157,6 +162,11 @@ N8N_FORWARD_MAX_ATTEMPTS = read_int("N8N_FORWARD_MAX_ATTEMPTS", 12, minimum=1)
 N8N_FORWARD_BACKOFF_BASE = read_float("N8N_FORWARD_BACKOFF_BASE", 10, minimum=0)
 N8N_FORWARD_BACKOFF_MAX = read_float("N8N_FORWARD_BACKOFF_MAX", 3600, minimum=0)
 FORWARD_OWN_MESSAGES = read_bool("FORWARD_OWN_MESSAGES", False)
+# Attempts at processing an incoming event (Avito look-ups, storing) and their backoff, before it is
+# `failed`. Until this release N8N_FORWARD_* governed them too; they still do, with a warning, while unset.
+EVENT_MAX_ATTEMPTS = read_renamed("EVENT_MAX_ATTEMPTS", "N8N_FORWARD_MAX_ATTEMPTS", read_int, 12, minimum=1)
+EVENT_BACKOFF_BASE = read_renamed("EVENT_BACKOFF_BASE", "N8N_FORWARD_BACKOFF_BASE", read_float, 10, minimum=0)
+EVENT_BACKOFF_MAX = read_renamed("EVENT_BACKOFF_MAX", "N8N_FORWARD_BACKOFF_MAX", read_float, 3600, minimum=0)
 # Seconds between polls for messages whose notification never arrived (reconcile/); 0 = off.
 RECONCILE_INTERVAL = read_int("RECONCILE_INTERVAL", 60, minimum=0)
 
@@ -219,16 +229,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
+    "avito-token-refresh": {"task": TOKEN_REFRESH, "schedule": 300.0},
     # The engine's one sweep (core.work.sweep): takes back the rows of workers that died (their
     # lease ran out) and re-wakes whatever is due whose wake-up was lost, for every kind of work: a
     # stored event whose wake-up was lost (a broker or database restart) is picked up within ~10 s.
-    "work-sweep": {"task": "core.work.sweep", "schedule": 5.0},
+    "work-sweep": {"task": WORK_SWEEP, "schedule": 5.0},
 }
 if RECONCILE_INTERVAL:
     # Looks for messages whose notification never came; a tick not run within its interval is
     # dropped (a worker that was down does not run a pile of them back to back).
-    CELERY_BEAT_SCHEDULE["reconcile"] = {"task": "reconcile.tasks.reconcile_tick", "schedule": float(RECONCILE_INTERVAL),
+    CELERY_BEAT_SCHEDULE["reconcile"] = {"task": RECONCILE_TICK, "schedule": float(RECONCILE_INTERVAL),
                                          "options": {"expires": float(RECONCILE_INTERVAL)}}
 # Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
 CELERY_IMPORTS = ("core.work.tasks",)
@@ -236,8 +246,7 @@ CELERY_IMPORTS = ("core.work.tasks",)
 # thousand messages (ten minutes at Avito's default limit) then takes turns with incoming
 # messages instead of standing in front of their delivery to n8n.
 CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("bulk", routing_key="bulk"))
-CELERY_TASK_ROUTES = {"bulk.tasks.bulk_item_send": {"queue": "bulk"},
-                      "bulk.tasks.bulk_item_resolve": {"queue": "bulk"}}
+CELERY_TASK_ROUTES = {BULK_ITEM_SEND: {"queue": "bulk"}, BULK_ITEM_RESOLVE: {"queue": "bulk"}}
 
 # --- REST framework and docs ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -294,4 +303,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 # gunicorn's own lines in gunicorn.conf.py): text, or one JSON object per line.
 LOG_FORMAT = read_choice("LOG_FORMAT", "text", ("text", "json"))
 LOG_LEVEL = read_choice("LOG_LEVEL", "INFO", ("debug", "info", "warning", "error", "critical")).upper()
-LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# Celery's lines about beat's periodic tasks are routine (core.logs.QuietRoutine): their entries and names.
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL, routine_tasks=(
+    *CELERY_BEAT_SCHEDULE, *(entry["task"] for entry in CELERY_BEAT_SCHEDULE.values())))

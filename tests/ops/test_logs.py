@@ -32,7 +32,7 @@ def json_lines():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(logs.ContextFilter())
-    handler.addFilter(QuietRoutine())
+    handler.addFilter(routine())
     root = logging.getLogger()
     saved = root.level
     root.addHandler(handler)
@@ -84,6 +84,13 @@ def test_an_idle_sweep_logs_at_debug_and_a_busy_one_at_info(json_lines):
     assert busy["level"] == "INFO" and "1 events woken" in busy["message"]
 
 
+def routine() -> QuietRoutine:
+    """The filter as the settings configure it (beat's entries and tasks are the routine ones)."""
+    from django.conf import settings
+
+    return QuietRoutine(settings.LOGGING["filters"]["quiet_routine"]["tasks"])
+
+
 def _record(name: str, message: str, *args) -> logging.LogRecord:
     return logging.LogRecord(name, logging.INFO, __file__, 1, message, args or None, None)
 
@@ -95,11 +102,11 @@ def _record(name: str, message: str, *args) -> logging.LogRecord:
 ])
 def test_celerys_lines_about_the_sweeps_are_debug(name, message, args):
     record = _record(name, message, *args)
-    assert QuietRoutine().filter(record) is False  # the logger is at INFO: dropped
+    assert routine().filter(record) is False  # the logger is at INFO: dropped
     assert record.levelname == "DEBUG"
     logging.getLogger(name).setLevel(logging.DEBUG)
     try:
-        assert QuietRoutine().filter(_record(name, message, *args)) is True
+        assert routine().filter(_record(name, message, *args)) is True
     finally:
         logging.getLogger(name).setLevel(logging.NOTSET)
 
@@ -107,7 +114,7 @@ def test_celerys_lines_about_the_sweeps_are_debug(name, message, args):
 def test_celerys_lines_about_real_work_stay_info():
     record = _record("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", "webhooks.tasks.delivery_attempt",
                      "abc", 0.2, None)
-    assert QuietRoutine().filter(record) is True and record.levelname == "INFO"
+    assert routine().filter(record) is True and record.levelname == "INFO"
 
 
 def test_secrets_never_reach_a_line(monkeypatch):

@@ -212,7 +212,7 @@ def test_a_crash_keeps_the_event_and_its_error_until_attempts_run_out(avito, del
         process_when_due()
 
     event = IncomingEvent.objects.get()
-    assert (event.status, event.attempts) == (EventStatus.FAILED, 3)  # N8N_FORWARD_MAX_ATTEMPTS
+    assert (event.status, event.attempts) == (EventStatus.FAILED, 3)  # EVENT_MAX_ATTEMPTS
     assert event.last_error == "RuntimeError: disk full"
     assert not Message.objects.exists()  # nothing half-stored
 

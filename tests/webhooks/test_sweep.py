@@ -79,7 +79,7 @@ def test_an_event_held_by_a_dead_worker_is_taken_back_after_its_lease(lost_wakeu
 
 def test_an_event_whose_every_attempt_died_with_its_worker_fails(lost_wakeups, sweep, settings):
     event = stuck_event(lease_left=-timedelta(seconds=1))
-    IncomingEvent.objects.filter(pk=event.pk).update(attempts=settings.N8N_FORWARD_MAX_ATTEMPTS)
+    IncomingEvent.objects.filter(pk=event.pk).update(attempts=settings.EVENT_MAX_ATTEMPTS)
     assert sweep(after=timedelta(0)) == {"events": 0, "deliveries": 0, "taken back": 1}
     assert IncomingEvent.objects.get().status == EventStatus.FAILED
 

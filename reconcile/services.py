@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone as tz
-from typing import Callable
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,6 +25,7 @@ from django.utils import timezone
 from core.metrics import reconcile_run_counted
 from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
+from core.work.leases import Clock
 from reconcile.budget import BudgetSpent, budgeted_client
 from reconcile.lease import (first_start_get, first_start_set, lease_release, lease_renew, lease_take,
                              watermark_advance, watermark_get)
@@ -33,7 +33,6 @@ from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
 from reconcile.poller import chat_catch_up, chats_updated_since
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
 # Read back this far before the watermark: Avito's clock and ours may disagree a little,
 # and a message may show in Avito's lists a moment after the time it is stamped with.

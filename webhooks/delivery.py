@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,21 +30,20 @@ from core.logs import log_context
 from core.metrics import n8n_delivery_counted
 from core.n8n.client import N8nClient, N8nError, get_n8n_client
 from core.n8n.signing import SigningSecretInvalid, signed_headers
+from core.singleton import PerProcess
 from core.work.backoff import backoff_delay
 from core.work.heartbeat import HEARTBEAT
-from core.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new, leases_finish
+from core.work.leases import (FREE, LEASE, LOST_WORKER, Clock, lease_claim, lease_finish, lease_owner_new,
+                              leases_finish)
 from core.work.sweep import Work
-from core.work.wakeups import wake
+from core.work.wakeups import SHORT_RETRY, wake
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
 from webhooks.voice_refresh import delivery_voice_refresh
 from webhooks.task_names import DELIVERY_ATTEMPT
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
-SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 NO_URL = "N8N_WEBHOOK_URL is not set: kept until it is."
-LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
 POSTERS = 8  # POSTs in flight at once per process: n8n answers in milliseconds, the rest is waiting
 
 
@@ -186,15 +184,12 @@ def _failed(delivery: Delivery, result: PostResult, *, owner: str, now: datetime
         wake(DELIVERY_ATTEMPT, delivery.pk, countdown=delay)
 
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None
+# This process's poster threads (new after a fork: threads do not survive one).
+_pool: PerProcess[ThreadPoolExecutor] = PerProcess(lambda: ThreadPoolExecutor(POSTERS, thread_name_prefix="avitogw-n8n"))
 
 
 def _posters() -> ThreadPoolExecutor:
-    """This process's poster threads (new after a fork: threads do not survive one)."""
-    global _pool
-    if _pool is None or _pool[0] != os.getpid():
-        _pool = (os.getpid(), ThreadPoolExecutor(POSTERS, thread_name_prefix="avitogw-n8n"))
-    return _pool[1]
+    return _pool.get()
 
 
 def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Delivery:

@@ -29,23 +29,20 @@ from django.utils import timezone
 
 from core.work.backoff import backoff_delay
 from core.work.heartbeat import HEARTBEAT
-from core.work.leases import FREE, lease_claim, lease_finish, lease_owner_new, leases_finish
+from core.work.leases import FREE, LOST_WORKER, Clock, lease_claim, lease_finish, lease_owner_new, leases_finish
 from core.work.sweep import Work
-from core.work.wakeups import wake, woken
+from core.work.wakeups import SHORT_RETRY, wake, woken
 from webhooks.delivery import deliveries_post
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import Delivery, EventStatus, IncomingEvent
 from webhooks.task_names import EVENTS_DRAIN
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
 CLAIM_BATCH = 50  # events per claim, per commit and per round of POSTs
 DRAIN_LIMIT = 2000  # events per drain task before it hands over to a fresh one
 DRAIN_SECONDS = 60.0  # ... or seconds (well inside Celery's time limit)
 DRAIN_FAN_OUT = 4  # drains at most at once on a backlog: about the worker slots of a small deployment
-SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
-LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
 
 
 def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now, rand: Callable[[], float] = random.random,

@@ -8,11 +8,11 @@ retrying: n8n answers 404 while a workflow is inactive and 5xx while it is down.
 """
 from __future__ import annotations
 
-import os
-import threading
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from core.singleton import PerProcess
 
 # Seconds to connect, and between bytes of n8n's answer. n8n's "respond immediately" webhook
 # answers in milliseconds; a workflow that answers at its end should finish well within this.
@@ -82,8 +82,7 @@ def _session(pool_classes: dict | None = None) -> requests.Session:
     return session
 
 
-_lock = threading.Lock()
-_client: tuple[int, N8nClient] | None = None
+_client: PerProcess[N8nClient] = PerProcess(lambda: N8nClient(session=_session()))
 
 
 def guarded_n8n_client(pool_classes: dict) -> N8nClient:
@@ -94,8 +93,4 @@ def guarded_n8n_client(pool_classes: dict) -> N8nClient:
 
 def get_n8n_client() -> N8nClient:
     """The process's n8n client (one pooled Session per process)."""
-    global _client
-    with _lock:
-        if _client is None or _client[0] != os.getpid():
-            _client = (os.getpid(), N8nClient(session=_session()))
-        return _client[1]
+    return _client.get()

@@ -15,15 +15,21 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from django.db import models
 from django.db.models import QuerySet
 
+from core.singleton import PerProcess
+
 LEASE = timedelta(seconds=30)  # renewed every heartbeat.RENEW_EVERY: a dead worker's rows return within it
 FREE = ""  # lease_owner of a row nobody holds
+# What a row taken back from a dead worker says (its last_error), for every kind of work.
+LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
+Clock = Callable[[], datetime]  # `clock=timezone.now` by default; tests pass a fixed one
 
-_process = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+# This process (host, pid, a nonce against pid reuse); a forked child (Celery's pool) gets its own.
+_process: PerProcess[str] = PerProcess(lambda: f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 _claims = itertools.count(1)
 
 
@@ -41,10 +47,7 @@ class Leased(models.Model):
 
 def lease_owner_new() -> str:
     """A token for one claim: this process (host, pid, a nonce against pid reuse) and a counter."""
-    global _process
-    if f":{os.getpid()}:" not in _process:  # a forked child (Celery's pool): its own identity
-        _process = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    return f"{_process}:{next(_claims)}"
+    return f"{_process.get()}:{next(_claims)}"
 
 
 def lease_claim(rows: QuerySet, *, owner: str, now: datetime, **changes: Any) -> int:

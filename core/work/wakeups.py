@@ -18,7 +18,6 @@ every wake-up is published.
 from __future__ import annotations
 
 import logging
-import os
 from functools import partial
 
 import redis
@@ -26,8 +25,11 @@ from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
+from core.singleton import PerProcess
+
 logger = logging.getLogger(__name__)
 
+SHORT_RETRY = 300  # seconds: a retry due sooner is woken with a Celery countdown, a later one by the sweep
 BELL_TTL = 10  # seconds: a wake-up lost with a killed worker holds back the next one this long at most
 BELL_TIMEOUT = 0.5  # seconds: the webhook answers Avito within 2 s, whatever Redis does
 
@@ -88,13 +90,11 @@ def _bell(task: str) -> str:
     return f"avitogw:wake:{settings.DATABASES['default']['NAME']}:{task}"  # about this database's rows
 
 
-_client: tuple[int, str, redis.Redis] | None = None
+# This process's Redis client (its pool drops a broken connection and connects anew on next use).
+_client: PerProcess[redis.Redis] = PerProcess(lambda: redis.Redis.from_url(
+    settings.REDIS_URL, socket_timeout=BELL_TIMEOUT, socket_connect_timeout=BELL_TIMEOUT),
+    key=lambda: settings.REDIS_URL)
 
 
 def _redis() -> redis.Redis:
-    """This process's Redis client (its pool drops a broken connection and connects anew on next use)."""
-    global _client
-    if _client is None or _client[:2] != (os.getpid(), settings.REDIS_URL):
-        _client = (os.getpid(), settings.REDIS_URL, redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=BELL_TIMEOUT, socket_connect_timeout=BELL_TIMEOUT))
-    return _client[2]
+    return _client.get()

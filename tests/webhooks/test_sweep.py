@@ -9,7 +9,7 @@ from django.utils import timezone
 from tests.webhooks.avito_payloads import N8N_URL, avito_chat, chat_url, notification, post_notification
 from core.work.leases import LEASE
 from core.work.sweep import work_sweep
-from webhooks.delivery import LOST_WORKER
+from core.work.leases import LOST_WORKER
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 from webhooks.processing import EVENTS
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.errors import DependencyUnavailable
 from core.work.wakeups import wake_coalesced
+from messenger.avito.ids import ID_MAX_LENGTH
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import EventSource, EventStatus, IncomingEvent
 from webhooks.notification_checks import NotificationInvalid, json_loads_storable, message_problem
@@ -31,7 +32,6 @@ from webhooks.task_names import EVENTS_DRAIN
 
 logger = logging.getLogger(__name__)
 
-ID_MAX = 128
 STORE_BUDGET = 1.5  # seconds the INSERT may be retried: Avito gives up on the webhook after 2 s
 RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the database restarts
 
@@ -66,7 +66,7 @@ def _without_nul(value: Any) -> Any:
 
 def _short_id(value: Any) -> str | None:
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    return text if 0 < len(text) <= ID_MAX else None
+    return text if 0 < len(text) <= ID_MAX_LENGTH else None
 
 
 def _classify(data: dict) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -23,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import DependencyUnavailable
+from core.json_input import without_nul
 from core.work.wakeups import wake_coalesced
 from messenger.avito.ids import ID_MAX_LENGTH
 from webhooks.event_types import EVENT_PROCESSORS
@@ -40,28 +40,6 @@ RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the databas
 class Receipt:
     outcome: str  # "probe", "stored", "ignored" or "duplicate"
     event_pk: int | None = None
-
-
-def _with_huge_numbers_as_text(value: Any) -> Any:
-    """JSON with every non-finite number (a `created` of 1e400) as its text, so the row can be stored."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, list):
-        return [_with_huge_numbers_as_text(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _with_huge_numbers_as_text(item) for key, item in value.items()}
-    return value
-
-
-def _without_nul(value: Any) -> Any:
-    """JSON minus NUL characters, which PostgreSQL's jsonb refuses."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    return value
 
 
 def _short_id(value: Any) -> str | None:
@@ -100,9 +78,7 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
-    raw = _without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
-    if fields["status"] == EventStatus.UNPROCESSABLE:
-        raw = _with_huge_numbers_as_text(raw)  # 1e400 parses to inf, which no JSON column stores
+    raw = without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
     event_pk = _event_insert({**fields, "source": source}, raw=raw, now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.

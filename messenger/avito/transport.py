@@ -26,10 +26,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from core.errors import OutcomeUnknown
+from core.json_input import storable_loads
 from core.metrics import avito_call_metered, avito_wait_metered
 from core.work.backoff import backoff_delay
 from messenger.avito import errors
-from messenger.avito.answers import avito_json
 from messenger.avito.rate_limiter import RateLimiter
 from messenger.avito.token_store import TokenStore
 
@@ -246,7 +246,7 @@ class AvitoTransport:
         if not response.content.strip():
             return {}
         try:
-            return avito_json(response.content)
+            return storable_loads(response.content)
         except ValueError:
             raise errors.AvitoUnavailable(f"Avito answered {response.status_code} with a body that is not JSON.",
                                           status=response.status_code) from None

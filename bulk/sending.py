@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.errors import GatewayError, OutcomeUnknown
+from core.errors import GatewayError, OutcomeUnknown, details_text
 from core.logs import log_context_add
 from core.work.backoff import backoff_delay
 from core.work.heartbeat import HEARTBEAT
@@ -182,19 +182,11 @@ def _classify(exc: Exception) -> Outcome:
     if isinstance(exc, avito.AvitoError) and not exc.transient:
         return Outcome(BulkItemStatus.FAILED, error=exc.message)
     if isinstance(exc, GatewayError) and exc.status < 500:
-        return Outcome(BulkItemStatus.FAILED, error=_refusal(exc))
+        return Outcome(BulkItemStatus.FAILED, error=details_text(exc.details) or exc.message)
     if not isinstance(exc, (avito.AvitoError, GatewayError)):
         logger.exception("Bulk send failed unexpectedly; checking Avito before any resend")
     message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
     return Outcome(BulkItemStatus.SENDING, error=f"not confirmed, checking Avito: {message}")
-
-
-def _refusal(exc: GatewayError) -> str:
-    """`image_url: The image is empty.`: the field and the reason, as the single-send answer details them."""
-    if isinstance(exc.details, dict) and exc.details:
-        return "; ".join(f"{field}: {' '.join(map(str, why)) if isinstance(why, list) else why}"
-                         for field, why in exc.details.items())
-    return exc.message
 
 
 def _record(item: BulkItem, *, owner: str, outcome: Outcome, now: datetime) -> str:

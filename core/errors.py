@@ -71,6 +71,22 @@ class OutcomeUnknown(GatewayError):
         self.check = dict(check or {})
 
 
+def details_text(details) -> str:
+    """`image_url: The image is empty.; text: Too long.`: each field and why, as a validation error details
+    them (a serializer's lists or a service's words); "" when there are none."""
+    if not isinstance(details, dict) or not details:
+        return ""
+    return "; ".join(f"{name}: {' '.join(map(str, why if isinstance(why, list) else [why]))}"
+                     for name, why in details.items())
+
+
+def refusal_text(exc: Exception) -> str:
+    """A refusal in a sentence, with the field-by-field details a validation error carries."""
+    message = getattr(exc, "message", "") or str(exc)
+    reasons = details_text(getattr(exc, "details", None))
+    return f"{message} {reasons}" if reasons else message
+
+
 def error_body(code: str, message: str, details=None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 

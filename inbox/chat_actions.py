@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.errors import GatewayError
+from core.errors import GatewayError, refusal_text
 from messenger.avito.errors import AvitoError
 from inbox.forms import BLOCK_REASONS, BlockForm, ReplyForm
 from messenger.models import Chat
@@ -27,17 +27,6 @@ from messenger.services.staff_replies import StaffImage, staff_reply_send
 REPLY_PERMISSION = "messenger.reply_chat"
 BLOCK_PERMISSION = "messenger.add_blacklistentry"
 REFUSALS = (GatewayError, AvitoError)
-
-
-def refusal_text(exc: Exception) -> str:
-    """A refusal in a sentence, with the field-by-field details a validation error carries."""
-    message = getattr(exc, "message", "") or str(exc)
-    details = getattr(exc, "details", None)
-    if isinstance(details, dict) and details:
-        reasons = "; ".join(f"{name}: {' '.join(map(str, why if isinstance(why, list) else [why]))}"
-                            for name, why in details.items())
-        return f"{message} {reasons}"
-    return message
 
 
 def _back(chat: Chat) -> HttpResponseRedirect:

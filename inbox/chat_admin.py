@@ -12,8 +12,9 @@ from django.urls import path
 from django.contrib.admin.utils import unquote
 
 from core.admin import ReadOnlyAdmin
+from core.errors import refusal_text
 from inbox import chat_actions
-from inbox.chat_actions import BLOCK_PERMISSION, REFUSALS, REPLY_PERMISSION, refusal_text
+from inbox.chat_actions import BLOCK_PERMISSION, REFUSALS, REPLY_PERMISSION
 from inbox.forms import BlockForm, ReplyForm
 from inbox.image_view import image_view
 from inbox.shorten import shorten

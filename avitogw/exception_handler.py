@@ -6,15 +6,16 @@ Avito's errors, DRF's exceptions and django-ratelimit's refusal all pass through
 `api_exception_handler`, the only place they become HTTP. An exception it does not know is
 a bug: it is left to Django's 500 path, so `got_request_exception` (an error tracker) and
 the `django.request` log see it, and `handler500` (`json_error_500`) still answers with the
-envelope. The envelope itself and the `json_error_*` views (which also cover unknown paths, so
-no client ever sees an HTML page or a stack trace with DEBUG off) are the kernel's: core/errors.py.
+envelope. The `json_error_*` views also cover unknown paths, so no client ever sees an HTML
+page or a stack trace (with DEBUG off). The envelope itself (`error_body`) and `json_error_404`
+are the kernel's (core/errors.py), since apps answer with them too.
 """
 from __future__ import annotations
 
 import math
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -83,3 +84,19 @@ def api_exception_handler(exc, context):
         headers = _retry_after(exc.wait) if isinstance(exc, exceptions.Throttled) else None
         return error_response(exc.status_code, code, str(exc.detail), None, headers)
     return None  # a bug: DRF re-raises it into Django's 500 path (signal, log, then json_error_500)
+
+
+def json_error_500(request):
+    return JsonResponse(error_body("internal_error", "The gateway failed to handle this request."), status=500)
+
+
+def json_error_400(request, exception=None):
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def json_error_403(request, exception=None):
+    if isinstance(exception, Ratelimited):
+        response = JsonResponse(error_body("rate_limited", "Too many requests; slow down."), status=429)
+        response["Retry-After"] = "60"
+        return response
+    return JsonResponse(error_body("forbidden", "Forbidden."), status=403)

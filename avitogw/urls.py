@@ -27,7 +27,7 @@ urlpatterns = [
     path("", include("reconcile.urls")),
 ]
 
-handler400 = "core.errors.json_error_400"
-handler403 = "core.errors.json_error_403"
+handler400 = "avitogw.exception_handler.json_error_400"
+handler403 = "avitogw.exception_handler.json_error_403"
 handler404 = "core.errors.json_error_404"
-handler500 = "core.errors.json_error_500"
+handler500 = "avitogw.exception_handler.json_error_500"

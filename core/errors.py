@@ -3,14 +3,13 @@
 A service says what went wrong (`code`, a readable `message`, `details`) and how serious it is
 (`status`); it never builds a response and never raises a DRF exception. The one DRF exception
 handler (`avitogw/exception_handler.py`) turns a `GatewayError` into the JSON envelope of contract §2
-(`error_body`, here, with the `json_error_*` views Django answers with outside DRF),
+(`error_body`, here, with `json_error_404`, which apps answer unknown paths with too),
 and a worker reads the same attributes to record an item's failure. Avito's own failures keep their
 types in `messenger/avito/errors.py`.
 """
 from __future__ import annotations
 
 from django.http import JsonResponse
-from django_ratelimit.exceptions import Ratelimited
 
 
 class GatewayError(Exception):
@@ -93,19 +92,3 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 def json_error_404(request, exception=None):
     return JsonResponse(error_body("not_found", f"No such path: {request.path}"), status=404)
-
-
-def json_error_500(request):
-    return JsonResponse(error_body("internal_error", "The gateway failed to handle this request."), status=500)
-
-
-def json_error_400(request, exception=None):
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
-
-
-def json_error_403(request, exception=None):
-    if isinstance(exception, Ratelimited):
-        response = JsonResponse(error_body("rate_limited", "Too many requests; slow down."), status=429)
-        response["Retry-After"] = "60"
-        return response
-    return JsonResponse(error_body("forbidden", "Forbidden."), status=403)

@@ -1,8 +1,7 @@
 """The figures on the admin's front page: what staff check first, each linked to the list behind it.
 
 Each figure is one small function returning a `Figure`; `FIGURES` lists them in the order
-shown, so a new one (say, the last reconciliation run) is one function in its app's
-selectors and one line here. A figure whose source is down (Redis, the token store) shows
+shown, so a new one is one function in its app's selectors and one line here. A figure whose source is down (Redis, the token store) shows
 "unavailable" instead of breaking the page.
 """
 from __future__ import annotations

@@ -14,10 +14,9 @@ from messenger.avito.ids import INT64_MAX, avito_id_valid
 from messenger.models import Chat, ChatType, Message
 from messenger.normalizer import message_direction, message_text, unix_time
 
-
-# What a later copy of a message overwrites (stored_at is auto_now: set on every store).
 logger = logging.getLogger(__name__)
 
+# What a later copy of a message overwrites (stored_at is auto_now: set on every store).
 MESSAGE_FIELDS = ["chat", "author_id", "direction", "type", "text", "content", "created", "is_read", "raw",
                   "stored_at"]
 

@@ -74,13 +74,6 @@ def deliveries_create(*, events: list[IncomingEvent], payloads: list[dict], owne
     return {row.incoming_event_id: row for row in rows}
 
 
-def delivery_create(*, event: IncomingEvent | None, payload: dict, owner: str,
-                    clock: Clock = timezone.now) -> Delivery | None:
-    """One delivery (see `deliveries_create`); None when the event's delivery exists already."""
-    created = deliveries_create(events=[event], payloads=[payload], owner=owner, clock=clock)
-    return next(iter(created.values()), None)
-
-
 def deliveries_post(deliveries: list[Delivery], *, owner: str, client: N8nClient | None = None,
                     clock: Clock = timezone.now, rand: Callable[[], float] = random.random) -> None:
     """POST the deliveries `owner` holds, POSTERS at a time side by side, recording each round's

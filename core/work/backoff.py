@@ -18,9 +18,3 @@ def backoff_delay(*, attempt: int, base: float, cap: float, rand: Callable[[], f
         return 0.0
     step = base * 2 ** min(attempt - 1, 62)  # the exponent is bounded: 2**62 * base is already "cap"
     return min(cap, step * (1.0 + rand()))
-
-
-def backoff_schedule(*, attempts: int, base: float, cap: float, rand: Callable[[], float] = random.random
-                     ) -> list[float]:
-    """The waits between `attempts` attempts (for docs, the admin and tests)."""
-    return [backoff_delay(attempt=n, base=base, cap=cap, rand=rand) for n in range(1, attempts)]

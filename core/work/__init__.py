@@ -14,5 +14,6 @@ callbacks, and whatever comes next) is a row with a status, and this engine move
 - `sweep`: one beat task that takes back expired leases and re-wakes whatever is due,
   for every kind of work an app registered (`sweep.register`).
 
-The rows are the source of truth; Celery messages are only wake-up calls.
+The rows are the source of truth; Celery messages are only wake-up calls. Every retry policy of the
+gateway (attempts, backoff, what happens after) is listed in docs/operations.md, "Retries".
 """

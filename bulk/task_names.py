@@ -1,7 +1,4 @@
-"""The names of the bulk app's Celery tasks, written once: its tasks register under them, its services
-wake them by name (core.work.wakeups) and the settings route and schedule them. No imports, so
-the settings can read it.
-"""
+"""The bulk app's Celery task names, written once (why a module of its own: core/work/task_names.py)."""
 
 BULK_ITEM_SEND = "bulk.tasks.bulk_item_send"
 BULK_ITEM_RESOLVE = "bulk.tasks.bulk_item_resolve"

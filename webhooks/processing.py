@@ -129,11 +129,11 @@ def _events_store(ready: list[tuple[IncomingEvent, Any]], *, owner: str, now: da
     for event_type in dict.fromkeys(event.event_type for event, _ in ready):
         batch = [(event, work) for event, work in ready if event.event_type == event_type]
         processed = EVENT_PROCESSORS[event_type].store([e for e, _ in batch], [w for _, w in batch], owner)
-        for (event, _), outcome in zip(batch, processed):
-            if outcome.note:
-                IncomingEvent.objects.filter(pk=event.pk).update(note=outcome.note[:255])
-            if outcome.delivery is not None:
-                deliveries.append(outcome.delivery)
+        for (event, _), (note, delivery) in zip(batch, processed):
+            if note:
+                IncomingEvent.objects.filter(pk=event.pk).update(note=note[:255])
+            if delivery is not None:
+                deliveries.append(delivery)
     return deliveries
 
 

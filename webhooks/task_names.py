@@ -1,7 +1,4 @@
-"""The names of the webhooks app's Celery tasks, written once: its tasks register under them, its services
-wake them by name (core.work.wakeups) and the settings route and schedule them. No imports, so
-the settings can read it.
-"""
+"""The webhooks app's Celery task names, written once (why a module of its own: core/work/task_names.py)."""
 
 EVENTS_DRAIN = "webhooks.tasks.events_drain"
 DELIVERY_ATTEMPT = "webhooks.tasks.delivery_attempt"

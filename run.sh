@@ -56,7 +56,7 @@ python manage.py metrics_reset  # /metrics counts from this start; nothing of th
 address=$(python - <<'EOF'
 from pathlib import Path
 
-from avitogw import config
+from core import environment as config
 
 config.load_env_file(Path(".env"))
 host = config.read_str("SERVER_HOST", "0.0.0.0")

@@ -27,7 +27,8 @@ def _checkout(tmp_path: Path) -> Path:
     for name in ("run.sh", ".env.example"):
         shutil.copy2(ROOT / name, top / name)
     shutil.copytree(ROOT / "requirements", top / "requirements")
-    (top / "avitogw").symlink_to(ROOT / "avitogw")
+    for package in ("avitogw", "core"):  # run.sh reads the environment through core.environment
+        (top / package).symlink_to(ROOT / package)
     bin_dir = top / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     # The real interpreter, except for the last step, which would start web, worker and beat.

@@ -4,17 +4,17 @@ Where it listens comes from SERVER_HOST / SERVER_PORT (environment or `.env`, re
 same way as Django's settings, so a bad value stops start-up with its name). Workers
 follow the CPU count; each runs threads (gthread), because a request spends most of its
 time waiting on Avito (a rate-limit slot, the call itself) rather than on the CPU. Its logs
-pass through avitogw.log_redaction, so the webhook's path secret is never written down.
+pass through core.log_redaction, so the webhook's path secret is never written down.
 """
 import multiprocessing
 from pathlib import Path
 
 from gunicorn.glogging import Logger
 
-from avitogw import config as settings_env  # not `config`: that name is a gunicorn setting
-from avitogw.logs import logging_config
+from core import environment as settings_env  # not `config`: that name is a gunicorn setting
+from core.logs import logging_config
 from avitogw import gunicorn_errors
-from avitogw.log_redaction import RedactSecrets
+from core.log_redaction import RedactSecrets
 
 settings_env.load_env_file(Path(__file__).resolve().parent / ".env")
 
@@ -59,21 +59,21 @@ control_socket_disable = True
 
 def post_worker_init(worker):
     """In each worker, once Django is loaded: replay the writes an earlier process kept while the
-    database was unreachable (avitogw.pending_writes), in the background."""
-    from avitogw.pending_writes import pending_writes_resume
+    database was unreachable (core.pending_writes), in the background."""
+    from core.pending_writes import pending_writes_resume
 
     pending_writes_resume()
 
 
 def child_exit(server, worker):
     """In the master, once a worker has gone: prometheus_client's multiprocess mode forgets its live gauges."""
-    from avitogw.metrics import metrics_process_dead
+    from core.metrics import metrics_process_dead
 
     metrics_process_dead(worker.pid)
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger with the secrets filtered out (avitogw.log_redaction): the access log's request
+    """gunicorn's logger with the secrets filtered out (core.log_redaction): the access log's request
     line holds the webhook's path secret, and the error log names the path of a failed request."""
 
     def setup(self, cfg):
@@ -90,7 +90,7 @@ limit_request_line = 8190  # gunicorn's largest; past it 414 uri_too_long
 accesslog = "-"
 errorlog = "-"
 loglevel = settings_env.read_str("LOG_LEVEL", "INFO").lower()
-# The request id (avitogw.request_id) ends each access line, so it can be matched with the app's lines.
+# The request id (core.request_id) ends each access line, so it can be matched with the app's lines.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 # gunicorn's own lines in the gateway's format (LOG_FORMAT=json: one JSON object per line), like the app's.
 logconfig_dict = logging_config(log_format=settings_env.read_choice("LOG_FORMAT", "text", ("text", "json")),

@@ -63,7 +63,7 @@ python manage.py metrics_reset  # /metrics counts from this start; nothing of th
 address=$(python - <<'EOF'
 from pathlib import Path
 
-from avitogw import config
+from core import environment as config
 
 config.load_env_file(Path(".env"))
 host = config.read_str("SERVER_HOST", "0.0.0.0")
@@ -75,5 +75,5 @@ say "starting web, worker and beat (Ctrl-C stops all three)"
 say "  API docs:  $address/docs"
 say "  admin:     $address/admin/   (first: $VENV/bin/python manage.py createsuperuser)"
 
-# honcho with the Procfile, given time for a warm shutdown on Ctrl-C (avitogw/procfile.py).
-exec python -m avitogw.procfile
+# honcho with the Procfile, given time for a warm shutdown on Ctrl-C (avitogw/launcher.py).
+exec python -m avitogw.launcher

@@ -39,18 +39,5 @@ class GatewayAdminSite(admin.AdminSite):
         return response
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that Avito or the gateway write: never added or edited by hand; a superuser may delete."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-
 class GatewayAdminConfig(AdminConfig):
     default_site = "avitogw.admin_site.GatewayAdminSite"

@@ -36,7 +36,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 
-from avitogw.exception_handler import error_body
+from core.errors import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -180,23 +180,3 @@ def _json_errors_only(request, response):
     code = HTML_ERROR_CODES.get(response.status_code, "error")
     message = f"No such path: {request.path}" if code == "not_found" else f"HTTP {response.status_code}."
     return JsonResponse(error_body(code, message), status=response.status_code)
-
-
-REFUSALS = {
-    "401": "API_KEY is set and the call did not send it (X-API-Key or Authorization: Bearer)",
-    "403": "no API_KEY is set and the caller is not on the gateway's own machine (loopback), or a web page "
-           "sent the request (a cross-site Origin or Sec-Fetch-Site)",
-}
-
-
-def document_refusals(result: dict, generator, request, public) -> dict:
-    """drf-spectacular postprocessing hook: every guarded operation documents the guard's 401 and 403."""
-    envelope = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
-    for path, operations in result.get("paths", {}).items():
-        if not is_guarded(path):
-            continue
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            for status, description in REFUSALS.items():
-                responses.setdefault(status, {"description": description, "content": envelope})
-    return result

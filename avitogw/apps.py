@@ -23,7 +23,7 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         # Made here, at start-up of every process (web, worker, beat, manage.py), never when the settings
-        # are imported. Each comes before its first use: the metrics folder before a count (avitogw.metrics),
+        # are imported. Each comes before its first use: the metrics folder before a count (core.metrics),
         # the database's folder before the first connection, STATIC_ROOT before whitenoise's middleware is
         # built (it warns about a missing one on every start while collectstatic has not run). First of all the
         # process's umask, so every file and folder it makes from here on is its user's alone.
@@ -31,7 +31,7 @@ class GatewayConfig(AppConfig):
         for folder in (settings.METRICS_DIR, settings.STATIC_ROOT, settings.PENDING_WRITES_DIR, *sqlite_folder()):
             Path(folder).mkdir(parents=True, exist_ok=True)
         # The worker replays writes kept while the database was unreachable on every sweep.
-        from avitogw.pending_writes import pending_writes_chore
-        from avitogw.work.sweep import register_chore
+        from core.pending_writes import pending_writes_chore
+        from core.work.sweep import register_chore
 
         register_chore("kept writes done", pending_writes_chore)

@@ -30,8 +30,8 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse, JsonResponse
 
-from avitogw.exception_handler import error_body
-from messenger.inbox.chat_actions import REPLY_PERMISSION
+from core.errors import error_body
+from inbox.chat_actions import REPLY_PERMISSION
 
 API_PREFIX = "/api/"
 ADMIN_PREFIX = "/admin/"

@@ -16,9 +16,9 @@ import time
 from celery import Celery, Task, signals
 from kombu.transport import TRANSPORT_ALIASES
 
-# The embedded broker (`sqla+...` URLs) is kombu's SQLAlchemy transport with avitogw/broker.py's
+# The embedded broker (`sqla+...` URLs) is kombu's SQLAlchemy transport with core/broker.py's
 # channel; registered by name, so SQLAlchemy is imported only by a process that uses it.
-TRANSPORT_ALIASES["sqla"] = TRANSPORT_ALIASES["sqlalchemy"] = "avitogw.broker:Transport"
+TRANSPORT_ALIASES["sqla"] = TRANSPORT_ALIASES["sqlalchemy"] = "core.broker:Transport"
 
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avitogw.settings")
@@ -82,14 +82,14 @@ _task_log_context: dict[str, object] = {}
 @signals.task_prerun.connect
 def task_log_context_start(task_id=None, **_kwargs) -> None:
     """Every line a task logs carries its task id (and the ids its services add)."""
-    from avitogw.logs import log_context_set
+    from core.logs import log_context_set
 
     _task_log_context[task_id] = log_context_set(task_id=task_id)
 
 
 @signals.task_postrun.connect
 def task_log_context_end(task_id=None, **_kwargs) -> None:
-    from avitogw.logs import log_context_reset
+    from core.logs import log_context_reset
 
     token = _task_log_context.pop(task_id, None)
     if token is not None:
@@ -99,7 +99,7 @@ def task_log_context_end(task_id=None, **_kwargs) -> None:
 @signals.worker_process_shutdown.connect
 def metrics_process_ended(pid=None, **_kwargs) -> None:
     """A pool process ends: prometheus_client's multiprocess mode forgets its live gauges (its counts stay)."""
-    from avitogw.metrics import metrics_process_dead
+    from core.metrics import metrics_process_dead
 
     metrics_process_dead(pid or os.getpid())
 

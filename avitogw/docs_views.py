@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from avitogw.exception_handler import error_body
+from core.errors import error_body
 
 READ_METHODS = ("GET", "HEAD")
 

@@ -1,15 +1,16 @@
 """One JSON error envelope for every error of the API (contract §2).
 
 `{"error": {"code": "<snake_case>", "message": "<sentence>", "details": <object|null>}}`:
-the gateway's own errors (`avitogw.errors.GatewayError`, raised by services and workers),
+the gateway's own errors (`core.errors.GatewayError`, raised by services and workers),
 Avito's errors, DRF's exceptions and django-ratelimit's refusal all pass through
 `api_exception_handler`, the only place they become HTTP. An exception it does not know is
 a bug: it is left to Django's 500 path, so `got_request_exception` (an error tracker) and
 the `django.request` log see it, and `handler500` (`json_error_500`) still answers with the
 envelope. Our own database being unreachable is not a bug but a 503 `dependency_unavailable`
-(avitogw.database_outage): here for DRF's views, in `DatabaseOutageMiddleware` for the others,
-and in `json_error_500` for a middleware that met it. The `json_error_*` views also cover unknown paths, so no client ever sees an HTML
-page or a stack trace (with DEBUG off).
+(core.database_outage): here for DRF's views, in `DatabaseOutageMiddleware` for the others,
+and in `json_error_500` for a middleware that met it. The `json_error_*` views also cover unknown
+paths, so no client ever sees an HTML page or a stack trace (with DEBUG off). The envelope itself
+(`error_body`) and `json_error_404` are the kernel's (core/errors.py), since apps answer with them too.
 """
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from avitogw.database_outage import database_unavailable
-from avitogw.errors import GatewayError
+from core.database_outage import database_unavailable
+from core.errors import GatewayError, error_body
 from messenger.avito import errors as avito
 
 AVITO_ERRORS = [  # most specific first
@@ -46,10 +47,6 @@ DRF_CODES = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "rate_limited",
 }
-
-
-def error_body(code: str, message: str, details=None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details}}
 
 
 def error_response(status_code: int, code: str, message: str, details=None, headers=None) -> Response:
@@ -92,10 +89,6 @@ def api_exception_handler(exc, context):
         headers = _retry_after(exc.wait) if isinstance(exc, exceptions.Throttled) else None
         return error_response(exc.status_code, code, str(exc.detail), None, headers)
     return None  # a bug: DRF re-raises it into Django's 500 path (signal, log, then json_error_500)
-
-
-def json_error_404(request, exception=None):
-    return JsonResponse(error_body("not_found", f"No such path: {request.path}"), status=404)
 
 
 def _json_error(error: GatewayError) -> JsonResponse:

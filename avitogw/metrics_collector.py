@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
-from messenger.token_service import token_seconds_left
+from messenger.services.token import token_seconds_left
 from reconcile.selectors import last_success_at, reconcile_lag
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.exposition import choose_encoder
 from rest_framework.views import APIView
 
-from avitogw.exception_handler import error_body
+from core.errors import error_body
 from avitogw.metrics_collector import DatabaseCollector
 
 

@@ -2,8 +2,9 @@
 
 drf-spectacular documents each view's own answers. Some answers come from layers in front
 of every view, and this postprocessing hook adds them where they can happen:
-- 401 `unauthorized` (avitogw.api_guard: missing or wrong X-API-Key) and 429
-  `rate_limited` (API_RATE_LIMIT) on every `/api/*` operation;
+- the API guard's 401 `unauthorized`, 403 `forbidden` and 429 `rate_limited` on every operation
+  it guards (avitogw.api_guard: `/api/*` and `/metrics`), worded as in the one table of error
+  meanings (core/api/responses.py, which `errors()` reads too);
 - 414 `uri_too_long` (gunicorn refuses a request line over its limit, in the same
   envelope: gunicorn.conf.py) on every operation with path or query parameters.
 It also states two rules of the views that drf-spectacular cannot see: a request body
@@ -13,11 +14,11 @@ query strings: `allowEmptyValue: true`).
 """
 from __future__ import annotations
 
+from avitogw.api_guard import is_guarded
+from core.api.fields import StrictSerializer
+from core.api.responses import ERROR_MEANINGS, FRONT_ANSWERS
+
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
-FRONT_ANSWERS = {
-    "401": "unauthorized: missing or wrong X-API-Key (when API_KEY is set)",
-    "429": "rate_limited: more calls than API_RATE_LIMIT (Retry-After)",
-}
 URI_TOO_LONG = "uri_too_long: the request line is longer than the web server accepts (8190 bytes)"
 
 
@@ -26,8 +27,6 @@ def _error(description: str) -> dict:
 
 
 def _strict_components() -> set[str]:
-    from messenger.api.fields import StrictSerializer
-
     found, todo = set(), [StrictSerializer]
     while todo:
         for sub in todo.pop().__subclasses__():
@@ -47,9 +46,9 @@ def add_front_answers(result: dict, generator, request, public) -> dict:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            if path.startswith("/api/"):
-                for status, description in FRONT_ANSWERS.items():
-                    responses.setdefault(status, _error(description))
+            if is_guarded(path):
+                for status in FRONT_ANSWERS:
+                    responses.setdefault(str(status), _error(ERROR_MEANINGS[status]))
             if "{" in path or any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 responses.setdefault("414", _error(URI_TOO_LONG))
             if path.startswith("/webhook/avito") and "requestBody" in operation:

@@ -1,9 +1,8 @@
 """The figures on the admin's front page: what staff check first, each linked to the list behind it.
 
 Each figure is one small function returning a `Figure`; `FIGURES` lists them in the order
-shown, each with the view permission of what it counts, so a new one (say, the last
-reconciliation run) is one function in its app's selectors and one line here. A staff
-member sees only the figures whose rows they may view (the Avito connection's figures go
+shown, each with the view permission of what it counts, so a new one is one function in its
+app's selectors and one line here. A staff member sees only the figures whose rows they may view (the Avito connection's figures go
 with the chats, the rows they are about); with no permission, no board. A figure whose
 source is down (Redis, the token store) shows "unavailable" instead of breaking the page.
 """
@@ -21,7 +20,7 @@ from django.utils.timesince import timesince, timeuntil
 from bulk.models import BulkJobStatus
 from bulk.selectors import bulk_jobs_running_count
 from messenger.selectors import avito_calls_in_window, chat_unread_stored_count
-from messenger.token_service import token_expiry
+from messenger.services.token import token_expiry
 from reconcile.models import RunOutcome
 from reconcile.selectors import run_latest
 from webhooks.models import DeliveryStatus

@@ -29,5 +29,5 @@ urlpatterns = [
 
 handler400 = "avitogw.exception_handler.json_error_400"
 handler403 = "avitogw.exception_handler.json_error_403"
-handler404 = "avitogw.exception_handler.json_error_404"
+handler404 = "core.errors.json_error_404"
 handler500 = "avitogw.exception_handler.json_error_500"

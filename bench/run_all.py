@@ -15,6 +15,7 @@ import importlib
 import json
 
 from bench.common import RESULTS_DIR, exit_cleanly_on_sigterm
+from bench.webhook_ingest import target_met
 
 ORDER = ["webhook_ingest", "delivery_throughput", "backlog_drain", "rate_limit_utilisation", "gateway_overhead",
          "memory"]
@@ -45,7 +46,7 @@ def report() -> str:
                 "| CPU ms per request, bare / gateway | target |", "|---|---|---|---|---|---|---|---|"]
         for flavour in ingest["flavours"]:
             for r in flavour["summary"]:
-                target = _verdict(r["ratio"] >= 0.5 and r["gateway_p99_ms"] < 100) if r["senders"] == 16 else ""
+                target = _verdict(target_met(r)) if r["senders"] == 16 else ""
                 out.append(f"| {flavour['flavour']} | {r['senders']} | {r['bare_rps']:.0f} | {r['gateway_rps']:.0f} | "
                            f"{r['ratio']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {r['gateway_p50_ms']:.1f} / "
                            f"{r['gateway_p99_ms']:.1f} | {r['bare_cpu_ms']:.2f} / {r['gateway_cpu_ms']:.2f} | {target} |")

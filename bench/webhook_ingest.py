@@ -29,6 +29,7 @@ from bench.common import (
 from bench.machine import CpuMeter, in_groups
 from bench.processes import bench_stack, db_scalar, service_meters, start_bare_view
 
+TARGET_RATIO, TARGET_P99_MS = 0.4, 100  # at 16 senders (issue 12)
 HEADERS = {"Content-Type": "application/json", "User-Agent": "Avito-Messenger-Webhook"}
 CHATS = [f"u2i-benchChat{n:02d}xYz" for n in range(30)]
 
@@ -102,6 +103,11 @@ def summarize(runs: list[dict], args) -> list[dict]:
     return rows
 
 
+def target_met(row: dict) -> bool:
+    """The target at 16 senders (issue 12), read here and by run_all's summary."""
+    return row["ratio"] >= TARGET_RATIO and row["gateway_p99_ms"] < TARGET_P99_MS
+
+
 def print_summary(result: dict) -> None:
     rows = [[r["senders"], r["bare_rps"], r["gateway_rps"], r["ratio"], f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}",
              r["bare_p50_ms"], r["bare_p99_ms"], r["gateway_p50_ms"], r["gateway_p99_ms"], r["bare_cpu_ms"],
@@ -112,8 +118,8 @@ def print_summary(result: dict) -> None:
                       f"stored for {result['gateway_200s_counted']} counted 200s)"))
     at16 = next((r for r in result["summary"] if r["senders"] == 16), None)
     if at16:
-        verdict = "met" if at16["ratio"] >= 0.4 and at16["gateway_p99_ms"] < 100 else "MISSED"
-        print(f"target at 16 senders (ratio >= 0.4, p99 < 100 ms): {verdict}")
+        verdict = "met" if target_met(at16) else "MISSED"
+        print(f"target at 16 senders (ratio >= {TARGET_RATIO}, p99 < {TARGET_P99_MS} ms): {verdict}")
 
 
 def main(argv=None) -> list[dict]:

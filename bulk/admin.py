@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from avitogw.errors import GatewayError
+from core.errors import GatewayError
 from bulk.models import BulkItem, BulkItemStatus, BulkJob
 from bulk.services import bulk_job_cancel
 

@@ -7,7 +7,7 @@ class BulkConfig(AppConfig):
     verbose_name = "Bulk sends"
 
     def ready(self) -> None:
-        from avitogw.work.sweep import register, register_chore
+        from core.work.sweep import register, register_chore
         from bulk.sending import CHECKS, SENDS
         from bulk.services import CALLBACKS, bulk_jobs_tidy
 

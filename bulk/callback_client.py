@@ -3,7 +3,7 @@
 A callback_url is almost always an n8n webhook, so the POST goes through the project's n8n
 client (a timeout, no redirects) and is signed exactly like message deliveries (Standard
 Webhooks, N8N_WEBHOOK_SECRET), so one n8n check verifies both. The URL came from the API's
-caller, so it passes the same guard as image_url (avitogw.url_guard) once more here, at
+caller, so it passes the same guard as image_url (core.url_guard) once more here, at
 send time (DNS may have changed since the job was accepted), and the connection checks the
 peer it reached. It is tried once; the outcome kept on the job is the status code and a
 short reason, never the answer's body (which could be a page of an internal service).
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from avitogw.n8n.client import N8nRejected, N8nUnreachable, guarded_n8n_client
-from avitogw.n8n.signing import SigningSecretInvalid, signed_headers
-from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url, guarded_pools
+from core.n8n.client import N8nRejected, N8nUnreachable, guarded_n8n_client
+from core.n8n.signing import SigningSecretInvalid, signed_headers
+from core.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url, guarded_pools
 
 
 def _reason(status: int | None) -> str:

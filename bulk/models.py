@@ -10,7 +10,7 @@ import uuid
 
 from django.db import models
 
-from avitogw.work.leases import FREE, Leased
+from core.work.leases import FREE, Leased
 
 
 class BulkJobStatus(models.TextChoices):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from uuid import UUID
 
-from avitogw.errors import NotFound
+from core.errors import NotFound
 from bulk.models import BulkItemStatus, BulkJob, BulkJobStatus
 
 

@@ -16,7 +16,7 @@ it. What happens next depends on what the failure, if any, says about Avito:
   sent. Not found: pending again (by then its attempt can no longer land). Never a resend
   on a guess.
 
-The claim is a lease (avitogw.work): the sender's heartbeat keeps it while the send runs,
+The claim is a lease (core.work): the sender's heartbeat keeps it while the send runs,
 however long Avito takes. A worker killed mid-send stops renewing it; the sweep takes the
 item back when the lease runs out (within about a minute) and wakes the resolver, which
 leases the item in turn before it looks. Every outcome is written over its own lease.
@@ -33,15 +33,16 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from avitogw.errors import GatewayError, OutcomeUnknown
-from avitogw.logs import log_context_add
-from avitogw.work.backoff import backoff_delay
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, lease_claim, lease_held, lease_owner_new
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake
+from core.errors import GatewayError, OutcomeUnknown, details_text
+from core.logs import log_context_add
+from core.work.backoff import backoff_delay
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import FREE, lease_claim, lease_held, lease_owner_new
+from core.work.sweep import Work
+from core.work.wakeups import wake
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
-from bulk.services import SEND_TASK, bulk_items_wake, bulk_job_finish_if_done, send_time_limit
+from bulk.services import bulk_items_wake, bulk_job_finish_if_done, send_time_limit
+from bulk.task_names import BULK_ITEM_RESOLVE, BULK_ITEM_SEND
 from messenger.avito import errors as avito
 from messenger.avito import get_client
 from messenger.services import messages
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5   # tries of one item (rate-limit waits do not count) before it is `failed`
 EARLY_TOLERANCE = timedelta(seconds=1)  # a wake-up may arrive a little before its row is due
-CHECK_TASK = "bulk.tasks.bulk_item_resolve"
 CHECK_PAUSE_MAX = 60.0  # seconds between checks while Avito cannot be asked
 RETRY_PAUSE_MAX = 300.0  # seconds, the longest pause before an item's next try
 UNSETTLED = (BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
@@ -147,7 +147,7 @@ def _look_again(item: BulkItem, *, owner: str, delay: float, now: datetime) -> s
     """Leave the item unsettled, free its lease, and wake the resolver again in `delay` seconds."""
     if lease_held(BulkItem, item.id, owner=owner).update(
             next_attempt_at=now + timedelta(seconds=delay), lease_owner=FREE, lease_expires=None):
-        wake(CHECK_TASK, item.id, countdown=delay, time_limit=send_time_limit())
+        wake(BULK_ITEM_RESOLVE, item.id, countdown=delay, time_limit=send_time_limit())
     return item.status
 
 
@@ -182,19 +182,11 @@ def _classify(exc: Exception) -> Outcome:
     if isinstance(exc, avito.AvitoError) and not exc.transient:
         return Outcome(BulkItemStatus.FAILED, error=exc.message)
     if isinstance(exc, GatewayError) and exc.status < 500:
-        return Outcome(BulkItemStatus.FAILED, error=_refusal(exc))
+        return Outcome(BulkItemStatus.FAILED, error=details_text(exc.details) or exc.message)
     if not isinstance(exc, (avito.AvitoError, GatewayError)):
         logger.exception("Bulk send failed unexpectedly; checking Avito before any resend")
     message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
     return Outcome(BulkItemStatus.SENDING, error=f"not confirmed, checking Avito: {message}")
-
-
-def _refusal(exc: GatewayError) -> str:
-    """`image_url: The image is empty.`: the field and the reason, as the single-send answer details them."""
-    if isinstance(exc.details, dict) and exc.details:
-        return "; ".join(f"{field}: {' '.join(map(str, why)) if isinstance(why, list) else why}"
-                         for field, why in exc.details.items())
-    return exc.message
 
 
 def _record(item: BulkItem, *, owner: str, outcome: Outcome, now: datetime) -> str:
@@ -208,14 +200,14 @@ def _record(item: BulkItem, *, owner: str, outcome: Outcome, now: datetime) -> s
     if status == BulkItemStatus.SENDING:
         delay = retry_delay(item.attempts)
         if ours.update(error=outcome.error[:2000], next_attempt_at=now + timedelta(seconds=delay), **free) == 1:
-            wake(CHECK_TASK, item.id, countdown=delay, time_limit=send_time_limit())
+            wake(BULK_ITEM_RESOLVE, item.id, countdown=delay, time_limit=send_time_limit())
         return status
     if status == BulkItemStatus.UNKNOWN:
         # The client already watched the chat for one window; the resolver watches one more.
         delay = max(1.0, settle_window() / 4)
         if ours.update(status=status, error=outcome.error[:2000], next_attempt_at=now + timedelta(seconds=delay),
                        settle_by=now + timedelta(seconds=settle_window()), **free) == 1:
-            wake(CHECK_TASK, item.id, countdown=delay, time_limit=send_time_limit())
+            wake(BULK_ITEM_RESOLVE, item.id, countdown=delay, time_limit=send_time_limit())
         return status
     if status == BulkItemStatus.PENDING and BulkJob.objects.filter(
             id=item.job_id, status=BulkJobStatus.CANCELLED).exists():
@@ -260,6 +252,6 @@ def _time_limit() -> dict:
 
 # A queue of bulk sends waits on the rate limit, so a pending item's own wake-up may be minutes
 # away: the sweep re-wakes it only after a minute (and then once a minute), not every sweep.
-SENDS = Work(name="bulk sends", model=BulkItem, task=SEND_TASK, due=_sends_due, taken_back=_items_taken_back,
+SENDS = Work(name="bulk sends", model=BulkItem, task=BULK_ITEM_SEND, due=_sends_due, taken_back=_items_taken_back,
              grace=timedelta(seconds=60), options=_time_limit)
-CHECKS = Work(name="bulk checks", model=BulkItem, task=CHECK_TASK, due=_checks_due, options=_time_limit)
+CHECKS = Work(name="bulk checks", model=BulkItem, task=BULK_ITEM_RESOLVE, due=_checks_due, options=_time_limit)

@@ -3,7 +3,7 @@
 A job and its items are written in one transaction, and the workers are woken (by task
 name) only after it commits. A job ends when no item is `pending`, `sending` or `unknown`;
 the conditional UPDATE that stamps `finished_at` happens once, and the summary callback is
-then posted by whoever leases the job's callback (avitogw.work).
+then posted by whoever leases the job's callback (core.work).
 """
 from __future__ import annotations
 
@@ -17,20 +17,19 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from avitogw.errors import Conflict, InvalidInput
-from avitogw.logs import log_context_add
-from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, allowed_host_entry, check_url
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake
+from core.errors import Conflict, InvalidInput
+from core.logs import log_context_add
+from core.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, allowed_host_entry, check_url
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import FREE, lease_claim, lease_finish, lease_owner_new
+from core.work.sweep import Work
+from core.work.wakeups import wake
 from bulk import callback_client
 from bulk.models import BulkItem, BulkItemStatus, BulkJob, BulkJobStatus
 from bulk.selectors import bulk_job_get, bulk_job_progress
+from bulk.task_names import BULK_ITEM_SEND, BULK_JOB_CALLBACK
 
 UNFINISHED = (BulkItemStatus.PENDING, BulkItemStatus.SENDING, BulkItemStatus.UNKNOWN)
-SEND_TASK = "bulk.tasks.bulk_item_send"
-CALLBACK_TASK = "bulk.tasks.bulk_job_callback"
 BATCH = 500  # jobs the sweep's chore looks at per pass
 
 
@@ -42,7 +41,7 @@ def send_time_limit() -> float:
 def bulk_items_wake(item_ids: Iterable[int], *, countdown: float = 0) -> None:
     """Wake a sender for each item once the caller's transaction commits."""
     for item_id in item_ids:
-        wake(SEND_TASK, item_id, countdown=countdown or None, time_limit=send_time_limit())
+        wake(BULK_ITEM_SEND, item_id, countdown=countdown or None, time_limit=send_time_limit())
 
 
 def callback_policy() -> UrlPolicy:
@@ -52,7 +51,7 @@ def callback_policy() -> UrlPolicy:
 
 
 def callback_url_check(*, url: str) -> None:
-    """InvalidInput (400) for a callback_url the gateway must not call (avitogw.url_guard)."""
+    """InvalidInput (400) for a callback_url the gateway must not call (core.url_guard)."""
     try:
         check_url(url, callback_policy(), what="callback")
     except (UrlRefused, UrlUnresolvable) as exc:
@@ -105,7 +104,7 @@ def bulk_job_finish_if_done(*, job_id: UUID, now: datetime | None = None) -> boo
     ended = BulkJob.objects.filter(id=job_id, finished_at__isnull=True, status=job.status).update(
         status=final, finished_at=now, updated_at=now, callback_status="pending" if job.callback_url else "")
     if ended and job.callback_url:
-        wake(CALLBACK_TASK, str(job_id))
+        wake(BULK_JOB_CALLBACK, str(job_id))
     return bool(ended)
 
 
@@ -146,5 +145,5 @@ def _callbacks_taken_back(now) -> list:
     return [(Q(), {"callback_status": "pending", "updated_at": now})]
 
 
-CALLBACKS = Work(name="bulk callbacks", model=BulkJob, task=CALLBACK_TASK, due=_callbacks_due,
+CALLBACKS = Work(name="bulk callbacks", model=BulkJob, task=BULK_JOB_CALLBACK, due=_callbacks_due,
                  taken_back=_callbacks_taken_back, stamp="updated_at", grace=timedelta(seconds=10))

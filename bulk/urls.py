@@ -1,7 +1,7 @@
 """Routes of the bulk send API (included at the root by avitogw/urls.py)."""
 from django.urls import path
 
-from bulk.views import BulkJobViewSet
+from bulk.api.views import BulkJobViewSet
 
 urlpatterns = [
     path("api/messages/send/bulk", BulkJobViewSet.as_view({"post": "create"}), name="bulk-job-create"),

@@ -1,7 +1,7 @@
 """App config of `messenger`: the Avito client, chats, messages and single sends.
 
 Its writes that may be kept while the database is unreachable (a sent message, an
-Idempotency-Key's outcome) are registered with avitogw.pending_writes, so any process can
+Idempotency-Key's outcome) are registered with core.pending_writes, so any process can
 replay them.
 """
 from django.apps import AppConfig
@@ -12,7 +12,7 @@ class MessengerConfig(AppConfig):
     verbose_name = "Avito Messenger"
 
     def ready(self) -> None:
-        from avitogw.pending_writes import register_replay
+        from core.pending_writes import register_replay
         from messenger.services.idempotency import OUTCOME, idempotency_outcome_store
         from messenger.services.messages import SENT_MESSAGE, sent_message_store
 

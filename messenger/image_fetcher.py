@@ -3,7 +3,7 @@ and a stored message's image for staff to see through the gateway (messenger.ser
 
 `image_url` comes from whoever calls the API, so fetching it must not become a way into
 the gateway's own network (SSRF). Every hop is checked before it is requested: only
-http/https, every address the host resolves to must be public (avitogw.url_guard: private
+http/https, every address the host resolves to must be public (core.url_guard: private
 ranges with IMAGE_URL_ALLOW_PRIVATE, any address for a host in CALLBACK_ALLOWED_HOSTS),
 and redirects are followed by hand, each one checked again. The connection itself checks
 the address it actually reached, so a DNS answer that changes between the check and the
@@ -24,7 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 
-from avitogw.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url, guarded_pools
+from core.url_guard import UrlPolicy, UrlRefused, UrlUnresolvable, check_url, guarded_pools
 from messenger.fetch_deadline import Deadline
 
 MAX_REDIRECTS = 5

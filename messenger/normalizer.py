@@ -4,7 +4,8 @@ Used for webhook deliveries and for `/api/messages/unread/all`, so both look the
 Each Avito message type has one pure function in BY_TYPE turning its `content` into
 Parts (the text and which media it carries); a type missing from the table (Avito may add
 one) is delivered with empty text rather than dropped, and `meta.original_media_type`
-still names it. Nothing here does I/O: the caller resolves the client's name and the
+still names it. A media id Avito could not have made (a voice_id with `/` in it) leaves that
+media unresolved and says why in `meta.media_error`; the message is delivered. Nothing here does I/O: the caller resolves the client's name and the
 voice URL. Avito documents every content member as nullable, so each function copes with
 missing or null members.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
+
+from messenger.avito.ids import avito_id_valid
 
 Content = Mapping[str, Any]
 # What every normalized message says it is. The gateway POSTs other signed bodies too (a bulk job's
@@ -121,9 +124,23 @@ def message_text(message_type: str, content: Content | None) -> str:
     return message_parts(message_type, content).text
 
 
+def _voice_id_given(content: Content | None) -> Any:
+    return _part(content if isinstance(content, Mapping) else {}, "voice").get("voice_id")
+
+
 def voice_id(content: Content | None) -> str | None:
-    value = _part(content if isinstance(content, Mapping) else {}, "voice").get("voice_id")
-    return _string(value) or None
+    """The voice file's id, when it is one Avito could have made (only such an id is looked up)."""
+    value = _voice_id_given(content)
+    return value if avito_id_valid(value) else None
+
+
+def media_error(message_type: str, content: Content | None) -> str | None:
+    """Why the message's media cannot be resolved, or None. The message itself is still delivered:
+    a media id only fails its own look-up (the chat and message ids, which go into URLs, are checked
+    before processing; webhooks.notification_checks)."""
+    if message_type == "voice" and _voice_id_given(content) is not None and voice_id(content) is None:
+        return "voice_id is not an Avito id"
+    return None
 
 
 def unix_time(unix_seconds: Any) -> datetime | None:
@@ -163,7 +180,7 @@ def normalize_message(message: Mapping[str, Any], *, account_user_id: int, chat_
     parts = message_parts(message_type, message.get("content"))
     direction = message_direction(message, account_user_id)
     other_user = message.get("author_id") if direction == "in" else client_user_id
-    return {
+    normalized = {
         "event": MESSAGE_EVENT,
         "channel": "avito",
         "event_id": event_id_for(message["id"]),
@@ -189,3 +206,7 @@ def normalize_message(message: Mapping[str, Any], *, account_user_id: int, chat_
             "source": source,
         },
     }
+    problem = media_error(message_type, message.get("content"))
+    if problem:
+        normalized["meta"]["media_error"] = problem
+    return normalized

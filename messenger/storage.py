@@ -10,19 +10,15 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from messenger.avito.ids import avito_id_valid
+from messenger.avito.ids import INT64_MAX, avito_id_valid
 from messenger.models import Chat, ChatType, Message
 from messenger.normalizer import message_direction, message_text, unix_time
 
-
-# What a later copy of a message overwrites (stored_at is auto_now: set on every store).
 logger = logging.getLogger(__name__)
 
+# What a later copy of a message overwrites (stored_at is auto_now: set on every store).
 MESSAGE_FIELDS = ["chat", "author_id", "direction", "type", "text", "content", "created", "is_read", "raw",
                   "stored_at"]
-
-
-INT64_MAX = 2**63 - 1
 
 
 def _when(unix_seconds) -> datetime | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from avitogw.admin_site import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from reconcile.models import ReconcileRun
 
 

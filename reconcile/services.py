@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta, timezone as tz
 from typing import Callable
 
 from django.conf import settings
 from django.utils import timezone
 
-from avitogw.metrics import reconcile_run_counted
+from core.metrics import reconcile_run_counted
 from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
+from core.work.leases import Clock
 from reconcile.budget import BudgetSpent, budgeted_client
 from reconcile.lease import first_start_get, first_start_set, lease_release, lease_renew, lease_take, watermark_get
 from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
@@ -35,7 +36,6 @@ from reconcile.window import (OVERLAP, Window, cursor_advance, window_chats_add,
                               window_get, window_missed, window_open)
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 BATCH = 50  # chats of the window read from the database at a time
 
 __all__ = ["OVERLAP", "reconcile_run", "reconcile_scheduled"]

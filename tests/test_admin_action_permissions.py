@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_wakeups(monkeypatch):
     """Actions queue work through the engine's wake-ups: recorded here, never published."""
-    from avitogw.work import wakeups
+    from core.work import wakeups
 
     calls = []
     monkeypatch.setattr(wakeups, "wake_now", lambda task, *args, **options: calls.append(task))

@@ -329,7 +329,7 @@ def test_a_status_figure_that_cannot_be_read_does_not_break_the_front_page(repli
      "https://www.avito.ru/moskva/velosipedy/stels_navigator_500_1768287444?utm=chat&…"),
 ])
 def test_list_text_is_cut_at_a_word_with_an_ellipsis(text, expected):
-    from messenger.inbox.shorten import shorten
+    from inbox.shorten import shorten
 
     assert shorten(text, 80) == expected
     assert len(shorten(text, 80)) <= 80

@@ -111,7 +111,7 @@ def test_the_staff_reply_takes_an_image_from_staff_who_may_reply_only(client, dj
 
 
 def test_a_reply_image_past_avitos_limit_is_refused_before_it_is_read(client, django_user_model, avito, monkeypatch):
-    from messenger.inbox import forms
+    from inbox import forms
 
     Chat.objects.create(id=CHAT, chat_type="u2i")
     user = django_user_model.objects.create_user("replier", password="pw", is_staff=True)

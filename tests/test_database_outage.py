@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.test import RequestFactory
 
-from avitogw.database_outage import connection_failed
+from core.database_outage import connection_failed
 from avitogw.exception_handler import DatabaseOutageMiddleware, api_exception_handler, json_error_500
 
 
@@ -85,7 +85,7 @@ def test_a_middleware_that_met_an_outage_is_503_too_and_a_bug_still_500():
 
 
 def test_a_step_whose_connection_a_restart_killed_is_done_again_on_a_new_one():
-    from avitogw.database_outage import on_new_connection_if_dropped
+    from core.database_outage import on_new_connection_if_dropped
 
     tries = []
 
@@ -99,7 +99,7 @@ def test_a_step_whose_connection_a_restart_killed_is_done_again_on_a_new_one():
 
 
 def test_a_step_is_not_repeated_for_a_bug_nor_more_than_once():
-    from avitogw.database_outage import on_new_connection_if_dropped
+    from core.database_outage import on_new_connection_if_dropped
 
     tries = []
 

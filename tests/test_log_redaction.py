@@ -1,9 +1,9 @@
-"""avitogw.log_redaction: the webhook path and every configured secret leave no trace in a log record."""
+"""core.log_redaction: the webhook path and every configured secret leave no trace in a log record."""
 from __future__ import annotations
 
 import logging
 
-from avitogw.log_redaction import RedactSecrets
+from core.log_redaction import RedactSecrets
 
 
 def _record(msg, *args, exc_info=None) -> logging.LogRecord:
@@ -40,7 +40,7 @@ def test_a_json_line_carries_the_traceback_redacted_by_the_filter():
     import io
     import json
 
-    from avitogw.logs import JsonFormatter
+    from core.logs import JsonFormatter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from django.db import OperationalError
 
-from avitogw import pending_writes
-from avitogw.pending_writes import (
+from core import pending_writes
+from core.pending_writes import (
     Replayer, pending_write, pending_writes_chore, pending_writes_replay, pending_writes_waiting, register_replay,
 )
 

@@ -14,8 +14,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
 
-from avitogw.admin_site import ReadOnlyAdmin
-from avitogw.errors import GatewayError
+from core.admin import ReadOnlyAdmin
+from core.errors import GatewayError
 from webhooks.delivery import delivery_replay
 from webhooks.models import Delivery, IncomingEvent
 from webhooks.processing import event_reprocess

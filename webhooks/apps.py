@@ -7,7 +7,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Incoming webhooks and n8n deliveries"
 
     def ready(self) -> None:
-        from avitogw.work.sweep import register
+        from core.work.sweep import register
         from webhooks.delivery import DELIVERIES
         from webhooks.processing import EVENTS
 

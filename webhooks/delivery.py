@@ -5,7 +5,7 @@ that processed the event: `deliveries_create` makes the rows already leased to t
 claim, and `deliveries_post` POSTs them POSTERS at a time side by side (a small thread
 pool: the POSTs are waits on n8n), recording each round's outcomes in one transaction. Every later
 attempt is a task, `delivery_attempt`, which leases one due row. An outcome is recorded
-only over the lease it was made under (avitogw.work.leases): delivered, or pending again
+only over the lease it was made under (core.work.leases): delivered, or pending again
 after the engine's backoff, or failed after N8N_FORWARD_MAX_ATTEMPTS. A row whose worker
 died is taken back by the sweep when its lease runs out and posted again with the same
 webhook-id: at least once, and n8n can deduplicate.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,26 +25,25 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from avitogw.errors import Conflict, NotFound
-from avitogw.logs import log_context
-from avitogw.metrics import n8n_delivery_counted
-from avitogw.n8n.client import N8nClient, N8nError, get_n8n_client
-from avitogw.n8n.signing import SigningSecretInvalid, signed_headers
-from avitogw.work.backoff import backoff_delay
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, LEASE, lease_claim, lease_finish, lease_owner_new, leases_finish
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake
+from core.errors import Conflict, NotFound
+from core.logs import log_context
+from core.metrics import n8n_delivery_counted
+from core.n8n.client import N8nClient, N8nError, get_n8n_client
+from core.n8n.signing import SigningSecretInvalid, signed_headers
+from core.singleton import PerProcess
+from core.work.backoff import backoff_delay
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import (FREE, LEASE, LOST_WORKER, Clock, lease_claim, lease_finish, lease_owner_new,
+                              leases_finish)
+from core.work.sweep import Work
+from core.work.wakeups import SHORT_RETRY, wake
 from webhooks.models import Delivery, DeliveryStatus, IncomingEvent
 from webhooks.voice_refresh import delivery_voice_refresh
+from webhooks.task_names import DELIVERY_ATTEMPT
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
-DELIVERY_TASK = "webhooks.tasks.delivery_attempt"
-SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
 NO_URL = "N8N_WEBHOOK_URL is not set: kept until it is."
-LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
 POSTERS = 8  # POSTs in flight at once per process: n8n answers in milliseconds, the rest is waiting
 
 
@@ -74,13 +72,6 @@ def deliveries_create(*, events: list[IncomingEvent], payloads: list[dict], owne
             for event, payload in zip(events, payloads) if payload["event_id"] not in existing]
     Delivery.objects.bulk_create(rows)
     return {row.incoming_event_id: row for row in rows}
-
-
-def delivery_create(*, event: IncomingEvent | None, payload: dict, owner: str,
-                    clock: Clock = timezone.now) -> Delivery | None:
-    """One delivery (see `deliveries_create`); None when the event's delivery exists already."""
-    created = deliveries_create(events=[event], payloads=[payload], owner=owner, clock=clock)
-    return next(iter(created.values()), None)
 
 
 def deliveries_post(deliveries: list[Delivery], *, owner: str, client: N8nClient | None = None,
@@ -183,18 +174,15 @@ def _failed(delivery: Delivery, result: PostResult, *, owner: str, now: datetime
                           cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
     if lease_finish(Delivery, delivery.pk, owner=owner, status=DeliveryStatus.PENDING,
                     next_attempt_at=now + timedelta(seconds=delay), **common) and delay <= SHORT_RETRY:
-        wake(DELIVERY_TASK, delivery.pk, countdown=delay)
+        wake(DELIVERY_ATTEMPT, delivery.pk, countdown=delay)
 
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None
+# This process's poster threads (new after a fork: threads do not survive one).
+_pool: PerProcess[ThreadPoolExecutor] = PerProcess(lambda: ThreadPoolExecutor(POSTERS, thread_name_prefix="avitogw-n8n"))
 
 
 def _posters() -> ThreadPoolExecutor:
-    """This process's poster threads (new after a fork: threads do not survive one)."""
-    global _pool
-    if _pool is None or _pool[0] != os.getpid():
-        _pool = (os.getpid(), ThreadPoolExecutor(POSTERS, thread_name_prefix="avitogw-n8n"))
-    return _pool[1]
+    return _pool.get()
 
 
 def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Delivery:
@@ -208,7 +196,7 @@ def delivery_replay(*, delivery_pk: int, clock: Clock = timezone.now) -> Deliver
                 raise Conflict("This delivery is being posted right now; replay it once the attempt is over.",
                                code="delivery_in_progress")
             raise NotFound(f"No delivery with id {delivery_pk}.")
-        wake(DELIVERY_TASK, delivery_pk)
+        wake(DELIVERY_ATTEMPT, delivery_pk)
     return Delivery.objects.get(pk=delivery_pk)
 
 
@@ -224,5 +212,5 @@ def _deliveries_taken_back(now: datetime) -> list:
             (Q(), {"status": DeliveryStatus.PENDING, "next_attempt_at": now, **lost})]
 
 
-DELIVERIES = Work(name="deliveries", model=Delivery, task=DELIVERY_TASK, due=_deliveries_due,
+DELIVERIES = Work(name="deliveries", model=Delivery, task=DELIVERY_ATTEMPT, due=_deliveries_due,
                   taken_back=_deliveries_taken_back)

@@ -4,7 +4,7 @@
 message safe: parse, classify, one INSERT (a repeat of a message id is dropped by the
 database's unique constraint, ON CONFLICT DO NOTHING, concurrent copies included, and
 counted), then, after the commit, a wake-up of the worker's drain by task name, one per
-burst (avitogw.work.wakeups). Processing happens later, in the worker (webhooks.processing).
+burst (core.work.wakeups). Processing happens later, in the worker (webhooks.processing).
 A message whose ids or values could not be used safely (webhooks.notification_checks) is
 stored `unprocessable` and never woken. A notification with nothing to do (an unknown type,
 no usable ids) is stored `ignored` with at most IGNORED_RAW_MAX bytes of its body, marked
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,16 +24,17 @@ from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
-from avitogw.errors import DependencyUnavailable
-from avitogw.work.wakeups import wake_coalesced
+from core.errors import DependencyUnavailable
+from core.json_input import without_nul
+from core.work.wakeups import wake_coalesced
+from messenger.avito.ids import ID_MAX_LENGTH
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import EventSource, EventStatus, IncomingEvent
 from webhooks.notification_checks import NotificationInvalid, json_loads_storable, message_problem
+from webhooks.task_names import EVENTS_DRAIN
 
 logger = logging.getLogger(__name__)
 
-DRAIN_TASK = "webhooks.tasks.events_drain"
-ID_MAX = 128
 STORE_BUDGET = 1.5  # seconds the INSERT may be retried: Avito gives up on the webhook after 2 s
 RETRY_PAUSE = 0.1  # seconds between tries on a new connection while the database restarts
 IGNORED_RAW_MAX = 4096  # bytes of an ignored notification's body kept (Avito's own are well under it)
@@ -46,28 +46,6 @@ class Receipt:
     event_pk: int | None = None
 
 
-def _with_huge_numbers_as_text(value: Any) -> Any:
-    """JSON with every non-finite number (a `created` of 1e400) as its text, so the row can be stored."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, list):
-        return [_with_huge_numbers_as_text(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _with_huge_numbers_as_text(item) for key, item in value.items()}
-    return value
-
-
-def _without_nul(value: Any) -> Any:
-    """JSON minus NUL characters, which PostgreSQL's jsonb refuses."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    return value
-
-
 def _truncated(body: bytes) -> dict[str, Any]:
     """What is kept of a long ignored notification: its first bytes as text, and its size."""
     head = body[:IGNORED_RAW_MAX].decode("utf-8", "replace")  # a character cut in two becomes U+FFFD
@@ -76,7 +54,7 @@ def _truncated(body: bytes) -> dict[str, Any]:
 
 def _short_id(value: Any) -> str | None:
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    return text if 0 < len(text) <= ID_MAX else None
+    return text if 0 < len(text) <= ID_MAX_LENGTH else None
 
 
 def _classify(data: dict) -> dict[str, Any]:
@@ -110,11 +88,9 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
     if not data:
         return Receipt("probe")  # Avito's reachability check: nothing to store
     fields = _classify(data)
-    raw = _without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
+    raw = without_nul(data) if b"\\u0000" in body else data  # PostgreSQL's jsonb refuses NUL; it can only come escaped
     if fields["status"] == EventStatus.IGNORED and len(body) > IGNORED_RAW_MAX:
         raw = _truncated(body)
-    if fields["status"] == EventStatus.UNPROCESSABLE:
-        raw = _with_huge_numbers_as_text(raw)  # 1e400 parses to inf, which no JSON column stores
     event_pk = _event_insert({**fields, "source": source}, raw=raw, now=clock())
     if event_pk is None:
         # The same message id again (Avito repeating itself, or two copies racing): count and drop.
@@ -122,7 +98,7 @@ def event_receive(*, body: bytes, source: str = EventSource.WEBHOOK, clock: Call
         return Receipt("duplicate")
     if fields["status"] != EventStatus.PENDING:
         return Receipt("ignored", event_pk)
-    wake_coalesced(DRAIN_TASK)
+    wake_coalesced(EVENTS_DRAIN)
     return Receipt("stored", event_pk)
 
 

@@ -1,6 +1,6 @@
 """Processing of a `message` notification: store it, normalize it, create its delivery.
 
-In two phases, for a batch of events (webhooks.processors): `message_events_prepare`,
+In two phases, for a batch of events (webhooks.event_types): `message_events_prepare`,
 outside any transaction, finds the chats (one query for the batch; the client's name
 comes from the stored chat; an unknown chat is fetched from Avito once and stored) and a
 voice message's file URL (getVoiceFiles); `message_events_store`, in the batch's
@@ -25,8 +25,7 @@ from messenger.models import Chat, ChatType
 from messenger.normalizer import message_direction, message_text, normalize_message, unix_time, voice_id
 from messenger.storage import chat_stub, chat_upsert, message_rows_upsert
 from webhooks.delivery import deliveries_create
-from webhooks.models import IncomingEvent
-from webhooks.processors import EventProcessor, Processed
+from webhooks.models import Delivery, IncomingEvent
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +149,8 @@ def _prepare(event: IncomingEvent, stored: dict[str, Chat]) -> MessageWork:
     return MessageWork(account, message, direction, forward, chat, voice_url, found.notes)
 
 
-def message_events_store(events: list[IncomingEvent], works: list[MessageWork], owner: str) -> list[Processed]:
+def message_events_store(events: list[IncomingEvent], works: list[MessageWork], owner: str
+                         ) -> list[tuple[str, Delivery | None]]:
     """In the batch's transaction: the messages, the chats' latest state, and the deliveries."""
     # Chat rows are locked in one order (by id, then message time) by every drain: two drains'
     # batches touching the same chats wait for each other instead of deadlocking.
@@ -174,9 +174,7 @@ def message_events_store(events: list[IncomingEvent], works: list[MessageWork], 
                 source=event.source)
     deliveries = deliveries_create(events=[event for event in events if event.pk in payloads],
                                    payloads=list(payloads.values()), owner=owner)
-    return [Processed("; ".join(work.notes), deliveries.get(event.pk)) if work.forward
-            else Processed("own message: stored, not delivered (FORWARD_OWN_MESSAGES is off)")
+    return [("; ".join(work.notes), deliveries.get(event.pk)) if work.forward
+            else ("own message: stored, not delivered (FORWARD_OWN_MESSAGES is off)", None)
             for event, work in zip(events, works)]
 
-
-MESSAGE_PROCESSOR = EventProcessor(prepare=message_events_prepare, store=message_events_store)

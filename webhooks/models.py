@@ -3,7 +3,7 @@
 An IncomingEvent is stored before Avito gets its 200, unique on Avito's message id, so a
 repeated notification is dropped by the database itself. A Delivery is one normalized
 message on its way to N8N_WEBHOOK_URL, unique on its event id, with every attempt recorded.
-Both are work for the engine (avitogw.work): a worker claims a row with a lease, its
+Both are work for the engine (core.work): a worker claims a row with a lease, its
 heartbeat renews the lease, and the sweep takes back a row whose worker died. Celery
 messages only wake workers up.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from avitogw.work.leases import FREE, Leased
+from core.work.leases import FREE, Leased
 
 
 class EventStatus(models.TextChoices):

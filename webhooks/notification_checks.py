@@ -2,22 +2,20 @@
 
 Two checks, both on the webhook's hot path and both cheap for what Avito really sends:
 
-- `json_loads_storable` parses the body and refuses (NotificationInvalid, a 400) JSON that no
-  database column can hold: `NaN`/`Infinity` (not JSON at all, though Python accepts them),
-  unpaired UTF-16 surrogates such as `"\\ud800"` (PostgreSQL's jsonb refuses them), and
-  nesting too deep to parse. Strings are walked only when the body has a surrogate escape.
+- `json_loads_storable` parses the body with the gateway's one policy for JSON a database can
+  store (core.json_input) and refuses (NotificationInvalid, a 400) what it refuses.
 - `message_problem` names the first value of a message that processing could not use
-  safely: an id that is not in Avito's shape (it would go into an Avito URL), an author or
+  safely: a chat or message id that is not in Avito's shape (it would go into an Avito URL), an author or
   account that is not a number, a `created` outside the years 1970-9999. Such an event is
   stored as `unprocessable` (staff see why in the admin) and never processed or retried.
+  A malformed media id (`content.voice.voice_id`) is not such a value: it fails only its own
+  look-up, so the message is delivered with `meta.media_error` (messenger.normalizer).
 """
 from __future__ import annotations
 
-import json
-import math
 from typing import Any, Mapping
 
-from avitogw.json_input import LONE_SURROGATE, SURROGATE_ESCAPE, has_lone_surrogate
+from core.json_input import UnstorableJSON, storable_loads
 from messenger.avito.ids import INT64_MAX, avito_id_valid
 
 LATEST_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second Python's datetime holds
@@ -27,23 +25,14 @@ class NotificationInvalid(Exception):
     """The body is not an Avito notification at all (not JSON, not an object, not storable JSON)."""
 
 
-def _not_json(constant: str):
-    raise NotificationInvalid(f"{constant} is not a JSON value.")
-
-
 def json_loads_storable(body: bytes) -> Any:
     """The parsed body; NotificationInvalid for anything that is not JSON a database can store."""
     try:
-        data = json.loads(body, parse_constant=_not_json)
-    except (ValueError, RecursionError) as exc:
+        return storable_loads(body)
+    except UnstorableJSON as exc:
+        raise NotificationInvalid(str(exc)) from None
+    except ValueError as exc:
         raise NotificationInvalid("The body is not valid JSON.") from exc
-    try:
-        unstorable = bool(SURROGATE_ESCAPE.search(body)) and has_lone_surrogate(data)
-    except RecursionError:  # as deep as the parser allows, and a surrogate escape somewhere in it
-        raise NotificationInvalid("The JSON is nested too deeply.") from None
-    if unstorable:
-        raise NotificationInvalid(LONE_SURROGATE)
-    return data
 
 
 def _whole(value: Any) -> bool:
@@ -57,7 +46,7 @@ def _account(value: Any) -> bool:
 def _time(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return math.isfinite(value) and 0 <= value <= LATEST_UNIX_SECONDS
+    return 0 <= value <= LATEST_UNIX_SECONDS  # no NaN or inf: storable JSON has none (core.json_input)
 
 
 def message_problem(value: Mapping[str, Any]) -> str | None:
@@ -65,10 +54,6 @@ def message_problem(value: Mapping[str, Any]) -> str | None:
     for name in ("id", "chat_id"):
         if not avito_id_valid(value.get(name)):
             return f"{name} is not an Avito id"
-    content = value.get("content") if isinstance(value.get("content"), Mapping) else {}
-    voice = content.get("voice") if isinstance(content.get("voice"), Mapping) else {}
-    if voice.get("voice_id") is not None and not avito_id_valid(voice.get("voice_id")):
-        return "content.voice.voice_id is not an Avito id"
     if value.get("author_id") is not None and not _whole(value.get("author_id")):
         return "author_id is not a number"
     if value.get("user_id") is not None and not _account(value.get("user_id")):

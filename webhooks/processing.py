@@ -1,6 +1,6 @@
 """The worker's side of incoming events: the drain processes what webhooks.intake stored.
 
-`events_drain` leases the due events a batch at a time (one claim, avitogw.work.leases)
+`events_drain` leases the due events a batch at a time (one claim, core.work.leases)
 and keeps the leases alive with the heartbeat while it works. For each batch it:
 
 1. prepares every event (Avito look-ups, outside any transaction);
@@ -27,25 +27,22 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from avitogw.work.backoff import backoff_delay
-from avitogw.work.heartbeat import HEARTBEAT
-from avitogw.work.leases import FREE, lease_claim, lease_finish, lease_owner_new, leases_finish
-from avitogw.work.sweep import Work
-from avitogw.work.wakeups import wake, woken
+from core.work.backoff import backoff_delay
+from core.work.heartbeat import HEARTBEAT
+from core.work.leases import FREE, LOST_WORKER, Clock, lease_claim, lease_finish, lease_owner_new, leases_finish
+from core.work.sweep import Work
+from core.work.wakeups import SHORT_RETRY, wake, woken
 from webhooks.delivery import deliveries_post
 from webhooks.event_types import EVENT_PROCESSORS
 from webhooks.models import Delivery, EventStatus, IncomingEvent
+from webhooks.task_names import EVENTS_DRAIN
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
-DRAIN_TASK = "webhooks.tasks.events_drain"
 CLAIM_BATCH = 50  # events per claim, per commit and per round of POSTs
 DRAIN_LIMIT = 2000  # events per drain task before it hands over to a fresh one
 DRAIN_SECONDS = 60.0  # ... or seconds (well inside Celery's time limit)
 DRAIN_FAN_OUT = 4  # drains at most at once on a backlog: about the worker slots of a small deployment
-SHORT_RETRY = 300  # seconds; a longer wait is left to the sweep rather than to a Celery ETA
-LOST_WORKER = "The worker holding it stopped before finishing (lease expired)."
 
 
 def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now, rand: Callable[[], float] = random.random,
@@ -57,7 +54,7 @@ def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now, rand: Cal
     again. After DRAIN_LIMIT events or DRAIN_SECONDS it hands over to a new drain, so a long
     burst does not hold one worker slot for ever.
     """
-    woken(DRAIN_TASK)  # before the first claim: an event committed from now on wakes another drain
+    woken(EVENTS_DRAIN)  # before the first claim: an event committed from now on wakes another drain
     done, started = 0, timer()
     while done < DRAIN_LIMIT and timer() - started < DRAIN_SECONDS:
         owner = lease_owner_new()
@@ -68,11 +65,11 @@ def events_drain(*, fan_out: bool = True, clock: Clock = timezone.now, rand: Cal
             if fan_out and len(events) == CLAIM_BATCH:
                 fan_out = False
                 for _ in range(DRAIN_FAN_OUT - 1):
-                    wake(DRAIN_TASK, False)
+                    wake(EVENTS_DRAIN, False)
             deliveries = _events_run(events, owner=owner, clock=clock, rand=rand)
             deliveries_post(deliveries, owner=owner, clock=clock, rand=rand)
         done += len(events)
-    wake(DRAIN_TASK, False)
+    wake(EVENTS_DRAIN, False)
     return done
 
 
@@ -132,11 +129,11 @@ def _events_store(ready: list[tuple[IncomingEvent, Any]], *, owner: str, now: da
     for event_type in dict.fromkeys(event.event_type for event, _ in ready):
         batch = [(event, work) for event, work in ready if event.event_type == event_type]
         processed = EVENT_PROCESSORS[event_type].store([e for e, _ in batch], [w for _, w in batch], owner)
-        for (event, _), outcome in zip(batch, processed):
-            if outcome.note:
-                IncomingEvent.objects.filter(pk=event.pk).update(note=outcome.note[:255])
-            if outcome.delivery is not None:
-                deliveries.append(outcome.delivery)
+        for (event, _), (note, delivery) in zip(batch, processed):
+            if note:
+                IncomingEvent.objects.filter(pk=event.pk).update(note=note[:255])
+            if delivery is not None:
+                deliveries.append(delivery)
     return deliveries
 
 
@@ -145,14 +142,14 @@ def _event_failed(event: IncomingEvent, exc: Exception, *, owner: str, now: date
     logger.error("Processing incoming event %s failed (attempt %s)", event.pk, event.attempts,
                  exc_info=(type(exc), exc, exc.__traceback__))
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    if event.attempts >= settings.N8N_FORWARD_MAX_ATTEMPTS:
+    if event.attempts >= settings.EVENT_MAX_ATTEMPTS:
         lease_finish(IncomingEvent, event.pk, owner=owner, status=EventStatus.FAILED, last_error=error)
         return
-    delay = backoff_delay(attempt=event.attempts, base=settings.N8N_FORWARD_BACKOFF_BASE,
-                          cap=settings.N8N_FORWARD_BACKOFF_MAX, rand=rand)
+    delay = backoff_delay(attempt=event.attempts, base=settings.EVENT_BACKOFF_BASE,
+                          cap=settings.EVENT_BACKOFF_MAX, rand=rand)
     if lease_finish(IncomingEvent, event.pk, owner=owner, status=EventStatus.ERROR, last_error=error,
                     next_attempt_at=now + timedelta(seconds=delay)) and delay <= SHORT_RETRY:
-        wake(DRAIN_TASK, False, countdown=delay)
+        wake(EVENTS_DRAIN, False, countdown=delay)
 
 
 def event_reprocess(*, event_pk: int, clock: Clock = timezone.now) -> bool:
@@ -160,7 +157,7 @@ def event_reprocess(*, event_pk: int, clock: Clock = timezone.now) -> bool:
     updated = IncomingEvent.objects.filter(pk=event_pk, message_id__isnull=False, lease_owner=FREE).exclude(
         status__in=[EventStatus.PROCESSING, EventStatus.UNPROCESSABLE]).update(status=EventStatus.PENDING, attempts=0, next_attempt_at=clock())
     if updated:
-        wake(DRAIN_TASK)
+        wake(EVENTS_DRAIN)
     return bool(updated)
 
 
@@ -170,10 +167,10 @@ def _events_due(now: datetime):
 
 
 def _events_taken_back(now: datetime) -> list:
-    return [(Q(attempts__gte=settings.N8N_FORWARD_MAX_ATTEMPTS), {"status": EventStatus.FAILED,
+    return [(Q(attempts__gte=settings.EVENT_MAX_ATTEMPTS), {"status": EventStatus.FAILED,
                                                                    "last_error": LOST_WORKER}),
             (Q(), {"status": EventStatus.PENDING, "next_attempt_at": now, "last_error": LOST_WORKER})]
 
 
-EVENTS = Work(name="events", model=IncomingEvent, task=DRAIN_TASK, due=_events_due, drain=True,
+EVENTS = Work(name="events", model=IncomingEvent, task=EVENTS_DRAIN, due=_events_due, drain=True,
               taken_back=_events_taken_back)

@@ -1,17 +1,10 @@
-"""Reads of the webhooks app: deliveries for the API and the admin, the latest notification, the incoming path."""
+"""Reads of the webhooks app: deliveries for the API and the admin, the latest notification."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import QuerySet, Subquery
 
-from avitogw.errors import NotFound
+from core.errors import NotFound
 from webhooks.models import Delivery, IncomingEvent
-
-
-def incoming_webhook_path() -> str:
-    """The path Avito must call: `/webhook/avito`, or `/webhook/avito/<secret>` when one is set."""
-    secret = settings.AVITO_WEBHOOK_SECRET
-    return f"/webhook/avito/{secret}" if secret else "/webhook/avito"
 
 
 def delivery_list(*, status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Delivery], int]:

@@ -22,10 +22,10 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
-from avitogw.errors import DependencyUnavailable
-from avitogw.exception_handler import error_body, json_error_404
-from avitogw.metrics import webhook_event_counted
-from messenger.api.responses import ErrorEnvelope
+from core.errors import DependencyUnavailable
+from core.errors import error_body, json_error_404
+from core.metrics import webhook_event_counted
+from core.api.responses import ErrorEnvelope
 from webhooks.intake import NotificationInvalid, event_receive
 
 # Avito's notification is a few kilobytes; refuse anything far larger before reading it.

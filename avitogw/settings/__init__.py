@@ -7,7 +7,7 @@ every contract variable is declared.
 """
 from pathlib import Path
 
-from avitogw import config
+from core import environment as config
 
 # Before base.py reads anything: real environment variables still win over the file.
 config.load_env_file(Path(__file__).resolve().parents[2] / ".env")

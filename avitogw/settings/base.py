@@ -2,7 +2,7 @@
 
 avitogw/settings/__init__.py has already read `.env`; it then takes these through one of
 production.py, local.py or test.py (AVITOGW_ENV). A bad value stops start-up with a message
-naming it (avitogw.config). With no REDIS_URL and no DATABASE_URL the gateway runs on SQLite
+naming it (core.environment). With no REDIS_URL and no DATABASE_URL the gateway runs on SQLite
 and embedded fallbacks, with no services at all. Importing this creates nothing on disk: the
 folders under DATA_DIR are made at start-up (avitogw/apps.py).
 """
@@ -17,9 +17,26 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from avitogw.config import (env, read_bool, read_choice, read_float, read_host_ports, read_int, read_list,
-                            read_origins, read_rate, read_str, read_url)
-from avitogw.logs import logging_config
+from core.environment import (
+    env,
+    read_bool,
+    read_choice,
+    read_float,
+    read_host_ports,
+    read_int,
+    read_list,
+    read_origins,
+    read_rate,
+    read_str,
+    read_url,
+    read_renamed,
+)
+from core.logs import logging_config
+from bulk.task_names import BULK_ITEM_RESOLVE, BULK_ITEM_SEND
+from core.work.task_names import WORK_SWEEP
+from messenger.task_names import TOKEN_REFRESH
+from reconcile.task_names import RECONCILE_TICK
+from webhooks.task_names import IGNORED_EVENTS_PRUNE
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -34,13 +51,13 @@ if TESTING:
     AVITOGW_ENV = "test"
 
 DATA_DIR = Path(read_str("DATA_DIR") or BASE_DIR / "data")
-# Prometheus counts of every process (avitogw/metrics.py), one file per process; made at start-up
+# Prometheus counts of every process (core/metrics.py), one file per process; made at start-up
 # (avitogw.apps), emptied by ./run.sh. prometheus_client picks multiprocess mode from this variable
 # when it is imported, and settings load before it in every process; the folder is always this one.
 METRICS_DIR = DATA_DIR / "metrics"
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 # Writes a send could not make while the database was unreachable, kept until it is back
-# (avitogw.pending_writes); per machine, so it must survive a restart of the process.
+# (core.pending_writes); per machine, so it must survive a restart of the process.
 PENDING_WRITES_DIR = DATA_DIR / "pending-writes"
 
 VERSION = "0.1.0"
@@ -94,10 +111,11 @@ INSTALLED_APPS = [
     "bulk",
     "webhooks",
     "reconcile",
+    "inbox",  # the staff inbox: admin pages composing messenger and webhooks
 ]  # not the sandbox: it is a program of its own (`manage.py avito_sandbox` launches it), in no settings
 
 MIDDLEWARE = [
-    "avitogw.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request
+    "core.request_id.RequestIdMiddleware",  # X-Request-ID in and out; the id on every log line of the request
     "avitogw.exception_handler.DatabaseOutageMiddleware",  # our database unreachable: 503, not 500 (outside DRF)
     "django.middleware.security.SecurityMiddleware",
     "avitogw.content_security.ContentSecurityPolicyMiddleware",  # on every answer, the 413s and 429s too
@@ -168,7 +186,7 @@ WEBHOOK_SECRET_REQUIRED = False
 PUBLIC_BASE_URL = read_url("PUBLIC_BASE_URL")
 IMAGE_URL_ALLOW_PRIVATE = read_bool("IMAGE_URL_ALLOW_PRIVATE", False)
 # host[:port] entries (names or IPs, [IPv6]:port) that bulk callback_url and image_url may reach even on
-# loopback or private addresses, on that port only (no port: 80 for http, 443 for https; avitogw/url_guard.py).
+# loopback or private addresses, on that port only (no port: 80 for http, 443 for https; core/url_guard.py).
 # N8N_WEBHOOK_URL's host is always allowed for callbacks, on its port.
 CALLBACK_ALLOWED_HOSTS = read_host_ports("CALLBACK_ALLOWED_HOSTS")
 
@@ -179,6 +197,11 @@ N8N_FORWARD_MAX_ATTEMPTS = read_int("N8N_FORWARD_MAX_ATTEMPTS", 12, minimum=1)
 N8N_FORWARD_BACKOFF_BASE = read_float("N8N_FORWARD_BACKOFF_BASE", 10, minimum=0)
 N8N_FORWARD_BACKOFF_MAX = read_float("N8N_FORWARD_BACKOFF_MAX", 3600, minimum=0)
 FORWARD_OWN_MESSAGES = read_bool("FORWARD_OWN_MESSAGES", False)
+# Attempts at processing an incoming event (Avito look-ups, storing) and their backoff, before it is
+# `failed`. Until this release N8N_FORWARD_* governed them too; they still do, with a warning, while unset.
+EVENT_MAX_ATTEMPTS = read_renamed("EVENT_MAX_ATTEMPTS", "N8N_FORWARD_MAX_ATTEMPTS", read_int, 12, minimum=1)
+EVENT_BACKOFF_BASE = read_renamed("EVENT_BACKOFF_BASE", "N8N_FORWARD_BACKOFF_BASE", read_float, 10, minimum=0)
+EVENT_BACKOFF_MAX = read_renamed("EVENT_BACKOFF_MAX", "N8N_FORWARD_BACKOFF_MAX", read_float, 3600, minimum=0)
 # Seconds between polls for messages whose notification never arrived (reconcile/); 0 = off.
 RECONCILE_INTERVAL = read_int("RECONCILE_INTERVAL", 60, minimum=0)
 
@@ -242,7 +265,7 @@ else:
     # the limit on its own, and no extra service is needed. See avitogw/api_guard.py.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-# Without Redis the broker is a SQLite file beside the database (avitogw/broker.py says why
+# Without Redis the broker is a SQLite file beside the database (core/broker.py says why
 # this transport); nothing is created until a process first opens it.
 CELERY_BROKER_URL = read_str("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -251,7 +274,7 @@ if CELERY_BROKER_URL.startswith(("sqla+", "sqlalchemy+")):
         # An idle worker looks for new messages this often (kombu's default, 1 s, would be added
         # to almost every wake-up); each look is a read per queue, ~2% of a core when idle. A
         # worker whose slots are all busy looks for a free one far more often, without asking
-        # the database (avitogw/broker.py, SLOT_POLL).
+        # the database (core/broker.py, SLOT_POLL).
         "polling_interval": 0.05,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -277,28 +300,27 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "avito-token-refresh": {"task": "messenger.tasks.token_refresh", "schedule": 300.0},
-    # The engine's one sweep (avitogw.work.sweep): takes back the rows of workers that died (their
+    "avito-token-refresh": {"task": TOKEN_REFRESH, "schedule": 300.0},
+    # The engine's one sweep (core.work.sweep): takes back the rows of workers that died (their
     # lease ran out) and re-wakes whatever is due whose wake-up was lost, for every kind of work: a
     # stored event whose wake-up was lost (a broker or database restart) is picked up within ~10 s.
-    "work-sweep": {"task": "avitogw.work.sweep", "schedule": 5.0},
+    "work-sweep": {"task": WORK_SWEEP, "schedule": 5.0},
     # Ignored notifications (unknown types, junk) are kept a week (webhooks.retention).
-    "webhooks-ignored-prune": {"task": "webhooks.tasks.ignored_events_prune", "schedule": 3600.0,
+    "webhooks-ignored-prune": {"task": IGNORED_EVENTS_PRUNE, "schedule": 3600.0,
                                "options": {"expires": 3600.0}},
 }
 if RECONCILE_INTERVAL:
     # Looks for messages whose notification never came; a tick not run within its interval is
     # dropped (a worker that was down does not run a pile of them back to back).
-    CELERY_BEAT_SCHEDULE["reconcile"] = {"task": "reconcile.tasks.reconcile_tick", "schedule": float(RECONCILE_INTERVAL),
+    CELERY_BEAT_SCHEDULE["reconcile"] = {"task": RECONCILE_TICK, "schedule": float(RECONCILE_INTERVAL),
                                          "options": {"expires": float(RECONCILE_INTERVAL)}}
 # Task modules outside an app's own `tasks.py` (which autodiscovery finds by itself).
-CELERY_IMPORTS = ("avitogw.work.tasks",)
+CELERY_IMPORTS = ("core.work.tasks",)
 # Bulk sends have a queue of their own, which every worker consumes too: a campaign of a
 # thousand messages (ten minutes at Avito's default limit) then takes turns with incoming
 # messages instead of standing in front of their delivery to n8n.
 CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("bulk", routing_key="bulk"))
-CELERY_TASK_ROUTES = {"bulk.tasks.bulk_item_send": {"queue": "bulk"},
-                      "bulk.tasks.bulk_item_resolve": {"queue": "bulk"}}
+CELERY_TASK_ROUTES = {BULK_ITEM_SEND: {"queue": "bulk"}, BULK_ITEM_RESOLVE: {"queue": "bulk"}}
 
 # --- REST framework and docs ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -308,7 +330,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON in (contract §2): DRF's parser, plus lone surrogates and deep nesting refused. Only the image
     # send also takes multipart/form-data (messenger/api/messages.py), so the document says just that.
-    "DEFAULT_PARSER_CLASSES": ["avitogw.json_input.StorableJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.json_input.StorableJSONParser"],
     "EXCEPTION_HANDLER": "avitogw.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -325,8 +347,7 @@ SPECTACULAR_SETTINGS = {
     # Several serializers have a `status` field with different choices; name this one.
     "ENUM_NAME_OVERRIDES": {"DeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "avitogw.api_guard.document_refusals",
-                             # 429 of the API guard and gunicorn's 414 (avitogw/openapi.py).
+                             # the API guard's 401/403/429 and gunicorn's 414 (avitogw/openapi.py).
                              "avitogw.openapi.add_front_answers"],
     # The API console's files come from drf-spectacular-sidecar through whitenoise: no page of the
     # gateway loads anything from another origin, and /docs works on a machine without internet.
@@ -360,8 +381,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 REQUEST_BODY_MAX_BYTES = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 26 * 1024 * 1024
 
-# One format for web, worker and beat (avitogw.logs; Celery's setup_logging signal in avitogw.celery,
+# One format for web, worker and beat (core.logs; Celery's setup_logging signal in avitogw.celery,
 # gunicorn's own lines in gunicorn.conf.py): text, or one JSON object per line.
 LOG_FORMAT = read_choice("LOG_FORMAT", "text", ("text", "json"))
 LOG_LEVEL = read_choice("LOG_LEVEL", "INFO", ("debug", "info", "warning", "error", "critical")).upper()
-LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# Celery's lines about beat's periodic tasks are routine (core.logs.QuietRoutine): their entries and names.
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL, routine_tasks=(
+    *CELERY_BEAT_SCHEDULE, *(entry["task"] for entry in CELERY_BEAT_SCHEDULE.values())))

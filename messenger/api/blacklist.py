@@ -5,8 +5,9 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from messenger.api.common import validated
-from messenger.api.responses import OkAnswer, errors
+from core.api.validation import validated
+from messenger.api.responses import OkAnswer
+from core.api.responses import errors
 from messenger.api.serializers import BlacklistRequest
 from messenger.services.blacklist import blacklist_add
 

@@ -5,8 +5,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from messenger.api.common import validated
-from messenger.api.responses import ChatSearchAnswer, ChatsPage, AvitoChat, OkAnswer, UnreadCountAnswer, errors
+from core.api.validation import validated
+from messenger.api.responses import ChatSearchAnswer, ChatsPage, AvitoChat, OkAnswer, UnreadCountAnswer
+from core.api.responses import errors
 from messenger.api.serializers import ChatListQuery, ChatSearchQuery
 from messenger.services.chats import chat_get, chat_list, chat_mark_read, chat_search, chat_unread_count
 

@@ -1,4 +1,6 @@
-"""What every viewset action shares: validating input with a serializer, and Idempotency-Key for sends.
+"""Idempotency-Key for sends, here and in the bulk API (validating input is core/api/validation.py).
+
+Kept beside its store (messenger.services.idempotency and its model), since the kernel imports no app.
 
 `idempotent_response` is the one way a send endpoint (here or in the bulk API) honours
 `Idempotency-Key`: same key and body within 24 h replays the stored answer.
@@ -9,7 +11,6 @@ from typing import Callable
 
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,13 +23,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
                 "first answer again without sending (header `Idempotent-Replayed: true`); the same key "
                 "with another body, or while the first request is still running, gets 409.",
 )
-
-
-def validated(serializer_class: type[serializers.Serializer], data) -> dict:
-    """The serializer's validated data, or a ValidationError (400 naming each bad field)."""
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _body_fields(request: Request) -> object:

@@ -7,8 +7,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from messenger.api.chats import CHAT_ID
-from messenger.api.common import IDEMPOTENCY_PARAMETER, idempotent_response, validated
-from messenger.api.responses import MessagesPage, OkAnswer, SendAnswer, SendImageAnswer, UnreadMessagesAnswer, errors
+from messenger.api.common import IDEMPOTENCY_PARAMETER, idempotent_response
+from core.api.validation import validated
+from messenger.api.responses import MessagesPage, OkAnswer, SendAnswer, SendImageAnswer, UnreadMessagesAnswer
+from core.api.responses import errors
 from messenger.api.serializers import (
     PageQuery, SendImageJsonRequest, SendImageUploadRequest, SendLinkRequest, SendTextRequest, UnreadAllQuery,
 )

@@ -1,22 +1,13 @@
-"""Response serializers: the shapes the API answers with, for the OpenAPI schema and Swagger UI.
+"""Response serializers of the messenger API: the shapes it answers with, for the OpenAPI schema and Swagger UI.
+
+The error envelope and `errors()` are every app's: core/api/responses.py.
 
 Avito's own objects (chats, messages) are passed through as Avito sent them; their
 schemas list the documented fields and allow the rest, since Avito adds fields freely.
 """
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-
-
-class ErrorBody(serializers.Serializer):
-    code = serializers.CharField(help_text="snake_case, e.g. validation_error, not_found, upstream_error")
-    message = serializers.CharField(help_text="a readable sentence; Avito's own words for Avito's errors")
-    details = serializers.JSONField(allow_null=True, help_text="for validation errors: each bad field and why")
-
-
-class ErrorEnvelope(serializers.Serializer):
-    error = ErrorBody()
 
 
 class AvitoChat(serializers.Serializer):
@@ -95,6 +86,8 @@ class NormalizedMeta(serializers.Serializer):
     source = serializers.ChoiceField(choices=["webhook", "poll"],
                                      help_text="webhook: Avito's notification; poll: read from Avito's lists "
                                                "(reconciliation found it, or this endpoint read it)")
+    media_error = serializers.CharField(required=False, help_text="only when a media id (voice_id) is not one "
+                                        "Avito makes: that media is left unresolved, the message is delivered")
 
 
 class NormalizedMessage(serializers.Serializer):
@@ -135,23 +128,3 @@ class Subscription(serializers.Serializer):
 
 class SubscriptionsAnswer(serializers.Serializer):
     subscriptions = Subscription(many=True)
-
-
-def errors(*statuses: int) -> dict:
-    """The error responses of an operation, each in the one envelope."""
-    meaning = {
-        400: "validation_error (details name each field), parse_error, upstream_rejected (Avito's message)",
-        401: "unauthorized: missing or wrong X-API-Key",
-        404: "not_found",
-        409: "idempotency_conflict: same key with another body, or still in progress",
-        413: "payload_too_large: the body is over 26 MB",
-        415: "unsupported_media_type: send JSON (or multipart/form-data where documented)",
-        429: "rate_limited (Retry-After)",
-        502: "upstream_error: Avito failed after retries",
-        503: "dependency_unavailable: the gateway's own database (or the store of the Avito token and call "
-             "limit) is unavailable. For a send: nothing was sent; retry (with the same Idempotency-Key)",
-        504: "upstream_timeout: Avito did not answer in time. For a send, details.outcome is \"unknown\": "
-             "it may have been delivered, was not sent again, and did not appear in the chat in time; check "
-             "the chat (or retry with the same Idempotency-Key) before sending it again",
-    }
-    return {status: OpenApiResponse(ErrorEnvelope, description=meaning[status]) for status in statuses}

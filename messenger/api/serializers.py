@@ -8,10 +8,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from avitogw.errors import InvalidInput
-from messenger.api.fields import (
-    AvitoIdField, ChatTypesField, HttpUrlField, ItemIdsField, StrictCharField, StrictSerializer,
-)
+from core.api.fields import HttpUrlField, StrictCharField, StrictSerializer
+from core.errors import InvalidInput
+from messenger.api.avito_fields import AvitoIdField, ChatTypesField, ItemIdsField
+from messenger.avito.ids import INT64_MAX
 from messenger.services import limits
 from messenger.services.messages import link_message_text
 
@@ -84,8 +84,8 @@ class SendImageUploadRequest(SendImageJsonRequest):
 # --- other writes -----------------------------------------------------------------------------
 @extend_schema_serializer(component_name="Blacklist")  # shown as BlacklistRequest
 class BlacklistRequest(StrictSerializer):
-    user_id = serializers.IntegerField(min_value=1, max_value=limits.MAX_INT64, help_text="the user to block")
-    item_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=limits.MAX_INT64)
+    user_id = serializers.IntegerField(min_value=1, max_value=INT64_MAX, help_text="the user to block")
+    item_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=INT64_MAX)
     reason_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4,
                                          help_text="1 spam, 2 fraud, 3 insults, 4 other")
 
@@ -106,7 +106,7 @@ class PageQuery(serializers.Serializer):
 
 class ChatListQuery(PageQuery):
     unread_only = serializers.BooleanField(required=False, default=False)
-    item_ids = ItemIdsField(child=serializers.IntegerField(min_value=1, max_value=limits.MAX_INT64),
+    item_ids = ItemIdsField(child=serializers.IntegerField(min_value=1, max_value=INT64_MAX),
                               required=False, default=list, help_text="comma-separated item ids")
     chat_types = ChatTypesField(child=serializers.ChoiceField(choices=limits.CHAT_TYPES), required=False,
                                 default=lambda: list(limits.DEFAULT_CHAT_TYPES),
@@ -119,7 +119,7 @@ class ChatListQuery(PageQuery):
 
 
 class ChatSearchQuery(serializers.Serializer):
-    item_id = serializers.IntegerField(min_value=1, max_value=limits.MAX_INT64, help_text="the Avito item id")
+    item_id = serializers.IntegerField(min_value=1, max_value=INT64_MAX, help_text="the Avito item id")
 
 
 class UnreadAllQuery(serializers.Serializer):

@@ -5,8 +5,9 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from messenger.api.common import validated
-from messenger.api.responses import SubscriptionsAnswer, WebhookUrlAnswer, errors
+from core.api.validation import validated
+from messenger.api.responses import SubscriptionsAnswer, WebhookUrlAnswer
+from core.api.responses import errors
 from messenger.api.serializers import WebhookUrlRequest
 from messenger.services.subscriptions import webhook_subscribe, webhook_subscriptions, webhook_unsubscribe
 

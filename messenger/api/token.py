@@ -5,8 +5,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from messenger.api.responses import TokenAnswer, errors
-from messenger.token_service import token_get, token_refresh
+from messenger.api.responses import TokenAnswer
+from core.api.responses import errors
+from messenger.services.token import token_get, token_refresh
 
 
 class TokenViewSet(viewsets.ViewSet):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import os
-import threading
 from typing import Any, Callable
 
 from django.conf import settings
 
+from core.singleton import PerProcess
 from messenger.avito.client import AvitoClient
 from messenger.avito.rate_limiter import DatabaseWindowStore, RateLimiter, RedisWindowStore
 from messenger.avito.store_failover import FailoverTokenBackend, FailoverWindowStore, RedisOutage
@@ -22,9 +22,6 @@ from messenger.avito.transport import AvitoTransport, pooled_session
 
 REDIS_PREFIX = "avitogw:avito"  # the shared keys: `<prefix>:token`, `<prefix>:ratelimit`
 
-_lock = threading.Lock()
-_client: tuple[int, AvitoClient] | None = None
-_redis = None
 _outage: RedisOutage | None = None
 
 
@@ -35,22 +32,25 @@ def avito_settings_missing() -> list[str]:
     return [name for name, value in wanted.items() if not value]
 
 
+def _redis_connect():
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # One immediate retry (a pooled socket Redis closed when it restarted), not redis-py's
+    # default backoff of seconds: a Redis that is down sends the call to the database at once.
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5,
+                                retry=Retry(NoBackoff(), 1))
+
+
+_redis = PerProcess(_redis_connect)
+
+
 def redis_connection():
     """The process's Redis connection (None without REDIS_URL)."""
     if not settings.REDIS_URL:
         return None
-    import redis
-
-    global _redis
-    if _redis is None or _redis[0] != os.getpid():
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        # One immediate retry (a pooled socket Redis closed when it restarted), not redis-py's
-        # default backoff of seconds: a Redis that is down sends the call to the database at once.
-        _redis = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5,
-                                                    retry=Retry(NoBackoff(), 1)))
-    return _redis[1]
+    return _redis.get()
 
 
 def shared_store() -> str:
@@ -87,13 +87,12 @@ def build_client() -> AvitoClient:
     return client
 
 
+_client: PerProcess[AvitoClient] = PerProcess(build_client)
+
+
 def get_client() -> AvitoClient:
     """The process's client, built on first use (and again in a forked child)."""
-    global _client
-    with _lock:
-        if _client is None or _client[0] != os.getpid():
-            _client = (os.getpid(), build_client())
-        return _client[1]
+    return _client.get()
 
 
 def client_with_limiter(wrap: Callable[[RateLimiter], Any]) -> AvitoClient:
@@ -109,15 +108,16 @@ def client_with_limiter(wrap: Callable[[RateLimiter], Any]) -> AvitoClient:
 
 def reset_client() -> None:
     """Forget the process's client (tests change settings between cases)."""
-    global _client, _redis, _outage
-    with _lock:
-        _client, _redis, _outage = None, None, None
+    global _outage
+    _client.reset()
+    _redis.reset()
+    _outage = None
 
 
 def _forget_in_child() -> None:
-    # A fork copies the lock in whatever state another thread left it; a new one cannot be held.
-    global _lock, _client, _redis, _outage
-    _lock, _client, _redis, _outage = threading.Lock(), None, None, None
+    # The child builds its own client (PerProcess); until then its store is not the parent's outage.
+    global _outage
+    _outage = None
 
 
 os.register_at_fork(after_in_child=_forget_in_child)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Collection
 
-from avitogw.errors import OutcomeUnknown
+from core.errors import OutcomeUnknown
 from messenger.avito.errors import AvitoAuthError, AvitoIdInvalid, AvitoNotFound, AvitoRejected
 from messenger.avito.ids import account_id_valid, id_list, path_segment
 from messenger.avito.token_store import Token

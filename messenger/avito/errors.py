@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from avitogw.errors import DependencyUnavailable
+from core.errors import DependencyUnavailable
 
 
 class AvitoError(Exception):
@@ -96,7 +96,7 @@ def database_failures_as_unavailable(method):
     def guarded(*args, **kwargs):
         from django.db import DatabaseError
 
-        from avitogw.database_outage import on_new_connection_if_dropped
+        from core.database_outage import on_new_connection_if_dropped
 
         try:
             return on_new_connection_if_dropped(lambda: method(*args, **kwargs))

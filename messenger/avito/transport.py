@@ -25,11 +25,11 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from avitogw.errors import OutcomeUnknown
-from avitogw.metrics import avito_call_metered, avito_wait_metered
-from avitogw.work.backoff import backoff_delay
+from core.errors import OutcomeUnknown
+from core.json_input import storable_loads
+from core.metrics import avito_call_metered, avito_wait_metered
+from core.work.backoff import backoff_delay
 from messenger.avito import errors
-from messenger.avito.answers import avito_json
 from messenger.avito.rate_limiter import RateLimiter
 from messenger.avito.token_store import TokenStore
 
@@ -107,7 +107,7 @@ class AvitoTransport:
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Pause before retry `attempt + 1`: Avito's Retry-After when given, else the engine's one
-        backoff policy (avitogw.work.backoff: between base * 2^attempt and twice that).
+        backoff policy (core.work.backoff: between base * 2^attempt and twice that).
 
         Exponential pauses stop growing at one call's timeout; a longer Retry-After makes the
         caller give up (with Avito's Retry-After) rather than hold a request that long.
@@ -246,7 +246,7 @@ class AvitoTransport:
         if not response.content.strip():
             return {}
         try:
-            return avito_json(response.content)
+            return storable_loads(response.content)
         except ValueError:
             raise errors.AvitoUnavailable(f"Avito answered {response.status_code} with a body that is not JSON.",
                                           status=response.status_code) from None

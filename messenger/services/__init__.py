@@ -3,6 +3,6 @@
 Views and Celery tasks call these keyword-only functions (`message_send_text`,
 `chat_mark_read`, ...); they talk to Avito through `messenger.avito.get_client()`,
 store what they see through `messenger.storage`, and raise the gateway's own error types
-(`avitogw.errors`) or Avito's typed errors, which the one exception handler turns into
+(`core.errors`) or Avito's typed errors, which the one exception handler turns into
 the JSON error envelope.
 """

@@ -12,7 +12,7 @@ import logging
 
 from django.conf import settings
 
-from avitogw.errors import GatewayError, NotFound
+from core.errors import GatewayError, NotFound
 from messenger.image_fetcher import IMAGE_CONTENT_TYPES, FetchedImage, ImageFetcher, ImageFetchError
 from messenger.models import Message
 from messenger.normalizer import largest_image_url

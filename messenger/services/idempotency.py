@@ -18,7 +18,7 @@ window ended before the 504 was given, so the first attempt can no longer land) 
 is free again and this retry sends. The gateway itself never resends (docs/avito-client.md).
 
 The outcome is written into the row even when the database is unreachable at that moment
-(issue 20): the write is kept and done when it is back (avitogw.pending_writes), fenced on the
+(issue 20): the write is kept and done when it is back (core.pending_writes), fenced on the
 row's `created_at` (the request's own start), so a late write never overwrites a later
 request's. Until then the row stays in flight and a retry gets 409 for that moment only; a retry
 first does the writes kept on this machine, so it finds the settled answer (replayed) or, for a
@@ -34,9 +34,9 @@ from typing import Any, Callable, Mapping
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from avitogw.database_outage import connection_failed, on_new_connection_if_dropped
-from avitogw.errors import Conflict, InvalidInput, OutcomeUnknown
-from avitogw.pending_writes import pending_write, pending_writes_replay_if_any
+from core.database_outage import connection_failed, on_new_connection_if_dropped
+from core.errors import Conflict, InvalidInput, OutcomeUnknown
+from core.pending_writes import pending_write, pending_writes_replay_if_any
 from messenger.avito.errors import AvitoError
 from messenger.models import IdempotencyRecord
 from messenger.selectors import idempotency_record_get
@@ -48,7 +48,7 @@ TTL = timedelta(hours=24)
 IN_FLIGHT_STALE = timedelta(minutes=10)
 MAX_KEY_LENGTH = 255
 HEADER = "Idempotency-Key"
-OUTCOME = "messenger.idempotency_outcome"  # the kind of kept write (avitogw.pending_writes)
+OUTCOME = "messenger.idempotency_outcome"  # the kind of kept write (core.pending_writes)
 
 
 def idempotency_scope(*, path: str, api_key: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from avitogw.errors import GatewayError, InvalidInput
+from core.errors import GatewayError, InvalidInput
 from messenger.avito import get_client
 from messenger.image_fetcher import (FetchedImage, ImageAddressRefused, ImageFetcher, ImageFetchError,
                                      ImageFetchTimeout, ImageRejected)

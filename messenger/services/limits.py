@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from avitogw.errors import InvalidInput
+from core.errors import InvalidInput
 from messenger.avito import ids
 
 MAX_TEXT_LENGTH = 1000          # postSendMessage: "at most 1000 characters"
@@ -17,10 +17,7 @@ REASON_IDS = (1, 2, 3, 4)       # postBlacklistV2: spam, fraud, insults, other
 CHAT_TYPES = ("u2i", "u2u", "a2u")
 DEFAULT_CHAT_TYPES = ("u2i", "u2u")  # Avito's own default is u2i only: customers in u2u chats would be missed
 MAX_IMAGE_BYTES = 24 * 1024 * 1024   # uploadImages: at most 24 MB
-MAX_INT64 = 2**63 - 1
-
-# Chat and message ids go into Avito's URL paths: one rule for them, messenger.avito.ids.
-AVITO_ID_RE = ids.AVITO_ID_RE
+# Id shapes and the int64 limit have one home: messenger.avito.ids.
 
 
 def account_user_id() -> int:

@@ -8,15 +8,15 @@ raises `OutcomeUnknown`; `message_find_sent` settles it later by looking in the 
 
 Once Avito has answered, nothing may turn the send into a failure the caller would retry: when
 our database cannot store the message, the write is kept and done when it is back
-(avitogw.pending_writes), and the caller still gets Avito's answer. A database outage before
+(core.pending_writes), and the caller still gets Avito's answer. A database outage before
 the send reaches Avito fails the request (503 at the API edge), and nothing was sent.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from avitogw.errors import NotFound, OutcomeUnknown
-from avitogw.pending_writes import pending_write
+from core.errors import NotFound, OutcomeUnknown
+from core.pending_writes import pending_write
 from messenger.avito import get_client
 from messenger.avito.ids import avito_id_valid
 from messenger.models import Message
@@ -27,7 +27,7 @@ from messenger.services.limits import (
 from messenger.storage import message_upsert, messages_upsert
 
 
-SENT_MESSAGE = "messenger.sent_message"  # the kind of kept write (avitogw.pending_writes)
+SENT_MESSAGE = "messenger.sent_message"  # the kind of kept write (core.pending_writes)
 
 
 def sent_message_store(payload: dict) -> None:

@@ -8,8 +8,8 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from messenger.api.common import validated
-from messenger.api.responses import errors
+from core.api.validation import validated
+from core.api.responses import errors
 from reconcile.api.serializers import ReconcileRunSerializer, RunListQuery, RunListResponse
 from reconcile.selectors import reconcile_lag, run_list
 

@@ -1,6 +1,6 @@
 """Errors stop at the API edge (issue 12 item 6): gateway errors become the envelope, bugs reach Django's 500 path.
 
-Services and workers raise `avitogw.errors.GatewayError` subclasses; the one DRF exception
+Services and workers raise `core.errors.GatewayError` subclasses; the one DRF exception
 handler maps them. An exception nobody expected is not turned into a quiet answer there: it
 goes through Django's own 500 handling, so `got_request_exception` (what an error tracker
 hooks) and the `django.request` log see it, and `handler500` still answers with the envelope.
@@ -14,7 +14,7 @@ import pytest
 from django.core.signals import got_request_exception
 from django.test import Client
 
-from avitogw import errors
+from core import errors
 from avitogw.exception_handler import api_exception_handler
 from messenger.api import chats as chat_views
 from messenger.services.limits import invalid

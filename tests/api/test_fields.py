@@ -13,7 +13,7 @@ import sys
 import pytest
 from rest_framework import serializers
 
-from messenger.api.fields import CommaListField, comma_list_pattern
+from core.api.fields import CommaListField, comma_list_pattern
 
 HOSTILE = ",".join([" a "] * 20) + ","  # every space could sit on either side of its part; the final comma fails
 

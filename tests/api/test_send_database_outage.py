@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from avitogw.pending_writes import pending_writes_replay, pending_writes_waiting
+from core.pending_writes import pending_writes_replay, pending_writes_waiting
 from messenger.avito import get_client
 from messenger.models import Chat, IdempotencyRecord, Message
 from messenger.services.staff_replies import staff_reply_send
@@ -31,7 +31,7 @@ def kept_writes(settings, tmp_path, monkeypatch):
     """Kept writes in the test's own folder, replayed only when the test says (no background thread)."""
     settings.PENDING_WRITES_DIR = tmp_path / "pending-writes"
     started = []
-    monkeypatch.setattr("avitogw.pending_writes.REPLAYER.start", lambda: started.append(1))
+    monkeypatch.setattr("core.pending_writes.REPLAYER.start", lambda: started.append(1))
     return started
 
 

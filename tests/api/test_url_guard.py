@@ -16,9 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from django.core.exceptions import ImproperlyConfigured
-
-from avitogw.config import read_host_ports
-from avitogw.url_guard import UrlPolicy, UrlRefused, address_refused, allowed_host_parse, check_url
+from core.environment import read_host_ports
+from core.url_guard import UrlPolicy, UrlRefused, address_refused, allowed_host_parse, check_url
 from bulk.models import BulkJob
 from tests.api.conftest import CHAT, PNG, error_of
 

@@ -51,7 +51,7 @@ def test_a_forked_child_builds_its_own_client_and_session():
     def hold_the_lock():  # a thread of the parent is inside get_client() at the moment of fork
         from messenger import avito
 
-        with avito._lock:
+        with avito._client._lock:  # the PerProcess holder of the client (core.singleton)
             held.set()
             release.wait(5)
 

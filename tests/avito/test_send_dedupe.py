@@ -15,7 +15,7 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from avitogw.errors import OutcomeUnknown
+from core.errors import OutcomeUnknown
 from messenger.avito import errors
 from tests.conftest import AVITO, USER_ID
 

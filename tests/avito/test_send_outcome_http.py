@@ -13,7 +13,7 @@ import time
 import pytest
 from django.test import Client
 
-from avitogw.work import wakeups
+from core.work import wakeups
 from bulk.models import BulkItem
 from bulk.selectors import bulk_job_progress
 from bulk.sending import bulk_item_resolve, bulk_item_send

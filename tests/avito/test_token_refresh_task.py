@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from messenger import token_service
+from messenger.services import token as token_service
 from messenger.avito import get_client
 from messenger.avito.token_store import Token
 from messenger.tasks import token_refresh

@@ -103,7 +103,7 @@ def api():
 @pytest.fixture
 def queued(monkeypatch):
     """Wake-ups are recorded instead of published: [(task name, args, options)]."""
-    from avitogw.work import wakeups
+    from core.work import wakeups
 
     calls = []
     monkeypatch.setattr(wakeups, "wake_now", lambda task, *args, **options: calls.append((task, args, options)))

@@ -14,9 +14,9 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from avitogw.pending_writes import pending_writes_waiting
-from avitogw.work.leases import LEASE
-from avitogw.work.sweep import work_sweep
+from core.pending_writes import pending_writes_waiting
+from core.work.leases import LEASE
+from core.work.sweep import work_sweep
 from bulk import tasks
 from bulk.models import BulkItem
 from bulk.sending import bulk_item_send
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def kept_writes(settings, tmp_path, monkeypatch):
     settings.PENDING_WRITES_DIR = tmp_path / "pending-writes"
-    monkeypatch.setattr("avitogw.pending_writes.REPLAYER.start", lambda: None)  # the sweep replays here
+    monkeypatch.setattr("core.pending_writes.REPLAYER.start", lambda: None)  # the sweep replays here
 
 
 def test_an_item_sent_while_the_database_went_down_is_recorded_sent_once_it_is_back_not_sent_again(

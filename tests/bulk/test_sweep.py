@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from avitogw.work.leases import LEASE
-from avitogw.work.sweep import work_sweep
+from core.work.leases import LEASE
+from core.work.sweep import work_sweep
 from bulk.models import BulkItem, BulkJob
 from bulk.sending import SENDS, bulk_item_send
 from bulk.services import bulk_job_create
@@ -73,7 +73,7 @@ def test_an_item_whose_sender_died_is_checked_once_its_lease_runs_out_not_sent(q
 
 def test_a_live_sender_keeps_its_item_however_long_the_send_takes(queued):
     """Its heartbeat renews the lease: the sweep sees a lease in the future, and leaves it."""
-    from avitogw.work.leases import leases_renew
+    from core.work.leases import leases_renew
 
     job = new_job(1)
     [item] = job.items.all()

@@ -97,6 +97,7 @@ class Stack:
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.web_port}",
             "N8N_WEBHOOK_URL": n8n_url, "N8N_WEBHOOK_SECRET": self.n8n_secret,
             "N8N_FORWARD_BACKOFF_BASE": "0.5", "N8N_FORWARD_BACKOFF_MAX": "2",
+            "EVENT_BACKOFF_BASE": "0.5", "EVENT_BACKOFF_MAX": "2",
             "SERVER_HOST": "127.0.0.1", "SERVER_PORT": str(self.web_port),
             "RETRY_BACKOFF_BASE": "0.2", "CONNECTION_TIMEOUT": "10", "IMAGE_URL_ALLOW_PRIVATE": "true",
             # The sandbox serves its images on loopback, on its port (callbacks to the n8n stand-in: its host and port).

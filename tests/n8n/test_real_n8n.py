@@ -15,7 +15,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from avitogw.n8n.signing import signed_headers
+from core.n8n.signing import signed_headers
 from tests.e2e.stack import SANDBOX_ACCOUNT, free_port, wait_until
 from tests.n8n.conftest import BULK_WORKFLOW_ID, CREDENTIAL_ID, EXAMPLES, HTTP_WORKFLOW_ID, NODES_WORKFLOW_ID, REPLY_WORKFLOW_ID
 

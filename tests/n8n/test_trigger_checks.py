@@ -1,6 +1,6 @@
 """The n8n trigger's own checks, run by Node.js from the built package: it accepts exactly what the gateway signs.
 
-Fast (no n8n): the gateway's signer (avitogw/n8n/signing.py) signs, the package's compiled
+Fast (no n8n): the gateway's signer (core/n8n/signing.py) signs, the package's compiled
 verifySignature judges; the trigger's webhook and activation methods run with stand-ins for
 n8n's context (trigger_signature.mjs): only messages start the workflow (a bulk callback is
 acknowledged; an account's state change only when asked for), messages of chats in human hands and
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from avitogw.n8n.signing import signed_headers
+from core.n8n.signing import signed_headers
 from tests.n8n.package import build_reason, ensure_built
 
 pytestmark = pytest.mark.skipif(build_reason() is not None, reason=str(build_reason()))

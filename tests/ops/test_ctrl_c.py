@@ -1,4 +1,4 @@
-"""./run.sh's processes for real (`python -m avitogw.procfile`: honcho, the Procfile), with LOG_FORMAT=json:
+"""./run.sh's processes for real (`python -m avitogw.launcher`: honcho, the Procfile), with LOG_FORMAT=json:
 every log line of web, worker and beat is one JSON object, the periodic sweep's lines are DEBUG
 (LOG_LEVEL=DEBUG here, to see them at all), and Ctrl-C stops all three cleanly: each exits 0,
 nobody is sent SIGKILL, no ERROR line, well inside honcho's patience.
@@ -51,7 +51,7 @@ def started(tmp_path):
            "AVITO_WEBHOOK_SECRET": "ctrl-c-path-secret-0123456789"}
     env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    process = subprocess.Popen([sys.executable, "-m", "avitogw.procfile"], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "avitogw.launcher"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     output = Output(process.stdout)
     try:
@@ -71,7 +71,7 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     assert answer.headers["X-Request-ID"] == "req-ctrl-c-1"
     # Beat's first sweep is due 5 s after it starts.
     # One line with both: another task's "succeeded" must not end the wait before the sweep's.
-    wait_until(lambda: any("avitogw.work.sweep" in line and "succeeded" in line for line in list(output.lines)), 40,
+    wait_until(lambda: any("core.work.sweep" in line and "succeeded" in line for line in list(output.lines)), 40,
                "a sweep run")
     time.sleep(0.5)
 
@@ -97,7 +97,7 @@ def test_json_logs_then_ctrl_c_stops_every_process_cleanly(started):
     assert stopping == ["worker: Warm shutdown (MainProcess)"], stopping
     assert not [entry for _, entry in entries if entry["level"] in ("ERROR", "CRITICAL")]
     sweeps = [entry for _, entry in entries if "sweep" in entry["message"].lower()]
-    assert any("avitogw.work.sweep" in entry["message"] and "succeeded" in entry["message"] for entry in sweeps)
+    assert any("core.work.sweep" in entry["message"] and "succeeded" in entry["message"] for entry in sweeps)
     assert {entry["level"] for entry in sweeps} == {"DEBUG"}, [e for e in sweeps if e["level"] != "DEBUG"]
     [access] = [entry for name, entry in entries if entry["logger"] == "gunicorn.access" and "/health" in entry["message"]
                 and "req-ctrl-c-1" in entry["message"]]

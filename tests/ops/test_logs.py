@@ -13,14 +13,14 @@ import responses
 from django.test import Client
 from django.utils import timezone
 
-from avitogw import logs
-from avitogw.log_redaction import redact
-from avitogw.logs import JsonFormatter, QuietRoutine, TextFormatter, log_context, logging_config
+from core import logs
+from core.log_redaction import redact
+from core.logs import JsonFormatter, QuietRoutine, TextFormatter, log_context, logging_config
 from tests.ops.test_secure_default import ROOT
 from tests.webhooks.avito_payloads import N8N_URL
 from tests.webhooks.test_delivery import a_delivery, first_attempt
 from webhooks.models import IncomingEvent
-from avitogw.work.sweep import work_sweep
+from core.work.sweep import work_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def json_lines():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(logs.ContextFilter())
-    handler.addFilter(QuietRoutine())
+    handler.addFilter(routine())
     root = logging.getLogger()
     saved = root.level
     root.addHandler(handler)
@@ -75,13 +75,20 @@ def test_a_delivery_failure_line_names_its_event(json_lines):
 
 def test_an_idle_sweep_logs_at_debug_and_a_busy_one_at_info(json_lines):
     work_sweep()
-    [idle] = [entry for entry in json_lines() if entry["logger"] == "avitogw.work.sweep"]
+    [idle] = [entry for entry in json_lines() if entry["logger"] == "core.work.sweep"]
     assert idle["level"] == "DEBUG"
     IncomingEvent.objects.create(message_id="m-s", chat_id="u2i-a", event_type="message", raw={},
                                  next_attempt_at=timezone.now() - timedelta(minutes=5))
     work_sweep()
-    busy = [entry for entry in json_lines() if entry["logger"] == "avitogw.work.sweep"][-1]
+    busy = [entry for entry in json_lines() if entry["logger"] == "core.work.sweep"][-1]
     assert busy["level"] == "INFO" and "1 events woken" in busy["message"]
+
+
+def routine() -> QuietRoutine:
+    """The filter as the settings configure it (beat's entries and tasks are the routine ones)."""
+    from django.conf import settings
+
+    return QuietRoutine(settings.LOGGING["filters"]["quiet_routine"]["tasks"])
 
 
 def _record(name: str, message: str, *args) -> logging.LogRecord:
@@ -89,17 +96,17 @@ def _record(name: str, message: str, *args) -> logging.LogRecord:
 
 
 @pytest.mark.parametrize("name, message, args", [
-    ("celery.beat", "Scheduler: Sending due task %s (%s)", ("work-sweep", "avitogw.work.sweep")),
-    ("celery.worker.strategy", "Task %s[%s] received", ("avitogw.work.sweep", "abc")),
-    ("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", ("avitogw.work.sweep", "abc", 0.01, None)),
+    ("celery.beat", "Scheduler: Sending due task %s (%s)", ("work-sweep", "core.work.sweep")),
+    ("celery.worker.strategy", "Task %s[%s] received", ("core.work.sweep", "abc")),
+    ("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", ("core.work.sweep", "abc", 0.01, None)),
 ])
 def test_celerys_lines_about_the_sweeps_are_debug(name, message, args):
     record = _record(name, message, *args)
-    assert QuietRoutine().filter(record) is False  # the logger is at INFO: dropped
+    assert routine().filter(record) is False  # the logger is at INFO: dropped
     assert record.levelname == "DEBUG"
     logging.getLogger(name).setLevel(logging.DEBUG)
     try:
-        assert QuietRoutine().filter(_record(name, message, *args)) is True
+        assert routine().filter(_record(name, message, *args)) is True
     finally:
         logging.getLogger(name).setLevel(logging.NOTSET)
 
@@ -107,7 +114,7 @@ def test_celerys_lines_about_the_sweeps_are_debug(name, message, args):
 def test_celerys_lines_about_real_work_stay_info():
     record = _record("celery.app.trace", "Task %s[%s] succeeded in %ss: %s", "webhooks.tasks.delivery_attempt",
                      "abc", 0.2, None)
-    assert QuietRoutine().filter(record) is True and record.levelname == "INFO"
+    assert routine().filter(record) is True and record.levelname == "INFO"
 
 
 def test_secrets_never_reach_a_line(monkeypatch):

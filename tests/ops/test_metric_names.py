@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from prometheus_client import Counter, Histogram
 
-from avitogw import metrics
+from core import metrics
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ SUFFIXES = ("_total", "_bucket", "_count", "_sum")
 
 
 def exported() -> set[str]:
-    """Every family: the counters and histograms of avitogw.metrics, the gauges of a scrape."""
+    """Every family: the counters and histograms of core.metrics, the gauges of a scrape."""
     names = {value._name for value in vars(metrics).values() if isinstance(value, (Counter, Histogram))}
     scrape = Client().get("/metrics").content.decode()
     names |= {line.split()[2] for line in scrape.splitlines() if line.startswith("# TYPE avitogw_")}

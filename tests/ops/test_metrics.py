@@ -15,13 +15,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from avitogw.metrics import avito_operation
+from core.metrics import avito_operation
 from bulk.models import BulkItem, BulkItemStatus, BulkJob
 from tests.conftest import AVITO, USER_ID
 from tests.ops.metrics_scrape import value
 from tests.webhooks.avito_payloads import N8N_URL, avito_chat, chat_url, notification, post_notification
 from webhooks.delivery import delivery_attempt
-from webhooks.models import Delivery, DeliveryStatus
+from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 
 pytestmark = pytest.mark.django_db
 KEY = "k-metrics-51c0"
@@ -150,12 +150,19 @@ def test_gauges_are_read_from_the_database_at_scrape_time(avito):
     for status, count in ((DeliveryStatus.PENDING, 3), (DeliveryStatus.FAILED, 2), (DeliveryStatus.DELIVERED, 5)):
         Delivery.objects.bulk_create(Delivery(event_id=f"{status}-{n}", body="{}", status=status, next_attempt_at=now)
                                      for n in range(count))
+    for n, status in enumerate([EventStatus.PENDING] * 4 + [EventStatus.ERROR] + [EventStatus.PROCESSED] * 6):
+        IncomingEvent.objects.create(raw={}, event_type="message", message_id=f"e-{n}", chat_id="u2i-a",
+                                     status=status, next_attempt_at=now)
     job = BulkJob.objects.create(total=3)
     for index, status in enumerate([BulkItemStatus.PENDING, BulkItemStatus.SENT, BulkItemStatus.SENT]):
         BulkItem.objects.create(job=job, index=index, chat_id="u2i-a", kind="text", status=status)
     text = scrape()
     assert value(text, "avitogw_n8n_delivery_backlog", status="pending") == 3
     assert value(text, "avitogw_n8n_delivery_backlog", status="failed") == 2
+    # The events' own table, by their own statuses (not the deliveries': 3 pending there, 4 here).
+    assert value(text, "avitogw_incoming_events_backlog", status="pending") == 4
+    assert value(text, "avitogw_incoming_events_backlog", status="error") == 1
+    assert value(text, "avitogw_incoming_events_backlog", status="processed") == 0
     assert value(text, "avitogw_bulk_items", status="sent") == 2
     assert value(text, "avitogw_bulk_items", status="pending") == 1
     assert value(text, "avitogw_bulk_jobs", status="queued") == 1

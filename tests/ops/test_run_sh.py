@@ -27,11 +27,12 @@ def _checkout(tmp_path: Path) -> Path:
     for name in ("run.sh", ".env.example"):
         shutil.copy2(ROOT / name, top / name)
     shutil.copytree(ROOT / "requirements", top / "requirements")
-    (top / "avitogw").symlink_to(ROOT / "avitogw")
+    for package in ("avitogw", "core"):  # run.sh reads the environment through core.environment
+        (top / package).symlink_to(ROOT / package)
     bin_dir = top / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     # The real interpreter, except for the last step, which would start web, worker and beat.
-    _script(bin_dir / "python", '#!/bin/sh\n[ "$*" = "-m avitogw.procfile" ] && { echo "starting $*"; exit 0; }\n'
+    _script(bin_dir / "python", '#!/bin/sh\n[ "$*" = "-m avitogw.launcher" ] && { echo "starting $*"; exit 0; }\n'
                                 f'exec {sys.executable} "$@"\n')
     _script(top / "manage.py", "import sys\nprint('manage.py', *sys.argv[1:])\n")
     wanted = subprocess.run(f"cat requirements/base.txt requirements/prod.txt | sha256sum | cut -d' ' -f1",
@@ -54,7 +55,7 @@ def test_a_fresh_run_writes_an_api_key_and_says_how_to_read_it(tmp_path):
     top = _checkout(tmp_path)
     result = _run(top)
     assert result.returncode == 0, result.stderr
-    assert "starting -m avitogw.procfile" in result.stdout  # it got all the way to starting the processes
+    assert "starting -m avitogw.launcher" in result.stdout  # it got all the way to starting the processes
     values = _values(top / ".env")
     assert len(values["API_KEY"]) >= 32 and len(values["SECRET_KEY"]) >= 50
     assert values["API_KEY"] != values["SECRET_KEY"]
@@ -86,6 +87,6 @@ def test_an_existing_env_without_a_webhook_secret_is_kept_and_warned_about(tmp_p
     assert result.returncode == 0, result.stderr
     assert (top / ".env").read_text() == old
     assert "WARNING: .env has no AVITO_WEBHOOK_SECRET" in result.stdout
-    assert "refuses every" in result.stdout and "starting -m avitogw.procfile" in result.stdout
+    assert "refuses every" in result.stdout and "starting -m avitogw.launcher" in result.stdout
     (top / ".env").write_text(old.replace("AVITO_WEBHOOK_SECRET=", "AVITO_WEBHOOK_SECRET=set-by-hand-0123456789"))
     assert "AVITO_WEBHOOK_SECRET" not in _run(top).stdout

@@ -61,6 +61,7 @@ def clock():
 def reconcile_settings(settings):
     settings.N8N_WEBHOOK_URL = N8N_URL
     settings.N8N_FORWARD_MAX_ATTEMPTS = 3
+    settings.EVENT_MAX_ATTEMPTS = 3
     settings.FORWARD_OWN_MESSAGES = False
     settings.RECONCILE_INTERVAL = 60
     settings.MAX_RETRIES = 0

@@ -43,6 +43,7 @@ class Gateway:
                     "AVITO_CLIENT_SECRET": "s", "AVITO_WEBHOOK_SECRET": PATH_SECRET, "API_KEY": API_KEY,
                     "N8N_WEBHOOK_URL": standin.n8n_url, "N8N_WEBHOOK_SECRET": N8N_SECRET,
                     "N8N_FORWARD_BACKOFF_BASE": "0.5", "N8N_FORWARD_BACKOFF_MAX": "2",
+                    "EVENT_BACKOFF_BASE": "0.5", "EVENT_BACKOFF_MAX": "2",
                     "CONNECTION_TIMEOUT": "3", "MAX_RETRIES": "1", "RETRY_BACKOFF_BASE": "0.1",
                     "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", **env}
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from kombu import Connection
 
-from avitogw import celery  # noqa: F401 (registers the sqla transport of avitogw/broker.py)
+from avitogw import celery  # noqa: F401 (registers the sqla transport of core/broker.py)
 from tests.e2e.stack import wait_until
 from tests.resilience.processes import Gateway
 from tests.webhooks.avito_payloads import notification

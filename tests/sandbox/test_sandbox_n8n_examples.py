@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from avitogw.n8n.signing import signed_headers
+from core.n8n.signing import signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "n8n"

@@ -17,6 +17,9 @@ def n8n_settings(settings):
     settings.N8N_FORWARD_MAX_ATTEMPTS = 3
     settings.N8N_FORWARD_BACKOFF_BASE = 10
     settings.N8N_FORWARD_BACKOFF_MAX = 3600
+    settings.EVENT_MAX_ATTEMPTS = 3
+    settings.EVENT_BACKOFF_BASE = 10
+    settings.EVENT_BACKOFF_MAX = 3600
     settings.FORWARD_OWN_MESSAGES = False
     return settings
 

@@ -12,9 +12,9 @@ from standardwebhooks import Webhook
 from messenger.normalizer import normalize_message
 from tests.conftest import USER_ID
 from tests.webhooks.avito_payloads import CHAT_ID, N8N_URL, VOICE_URL, avito_message
-from avitogw.work.leases import LEASE
-from avitogw.work.sweep import work_sweep
-from webhooks.delivery import NO_URL, deliveries_post, delivery_attempt, delivery_create
+from core.work.leases import LEASE
+from core.work.sweep import work_sweep
+from webhooks.delivery import NO_URL, deliveries_create, deliveries_post, delivery_attempt
 from webhooks.models import Delivery, DeliveryStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
@@ -26,6 +26,11 @@ OWNER = "drain-test:1"  # the lease of the drain that processed the event
 
 def at(seconds: float):
     return lambda: T0 + timedelta(seconds=seconds)
+
+
+def delivery_create(*, event, payload: dict, owner: str, clock) -> Delivery | None:
+    """One delivery, as the processing worker creates a batch of them; None when it exists already."""
+    return next(iter(deliveries_create(events=[event], payloads=[payload], owner=owner, clock=clock).values()), None)
 
 
 def a_delivery(message_id="m-1", clock=at(0)) -> Delivery | None:
@@ -272,7 +277,7 @@ class TestVoiceLinkAfterALongWait:
 
 
 def test_the_environments_proxy_and_ca_bundle_are_honoured_read_once_per_url(monkeypatch):
-    from avitogw.n8n.client import N8nClient, _session
+    from core.n8n.client import N8nClient, _session
 
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "n8n.local")

@@ -1,4 +1,4 @@
-"""The webhook's wake-up bell (avitogw.work.wakeups) after Redis restarts, and after a drain that
+"""The webhook's wake-up bell (core.work.wakeups) after Redis restarts, and after a drain that
 could not be published.
 
 The Redis is a redis-server of the test's own on a free port (killed and started again);
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from avitogw.work import wakeups
+from core.work import wakeups
 from tests.resilience.processes import RedisServer
 
 pytestmark = pytest.mark.django_db

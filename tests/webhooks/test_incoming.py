@@ -154,7 +154,7 @@ def test_a_broker_that_is_down_does_not_fail_avito(client, monkeypatch, django_c
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_the_insert_stands_alone_and_a_repeat_is_dropped(client, monkeypatch):
     """As in production (no test transaction around the request): no savepoint, same outcome."""
-    from avitogw.work import wakeups
+    from core.work import wakeups
 
     woken = []
     monkeypatch.setattr(wakeups, "wake_now", lambda task, *args, **kwargs: woken.append((task, args)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from avitogw.n8n.signing import signed_headers
+from core.n8n.signing import signed_headers
 
 pytestmark = pytest.mark.skipif(not shutil.which("node"), reason="Node.js is not installed")
 HARNESS = Path(__file__).with_name("n8n_code_node.mjs")

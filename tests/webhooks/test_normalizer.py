@@ -124,3 +124,11 @@ def test_unknown_name_type_and_item_are_null_and_chat_type_comes_from_the_chat_i
 def test_the_event_id_is_the_same_whenever_a_message_is_normalized():
     message = avito_message(message_id="same-id")
     assert normalize(message)["event_id"] == normalize(dict(message), client_name="other")["event_id"]
+
+
+def test_each_message_has_its_own_event_id_made_from_its_avito_id():
+    """n8n deduplicates on it (webhook-id): two messages sharing one would lose the second."""
+    ids = ["m-1", "m-2", "u2i~x.9", "1" * 128]
+    event_ids = [normalize(avito_message(message_id=message_id))["event_id"] for message_id in ids]
+    assert event_ids == [f"avito-msg-{message_id}" for message_id in ids]
+    assert len(set(event_ids)) == len(ids)

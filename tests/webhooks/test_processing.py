@@ -112,6 +112,30 @@ def test_a_voice_message_carries_the_url_from_get_voice_files(avito, deliver):
     assert sent["meta"]["original_media_type"] == "voice"
 
 
+@pytest.mark.parametrize("bad_voice_id", ["../v", "v/77", "", 77])
+def test_a_malformed_voice_id_degrades_the_voice_not_the_message(avito, deliver, bad_voice_id):
+    """Issue 21 item 6: the media id only fails its own look-up; the message still reaches n8n."""
+    avito.get(chat_url(), json=avito_chat())
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(type="voice", content={"voice": {"voice_id": bad_voice_id}}))
+
+    [sent] = n8n_bodies(avito)
+    assert (sent["media"]["has_voice"], sent["media"]["voice_url"]) == (True, None)
+    assert sent["meta"]["media_error"] == "voice_id is not an Avito id"
+    assert not [call for call in avito.calls if VOICE_URL in call.request.url]  # never looked up
+    assert IncomingEvent.objects.get().status == EventStatus.PROCESSED
+    assert Message.objects.filter(type="voice").count() == 1
+
+
+def test_a_good_voice_id_has_no_media_error(avito, deliver):
+    avito.get(chat_url(), json=avito_chat())
+    avito.get(VOICE_URL, json={"voices_urls": {"v-1": "https://avito.st/voice/v-1.mp4"}})
+    avito.post(N8N_URL, json={"ok": True})
+    deliver(notification(type="voice", content={"voice": {"voice_id": "v-1"}}))
+    [sent] = n8n_bodies(avito)
+    assert "media_error" not in sent["meta"]
+
+
 def test_the_accounts_own_message_is_stored_as_outgoing_and_not_delivered(avito, deliver):
     deliver(notification(author_id=USER_ID, content={"text": "Да, продаём"}, message_id="own-1"))
 
@@ -188,7 +212,7 @@ def test_a_crash_keeps_the_event_and_its_error_until_attempts_run_out(avito, del
         process_when_due()
 
     event = IncomingEvent.objects.get()
-    assert (event.status, event.attempts) == (EventStatus.FAILED, 3)  # N8N_FORWARD_MAX_ATTEMPTS
+    assert (event.status, event.attempts) == (EventStatus.FAILED, 3)  # EVENT_MAX_ATTEMPTS
     assert event.last_error == "RuntimeError: disk full"
     assert not Message.objects.exists()  # nothing half-stored
 
@@ -204,7 +228,7 @@ def test_one_broken_event_does_not_hold_back_the_rest_of_its_batch(avito, client
         return storage.message_rows_upsert(messages)
 
     monkeypatch.setattr("webhooks.message_events.message_rows_upsert", breaks_on_one)
-    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda *args, **kwargs: None)  # the test drains
+    monkeypatch.setattr("core.work.wakeups.wake_now", lambda *args, **kwargs: None)  # the test drains
     avito.get(chat_url(), json=avito_chat())
     avito.post(N8N_URL, json={"ok": True})
     for message_id in ("m-1", "m-bad", "m-2"):
@@ -241,7 +265,7 @@ def test_an_event_someone_else_holds_is_left_alone(avito):
 def test_a_run_that_lost_its_event_meanwhile_keeps_nothing_and_posts_nothing(avito, client, monkeypatch):
     """The Avito look-up took so long that the sweep gave the event to another worker: that one
     stores and delivers it; this run's rows are rolled back with its unfenced outcome."""
-    from avitogw.work import wakeups
+    from core.work import wakeups
 
     monkeypatch.setattr(wakeups, "wake_now", lambda *args, **kwargs: None)  # no drain: the test runs it
     assert post_notification(client, notification(message_id="m-slow")).status_code == 200
@@ -265,7 +289,7 @@ def test_a_long_drain_hands_over_to_a_fresh_one(avito, client, monkeypatch, djan
     from webhooks import processing
 
     woken = []
-    monkeypatch.setattr("avitogw.work.wakeups.wake_now", lambda task, *args, **kwargs: woken.append((task, args)))
+    monkeypatch.setattr("core.work.wakeups.wake_now", lambda task, *args, **kwargs: woken.append((task, args)))
     avito.get(chat_url(), json=avito_chat())
     avito.post(N8N_URL, json={"ok": True})
     for index in range(3):

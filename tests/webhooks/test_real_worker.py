@@ -48,6 +48,7 @@ def gateway(tmp_path, standin):
         "AVITO_API_BASE_URL": standin.url, "AVITO_USER_ID": str(ACCOUNT), "AVITO_CLIENT_ID": "c",
         "AVITO_CLIENT_SECRET": "s", "AVITO_WEBHOOK_SECRET": PATH_SECRET, "N8N_WEBHOOK_URL": standin.n8n_url,
         "N8N_WEBHOOK_SECRET": N8N_SECRET, "N8N_FORWARD_BACKOFF_BASE": "0.5", "N8N_FORWARD_BACKOFF_MAX": "2",
+        "EVENT_BACKOFF_BASE": "0.5", "EVENT_BACKOFF_MAX": "2",
         "CONNECTION_TIMEOUT": "2", "MAX_RETRIES": "1", "RETRY_BACKOFF_BASE": "0.1",
     })
     try:
@@ -69,7 +70,7 @@ class Beat:
 
     def _run(self):
         while not self.stopped.wait(1.0):
-            self.app.send_task("avitogw.work.sweep")
+            self.app.send_task("core.work.sweep")
 
     def __enter__(self):
         self.thread.start()

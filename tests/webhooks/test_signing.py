@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from standardwebhooks import Webhook
 
-from avitogw.n8n.signing import SigningSecretInvalid, signed_headers
+from core.n8n.signing import SigningSecretInvalid, signed_headers
 
 # The test vector published with the Standard Webhooks specification and its reference libraries.
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from tests.webhooks.avito_payloads import N8N_URL, avito_chat, chat_url, notification, post_notification
-from avitogw.work.leases import LEASE
-from avitogw.work.sweep import work_sweep
-from webhooks.delivery import LOST_WORKER
+from core.work.leases import LEASE
+from core.work.sweep import work_sweep
+from core.work.leases import LOST_WORKER
 from webhooks.models import Delivery, DeliveryStatus, EventStatus, IncomingEvent
 from webhooks.processing import EVENTS
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("n8n_settings")]
 @pytest.fixture
 def lost_wakeups(monkeypatch):
     """The broker swallows every wake-up (as a worker killed with prefetched tasks would)."""
-    from avitogw.work import wakeups
+    from core.work import wakeups
 
     monkeypatch.setattr(wakeups, "wake_now", lambda *a, **k: None)
     return monkeypatch
@@ -79,7 +79,7 @@ def test_an_event_held_by_a_dead_worker_is_taken_back_after_its_lease(lost_wakeu
 
 def test_an_event_whose_every_attempt_died_with_its_worker_fails(lost_wakeups, sweep, settings):
     event = stuck_event(lease_left=-timedelta(seconds=1))
-    IncomingEvent.objects.filter(pk=event.pk).update(attempts=settings.N8N_FORWARD_MAX_ATTEMPTS)
+    IncomingEvent.objects.filter(pk=event.pk).update(attempts=settings.EVENT_MAX_ATTEMPTS)
     assert sweep(after=timedelta(0)) == {"events": 0, "deliveries": 0, "taken back": 1}
     assert IncomingEvent.objects.get().status == EventStatus.FAILED
 

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from avitogw.work.backoff import backoff_delay, backoff_schedule
+from core.work.backoff import backoff_delay
+
+
+def backoff_schedule(*, attempts: int, base: float, cap: float, rand=lambda: 0.5) -> list[float]:
+    """The waits between `attempts` attempts."""
+    return [backoff_delay(attempt=n, base=base, cap=cap, rand=rand) for n in range(1, attempts)]
 
 
 def test_without_jitter_it_doubles_from_the_base_up_to_the_cap():

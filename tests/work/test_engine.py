@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.db import transaction
 
-from avitogw.work import wakeups
-from avitogw.work.heartbeat import Heartbeat
-from avitogw.work.leases import LEASE, lease_claim, lease_finish, lease_owner_new, leases_expired
+from core.work import wakeups
+from core.work.heartbeat import Heartbeat
+from core.work.leases import LEASE, lease_claim, lease_finish, lease_owner_new, leases_expired
 from webhooks.models import Delivery, DeliveryStatus
 
 pytestmark = pytest.mark.django_db

@@ -6,14 +6,14 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from avitogw.errors import NotFound
-from messenger.api.responses import ErrorEnvelope
+from core.api.responses import ErrorEnvelope
+from core.errors import NotFound
+from messenger.avito.ids import INT64_MAX
 from webhooks.api.serializers import (DeliveryDetailSerializer, DeliveryListQuery, DeliveryListResponse,
                                       DeliveryReplayResponse, DeliverySerializer)
 from webhooks.delivery import delivery_replay
 from webhooks.selectors import delivery_get, delivery_list
 
-MAX_ID = 2**63 - 1
 BAD_QUERY = OpenApiResponse(ErrorEnvelope, description="validation_error: an unknown status, a bad limit or offset")
 NOT_FOUND = OpenApiResponse(ErrorEnvelope, description="not_found: no delivery with this id")
 BUSY = OpenApiResponse(ErrorEnvelope, description="delivery_in_progress: it is being posted right now")
@@ -42,7 +42,7 @@ DETAIL_EXAMPLE = OpenApiExample("a message reconciliation found", response_only=
 
 def _delivery_pk(pk: int) -> int:
     """The id from the path; one no database column can hold is simply not there."""
-    if pk > MAX_ID:
+    if pk > INT64_MAX:
         raise NotFound(f"No delivery with id {pk}.")
     return pk
 

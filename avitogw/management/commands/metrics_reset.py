@@ -6,7 +6,7 @@ none of the processes runs, or their counts so far are lost.
 """
 from django.core.management.base import BaseCommand
 
-from avitogw.metrics import metrics_dir_prepare
+from core.metrics import metrics_dir_prepare
 
 
 class Command(BaseCommand):

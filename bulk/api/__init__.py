@@ -1,0 +1,1 @@
+"""The bulk API: create a job, read it, cancel it."""

@@ -1,0 +1,50 @@
+"""What the accounts API takes and answers: an account without its secrets, and the create/update bodies."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import SLUG_PATTERN, Account
+
+
+class AccountAnswer(serializers.ModelSerializer):
+    """An account as the API shows it: never `client_secret`, never `webhook_secret`."""
+
+    class Meta:
+        model = Account
+        fields = ["slug", "name", "avito_user_id", "client_id", "n8n_webhook_url", "rate_limit_requests",
+                  "rate_limit_window", "metadata", "state", "state_reason", "last_ok_at", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class AccountList(serializers.Serializer):
+    accounts = AccountAnswer(many=True)
+
+
+def _object(value):
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("Must be a JSON object.")
+    return value
+
+
+class AccountWrite(serializers.Serializer):
+    """Writable fields of PATCH (each optional); `client_secret` is write-only."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    client_id = serializers.CharField(max_length=200, required=False)
+    client_secret = serializers.CharField(required=False, write_only=True, trim_whitespace=False,
+                                          style={"input_type": "password"})
+    avito_user_id = serializers.IntegerField(min_value=1, required=False)
+    n8n_webhook_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    metadata = serializers.JSONField(required=False, validators=[_object])
+    rate_limit_requests = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    rate_limit_window = serializers.FloatField(min_value=0.001, required=False, allow_null=True)
+
+
+class AccountCreate(AccountWrite):
+    slug = serializers.RegexField(SLUG_PATTERN, max_length=40, error_messages={
+        "invalid": "Lowercase letters, digits and '-', 1 to 40 characters."})
+    client_id = serializers.CharField(max_length=200)
+    client_secret = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+
+
+

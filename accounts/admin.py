@@ -22,6 +22,8 @@ class AccountForm(forms.ModelForm):
     new_client_secret = forms.CharField(
         label="Client secret", required=False, strip=False, widget=forms.PasswordInput(render_value=False),
         help_text="Write-only: leave empty to keep the stored secret. Not used by `default` (AVITO_CLIENT_SECRET).")
+    n8n_webhook_url = forms.URLField(required=False, max_length=500, assume_scheme="https",
+                                     help_text="empty: N8N_WEBHOOK_URL")
 
     class Meta:
         model = Account

@@ -1,8 +1,10 @@
 """Start-up check: a gateway holding encrypted secrets and no ENCRYPTION_KEYS refuses to start.
 
-Django runs system checks before `runserver`, `migrate` and the other commands; the web
-process runs them too (avitogw/wsgi.py calls `encryption_keys_problem`), so gunicorn stops
-with a message naming the variable instead of failing on the first call of an account.
+The check reads the database, so it is a `database` check: `migrate` and `check --database
+default` run it (a plain `manage.py check` needs no database). The web process asks the same
+question at start-up (avitogw/startup.py, from wsgi.py), so gunicorn stops with a message naming
+the variable instead of failing on the first call of an account; a worker fails on first use,
+with the same words (accounts.encryption).
 """
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ def encryption_keys_problem() -> str | None:
             f"{KEYS_SETTING} to the key(s) they were encrypted with (in .env) and start again.")
 
 
-@checks.register(checks.Tags.security)
-def check_encryption_keys(app_configs=None, **kwargs):
+@checks.register(checks.Tags.database)
+def check_encryption_keys(app_configs=None, databases=None, **kwargs):
+    if not databases:  # Django's rule for database checks: only when the command names the databases
+        return []
     problem = encryption_keys_problem()
     return [checks.Error(problem, id="accounts.E001")] if problem else []

@@ -19,12 +19,13 @@ from django.conf import settings
 
 from core.singleton import PerProcess
 from messenger.avito.client import AvitoClient
-from messenger.avito.credentials import REDIS_PREFIX, AvitoCredentials, environment_credentials
+from messenger.avito.credentials import DEFAULT_STORE_KEY, AvitoCredentials, environment_credentials
 from messenger.avito.rate_limiter import DatabaseWindowStore, RateLimiter, RedisWindowStore
 from messenger.avito.store_failover import FailoverTokenBackend, FailoverWindowStore, RedisOutage
 from messenger.avito.token_store import DatabaseTokenBackend, MemoryTokenBackend, RedisTokenBackend, TokenStore
 from messenger.avito.transport import AvitoTransport, pooled_session
 
+REDIS_PREFIX = "avitogw:avito"  # the default account's keys: `<prefix>:token`, `<prefix>:ratelimit`
 PROBE_STORE_KEY = "probe"  # the call window of credential checks (no account's)
 
 _outage: RedisOutage | None = None
@@ -67,13 +68,20 @@ def shared_store() -> str:
     return outage.store
 
 
+def redis_prefix(credentials: AvitoCredentials) -> str:
+    """The prefix of an account's Redis keys; the default account keeps the single-account keys."""
+    if credentials.store_key == DEFAULT_STORE_KEY:
+        return REDIS_PREFIX
+    return f"{REDIS_PREFIX}:account:{credentials.store_key}"
+
+
 def build_client(credentials: AvitoCredentials | None = None, *, token_backend=None) -> AvitoClient:
     """A new client of one account (the environment's by default): one Session, that account's token and limit.
 
     `token_backend`, when given, keeps the token instead of the shared stores (a credentials probe)."""
     global _outage
     credentials = credentials or environment_credentials()
-    prefix, key = credentials.redis_prefix(), credentials.store_key
+    prefix, key = redis_prefix(credentials), credentials.store_key
     connection = redis_connection()
     if connection:
         if _outage is None:

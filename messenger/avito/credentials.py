@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 DEFAULT_STORE_KEY = "default"
-REDIS_PREFIX = "avitogw:avito"  # the default account's keys: `<prefix>:token`, `<prefix>:ratelimit`
 
 
 @dataclass(frozen=True)
@@ -23,12 +22,6 @@ class AvitoCredentials:
     user_id: int
     rate_limit_requests: int
     rate_limit_window: float
-
-    def redis_prefix(self) -> str:
-        """The prefix of this account's Redis keys; the default account keeps the single-account keys."""
-        if self.store_key == DEFAULT_STORE_KEY:
-            return REDIS_PREFIX
-        return f"{REDIS_PREFIX}:account:{self.store_key}"
 
 
 def environment_credentials() -> AvitoCredentials:

@@ -40,6 +40,11 @@ def keys_configured() -> bool:
     return any(settings.ENCRYPTION_KEYS)
 
 
+def require_keys() -> None:
+    """Raise EncryptionKeyMissing now, before any work whose result could not be stored."""
+    _fernet()
+
+
 def encrypt(plain: str) -> str:
     return _fernet().encrypt(plain.encode()).decode()
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import encryption
 from accounts.avito_clients import client_of
 from accounts.models import DEFAULT_SLUG, Account, AccountState
 from core.errors import Conflict, GatewayError, InvalidInput
@@ -56,6 +57,7 @@ def account_create(*, slug: str, client_id: str, client_secret: str, name: str =
         raise InvalidInput("Invalid input: slug.", details={"slug": [
             "`default` is the environment's account (AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID)."]})
     _unique_or_conflict(slug=slug)
+    encryption.require_keys()  # no key: say so before asking Avito anything
     me = _whoami(probe_client(client_id=client_id, client_secret=client_secret))
     if avito_user_id is None:
         avito_user_id = _user_id(me)

@@ -7,7 +7,7 @@ accounts = AccountViewSet.as_view
 SLUG = "<slug:slug>"
 
 urlpatterns = [
-    path("api/accounts", accounts({"get": "list", "post": "create"}), name="account-list"),
+    path("api/accounts", accounts({"get": "list_accounts", "post": "create"}), name="account-list"),
     path(f"api/accounts/{SLUG}", accounts({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
          name="account-detail"),
     path(f"api/accounts/{SLUG}/check", accounts({"post": "check"}), name="account-check"),

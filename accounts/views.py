@@ -20,7 +20,7 @@ def _answer(account, code: int = status.HTTP_200_OK) -> Response:
 class AccountViewSet(viewsets.ViewSet):
     @extend_schema(operation_id="accounts_list", tags=TAG, summary="The accounts, without their secrets",
                    responses={200: AccountList})
-    def list(self, request):
+    def list_accounts(self, request):
         return Response({"accounts": AccountAnswer(selectors.account_list(), many=True).data})
 
     @extend_schema(
@@ -28,7 +28,7 @@ class AccountViewSet(viewsets.ViewSet):
         description="The credentials are checked with Avito first (a token, then `/core/v1/accounts/self`, which "
                     "also gives `avito_user_id` and `name` when not given). Refused: 400 `credentials_refused` with "
                     "Avito's message, nothing saved. A slug or Avito user id that exists: 409 `conflict`.",
-        request=AccountCreate, responses={201: AccountAnswer, **errors(400, 409, 429, 502, 504)},
+        request=AccountCreate, responses={201: AccountAnswer, **errors(400, 409, 429, 502, 503, 504)},
         examples=[OpenApiExample("add", request_only=True, value={
             "slug": "moscow", "client_id": "abc", "client_secret": "xyz", "metadata": {"city": "Moscow"}})],
     )
@@ -43,7 +43,7 @@ class AccountViewSet(viewsets.ViewSet):
     @extend_schema(operation_id="accounts_update", tags=TAG, summary="Change an account's writable fields",
                    description="`client_secret` is write-only. The account `default` takes its credentials and "
                                "call limit from the environment: changing those answers 400.",
-                   request=AccountWrite, responses={200: AccountAnswer, **errors(400, 404, 409)})
+                   request=AccountWrite, responses={200: AccountAnswer, **errors(400, 404, 409, 503)})
     def partial_update(self, request, slug: str):
         account = selectors.account_get(slug=slug)
         return _answer(services.account_update(account=account, changes=validated(AccountWrite, request.data)))
@@ -58,7 +58,7 @@ class AccountViewSet(viewsets.ViewSet):
     @extend_schema(operation_id="accounts_check", tags=TAG, summary="Check the credentials with Avito",
                    description="A new token and `/core/v1/accounts/self`: `active` (and `last_ok_at`) when accepted, "
                                "`failing` with reason `credentials_refused` when refused.",
-                   request=None, responses={200: AccountAnswer, **errors(404, 429, 502, 504)})
+                   request=None, responses={200: AccountAnswer, **errors(404, 429, 502, 503, 504)})
     def check(self, request, slug: str):
         return _answer(services.account_check(account=selectors.account_get(slug=slug)))
 

@@ -2,7 +2,15 @@
 # The token and rate-limit rows become one per account (issue 22). The rows a single-account gateway
 # holds get account_key `default`: they are the environment's account's from now on, as they were.
 
+from django.core.management.color import no_style
 from django.db import migrations, models
+
+
+def sequences_past_existing_rows(apps, schema_editor):
+    """On PostgreSQL the new identity starts at 1, where the existing row is: start it after the rows."""
+    models_ = [apps.get_model("messenger", name) for name in ("AvitoToken", "RateLimitLock")]
+    for statement in schema_editor.connection.ops.sequence_reset_sql(no_style(), models_):
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -41,4 +49,5 @@ class Migration(migrations.Migration):
             model_name='ratelimitcall',
             index=models.Index(fields=['account_key', 'at'], name='ratelimitcall_account_at'),
         ),
+        migrations.RunPython(sequences_past_existing_rows, migrations.RunPython.noop),
     ]

@@ -68,7 +68,7 @@ def test_a_slug_or_avito_user_that_exists_is_a_409(api, avito_accounts):
 @pytest.mark.parametrize("body, field", [
     ({"slug": "Shop_B"}, "slug"), ({"slug": "x" * 41}, "slug"), ({"slug": ""}, "slug"),
     ({"slug": "ok", "metadata": [1, 2]}, "metadata"), ({"slug": "ok", "metadata": "text"}, "metadata"),
-    ({"slug": "default"}, "slug"),
+    ({"slug": "default"}, "slug"), ({"slug": 7}, "slug"), ({"slug": "ok", "colour": "red"}, "colour"),
 ])
 def test_bad_input_is_a_400_naming_the_field(api, avito_accounts, body, field):
     answer = api.post("/api/accounts", {"client_id": B_ID, "client_secret": B_SECRET, **body}, format="json")

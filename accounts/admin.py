@@ -65,6 +65,9 @@ class AccountAdmin(admin.ModelAdmin):
         default_account_sync()  # the environment's account shows as soon as anyone looks
         return super().get_queryset(request)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a row delete would lose its history: DELETE /api/accounts/{slug} disables it instead
+
     def has_check_permission(self, request) -> bool:
         return request.user.has_perm(CHECK_PERMISSION)
 

@@ -27,10 +27,14 @@ def webhook_secret_state() -> str:
 def refuse_unreadable_secrets() -> None:
     """Stop the web process when accounts hold encrypted secrets and ENCRYPTION_KEYS is not set."""
     from django.core.exceptions import ImproperlyConfigured
+    from django.db import connections
 
     from accounts.checks import encryption_keys_problem
 
-    problem = encryption_keys_problem()
+    try:
+        problem = encryption_keys_problem()
+    finally:
+        connections.close_all()  # gunicorn forks its workers after this: no connection may cross the fork
     if problem:
         logger.error(problem)
         raise ImproperlyConfigured(problem)

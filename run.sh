@@ -37,22 +37,30 @@ if [ ! -f .env ]; then
   secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
   api_key=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
   webhook_secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
+  encryption_key=$("$VENV/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
   (
     umask 077  # the file holds secrets: readable by its owner only, from its first byte
     if [ -f .env.example ]; then
       sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" -e "s|^API_KEY=.*|API_KEY=$api_key|" \
-        -e "s|^AVITO_WEBHOOK_SECRET=.*|AVITO_WEBHOOK_SECRET=$webhook_secret|" .env.example > .env
+        -e "s|^AVITO_WEBHOOK_SECRET=.*|AVITO_WEBHOOK_SECRET=$webhook_secret|" \
+        -e "s|^ENCRYPTION_KEYS=.*|ENCRYPTION_KEYS=$encryption_key|" .env.example > .env
     else
-      printf 'SECRET_KEY=%s\nAPI_KEY=%s\nAVITO_WEBHOOK_SECRET=%s\n' "$secret" "$api_key" "$webhook_secret" > .env
+      printf 'SECRET_KEY=%s\nAPI_KEY=%s\nAVITO_WEBHOOK_SECRET=%s\nENCRYPTION_KEYS=%s\n' "$secret" "$api_key" \
+        "$webhook_secret" "$encryption_key" > .env
     fi
   )
-  say "wrote .env with a new SECRET_KEY, API_KEY and AVITO_WEBHOOK_SECRET: fill in AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID there"
+  say "wrote .env with a new SECRET_KEY, API_KEY, AVITO_WEBHOOK_SECRET and ENCRYPTION_KEYS: fill in AVITO_CLIENT_ID, AVITO_CLIENT_SECRET, AVITO_USER_ID there"
   say "every /api/* call needs the header X-API-Key; read the key with: grep API_KEY .env"
 elif [ -z "${AVITO_WEBHOOK_SECRET:-}" ] && ! grep -Eq '^[[:space:]]*AVITO_WEBHOOK_SECRET=[[:space:]]*[^[:space:]#]' .env; then
   # An existing .env is never rewritten (it is the operator's file); its missing secret is said out loud.
   say "WARNING: .env has no AVITO_WEBHOOK_SECRET. Under production settings the gateway then refuses every"
   say "  notification from Avito (404 on /webhook/avito). Set it in .env to a long random value, e.g. the output of"
   say "  python3 -c 'import secrets; print(secrets.token_urlsafe(32))', restart, then POST /api/webhook/subscribe."
+fi
+if [ -f .env ] && [ -z "${ENCRYPTION_KEYS:-}" ] && ! grep -Eq '^[[:space:]]*ENCRYPTION_KEYS=[[:space:]]*[^[:space:]#]' .env; then
+  # Not needed for the environment's account (its secret stays in .env), only to add other accounts.
+  say "WARNING: .env has no ENCRYPTION_KEYS: accounts other than 'default' cannot be added until it is set."
+  say "  Generate one with: $VENV/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 fi
 
 export PATH="$PWD/$VENV/bin:$PATH"

@@ -1,4 +1,5 @@
-"""Warnings the web process logs once at start-up about a configuration that works but is unsafe or limited.
+"""What the web process says once at start-up: warnings about a configuration that works but is unsafe or
+limited, and the refusal to start with encrypted account secrets and no ENCRYPTION_KEYS.
 
 Called from `avitogw/wsgi.py` (gunicorn imports it once, before forking its workers; the
 development server imports it too), so an operator sees them in the web process's log;
@@ -21,6 +22,22 @@ def webhook_secret_state() -> str:
     if settings.AVITO_WEBHOOK_SECRET:
         return "ok"
     return WEBHOOK_REFUSED if settings.WEBHOOK_SECRET_REQUIRED else WEBHOOK_SECRET_MISSING
+
+
+def refuse_unreadable_secrets() -> None:
+    """Stop the web process when accounts hold encrypted secrets and ENCRYPTION_KEYS is not set."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import connections
+
+    from accounts.checks import encryption_keys_problem
+
+    try:
+        problem = encryption_keys_problem()
+    finally:
+        connections.close_all()  # gunicorn forks its workers after this: no connection may cross the fork
+    if problem:
+        logger.error(problem)
+        raise ImproperlyConfigured(problem)
 
 
 def warn_about_configuration() -> None:

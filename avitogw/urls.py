@@ -22,6 +22,7 @@ urlpatterns = [
     path("docs", SwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", RedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("messenger.api.urls")),
+    path("", include("accounts.urls")),
     path("", include("bulk.urls")),
     path("", include("webhooks.urls")),
     path("", include("reconcile.urls")),

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from core import environment as config
 
 SECRET_VARIABLES = ("SECRET_KEY", "API_KEY", "AVITO_CLIENT_SECRET", "N8N_WEBHOOK_SECRET", "AVITO_WEBHOOK_SECRET")
+LIST_VARIABLES = ("ENCRYPTION_KEYS",)  # comma lists: each item hidden on its own
 URL_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 SHORTEST_REPLACED = 6  # a shorter value would garble ordinary words; the patterns still hide it in context
 REDACTED = "[redacted]"
@@ -39,6 +40,7 @@ def configured_secrets() -> list[str]:
     """The values to hide, from the environment (settings and gunicorn both load `.env` into it),
     longest first, so a secret that contains another is hidden whole."""
     values = [config.read_str(name) for name in SECRET_VARIABLES]
+    values += [item for name in LIST_VARIABLES for item in config.read_list(name)]
     for name in URL_VARIABLES:
         try:
             values.append(urlsplit(config.read_str(name)).password or "")

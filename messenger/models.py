@@ -92,10 +92,15 @@ class IdempotencyRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key")]
 
 
-class AvitoToken(models.Model):
-    """The shared access token when there is no Redis: one row, plus a lease so one process fetches."""
+# The account whose token and window a row holds: `default` (the environment's account: the rows of
+# the single-account gateway) or another account's id (messenger.avito.credentials).
+ACCOUNT_KEY_LENGTH = 40
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+class AvitoToken(models.Model):
+    """An account's access token when there is no Redis: one row per account, plus a lease so one process fetches."""
+
+    account_key = models.CharField(max_length=ACCOUNT_KEY_LENGTH, unique=True, default="default")
     access_token = models.TextField(blank=True)
     expires_at = models.FloatField(default=0, help_text="Unix time")
     lease_owner = models.CharField(max_length=64, blank=True)
@@ -105,13 +110,17 @@ class AvitoToken(models.Model):
 class RateLimitCall(models.Model):
     """One Avito call in the current window, for the database-backed rate limiter."""
 
+    account_key = models.CharField(max_length=ACCOUNT_KEY_LENGTH, default="default")
     at = models.FloatField(db_index=True, help_text="Unix time of the call")
+
+    class Meta:
+        indexes = [models.Index(fields=["account_key", "at"], name="ratelimitcall_account_at")]
 
 
 class RateLimitLock(models.Model):
-    """A single row locked with SELECT ... FOR UPDATE so limiter decisions serialize on PostgreSQL;
-    it also holds the pause every process keeps after Avito answers 429."""
+    """One row per account, locked with SELECT ... FOR UPDATE so its limiter decisions serialize on PostgreSQL;
+    it also holds the pause every process keeps after Avito answers 429 to that account."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    account_key = models.CharField(max_length=ACCOUNT_KEY_LENGTH, unique=True, default="default")
     paused_until = models.FloatField(default=0, help_text="Unix time; 0 = no pause")
     probing = models.BooleanField(default=False, help_text="one call is testing whether the pause is over")

@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Rank of each top-level product package: a module may import its own package and lower ranks only.
-LAYERS = {"core": 0, "messenger": 1, "webhooks": 2, "bulk": 3, "reconcile": 3, "inbox": 4, "avitogw": 5}
+LAYERS = {"core": 0, "messenger": 1, "accounts": 2, "webhooks": 3, "bulk": 4, "reconcile": 4, "inbox": 5,
+          "avitogw": 6}
 
 
 def product_modules() -> dict[str, Path]:

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc files, served from /static/ (no CDN)
     "django_ratelimit",
     "messenger",
+    "accounts",  # the Avito accounts the gateway serves (issue 22): above messenger, below webhooks
     "bulk",
     "webhooks",
     "reconcile",
@@ -207,6 +208,10 @@ RECONCILE_INTERVAL = read_int("RECONCILE_INTERVAL", 60, minimum=0)
 
 # --- The gateway's own API ------------------------------------------------------------------
 API_KEY = read_str("API_KEY")
+# Keys of the accounts' secrets at rest (Fernet keys, comma list): the first encrypts, every one decrypts,
+# so a new key goes first and the old ones stay until `manage.py rotate_encryption_keys` has run.
+# ./run.sh writes one into a new .env. Needed once an account other than `default` is added.
+ENCRYPTION_KEYS = read_list("ENCRYPTION_KEYS")
 API_RATE_LIMIT = read_rate("API_RATE_LIMIT", "600/m")
 # Failed admin sign-ins before the next is refused unchecked (avitogw/login_throttle.py), counted in the cache.
 ADMIN_LOGIN_FAILURES_PER_USERNAME = "10/5m"

@@ -22,17 +22,19 @@ class ErrorEnvelope(serializers.Serializer):
 
 
 ERROR_MEANINGS = {
-    400: "validation_error (details name each field), parse_error, upstream_rejected (Avito's message)",
+    400: "validation_error (details name each field), parse_error, upstream_rejected (Avito's message), "
+         "credentials_refused (Avito refused an account's credentials; its message)",
     401: "unauthorized: API_KEY is set and the call did not send it (X-API-Key or Authorization: Bearer)",
     403: "forbidden: no API_KEY is set and the caller is not on the gateway's own machine (loopback), or a web "
          "page sent the request (a cross-site Origin or Sec-Fetch-Site)",
     404: "not_found",
-    409: "idempotency_conflict: same key with another body, or still in progress",
+    409: "idempotency_conflict: same key with another body, or still in progress; conflict: an account with that "
+         "slug or Avito user id exists; account_disabled, account_from_environment: not with this account's state",
     413: "payload_too_large: the body is over 26 MB",
     415: "unsupported_media_type: send JSON (or multipart/form-data where documented)",
     429: "rate_limited: more calls than API_RATE_LIMIT, or Avito's own limit (Retry-After)",
     502: "upstream_error: Avito failed after retries",
-    503: "dependency_unavailable: the gateway's own database (or the store of the Avito token and call "
+    503: "encryption_key_missing: ENCRYPTION_KEYS cannot open an account's secret; dependency_unavailable: the gateway's own database (or the store of the Avito token and call "
          "limit) is unavailable. For a send: nothing was sent; retry (with the same Idempotency-Key)",
     504: "upstream_timeout: Avito did not answer in time. For a send, details.outcome is \"unknown\": "
          "it may have been delivered, was not sent again, and did not appear in the chat in time; check "

@@ -1,6 +1,7 @@
 """Avito Messenger's API as Python calls: every path and body exactly as in Avito's OpenAPI files.
 
-Chats are v2, the message list v3 (with its trailing slash), subscribe v3, the rest v1;
+Chats are v2, the message list v3 (with its trailing slash), subscribe v3, the rest v1 (and the
+User API's `/core/v1/accounts/self`, whose account a token is for);
 every write is a POST; the token request is form-encoded. All of it goes through
 `AvitoTransport.request`. Every id in a path passes through `path_segment`
 (messenger.avito.ids): checked against Avito's id shapes and percent-encoded, so no id can
@@ -69,6 +70,13 @@ class AvitoClient:
         except (TypeError, ValueError):
             lifetime = DEFAULT_TOKEN_LIFETIME
         return Token(access_token=str(body["access_token"]), expires_at=started + lifetime)
+
+    def account_self(self) -> dict:
+        """GET /core/v1/accounts/self: whose account the token is for ({"id", "name", "email", "phone", "profile_url"})."""
+        body = self.transport.request("GET", "/core/v1/accounts/self")
+        if not isinstance(body, dict):
+            raise AvitoRejected("Avito's answer about the account was not an object.")
+        return body
 
     # --- chats --------------------------------------------------------------------------------
     def list_chats(self, *, item_ids=None, unread_only: bool = False, chat_types=None,

@@ -154,8 +154,22 @@ class RedisWindowStore:
 
 
 class DatabaseWindowStore:
-    def __init__(self, clock: Callable[[], float] | None = None):
+    """One account's window (`account_key`): its RateLimitCall rows, serialized by its RateLimitLock row."""
+
+    def __init__(self, clock: Callable[[], float] | None = None, *, account_key: str = "default"):
         self.clock = clock  # None: the database server's clock on PostgreSQL, else this machine's
+        self.account_key = account_key
+
+    def _lock_row(self):
+        from messenger.models import RateLimitLock
+
+        lock, _ = RateLimitLock.objects.select_for_update().get_or_create(account_key=self.account_key)
+        return lock
+
+    def _calls(self):
+        from messenger.models import RateLimitCall
+
+        return RateLimitCall.objects.filter(account_key=self.account_key)
 
     def now(self) -> float:
         if self.clock is not None:
@@ -171,17 +185,17 @@ class DatabaseWindowStore:
         from messenger.models import RateLimitCall, RateLimitLock
 
         with transaction.atomic():
-            lock, _ = RateLimitLock.objects.select_for_update().get_or_create(id=1)
+            lock = self._lock_row()
             now = self.now()  # read under the lock, so grant times follow the order of the lock
             if lock.paused_until and now < lock.paused_until:
                 return False, lock.paused_until - now
-            RateLimitCall.objects.filter(at__lt=now - window).delete()
-            if RateLimitCall.objects.count() < limit:
-                RateLimitCall.objects.create(at=now)
+            self._calls().filter(at__lt=now - window).delete()
+            if self._calls().count() < limit:
+                RateLimitCall.objects.create(at=now, account_key=self.account_key)
                 if lock.paused_until:  # the pause is over: this call probes, the others wait for it
-                    RateLimitLock.objects.filter(id=1).update(paused_until=now + PROBE_SECONDS, probing=True)
+                    RateLimitLock.objects.filter(pk=lock.pk).update(paused_until=now + PROBE_SECONDS, probing=True)
                 return True, now
-            oldest = RateLimitCall.objects.aggregate(oldest=Min("at"))["oldest"]
+            oldest = self._calls().aggregate(oldest=Min("at"))["oldest"]
             return False, max(0.001, oldest + window - now)
 
     @database_failures_as_unavailable
@@ -189,29 +203,28 @@ class DatabaseWindowStore:
         from messenger.models import RateLimitCall, RateLimitLock
 
         if answered:
-            RateLimitLock.objects.filter(id=1, probing=True).update(paused_until=0, probing=False)
-        call = RateLimitCall.objects.filter(at=granted_at).values_list("id", flat=True).first()
+            RateLimitLock.objects.filter(account_key=self.account_key, probing=True).update(paused_until=0,
+                                                                                            probing=False)
+        call = self._calls().filter(at=granted_at).values_list("id", flat=True).first()
         if call is not None:
             RateLimitCall.objects.filter(id=call).update(at=self.now())
 
     def used(self, window: float) -> int:
-        from messenger.models import RateLimitCall
-
-        return RateLimitCall.objects.filter(at__gte=self.now() - window).count()
+        return self._calls().filter(at__gte=self.now() - window).count()
 
     @database_failures_as_unavailable
     def refused(self, granted_at: float, pause: float) -> None:
         from messenger.models import RateLimitCall, RateLimitLock
 
         with transaction.atomic():
-            lock, _ = RateLimitLock.objects.select_for_update().get_or_create(id=1)
-            call = RateLimitCall.objects.filter(at=granted_at).values_list("id", flat=True).first()
+            lock = self._lock_row()
+            call = self._calls().filter(at=granted_at).values_list("id", flat=True).first()
             if call is not None:
                 RateLimitCall.objects.filter(id=call).delete()
             until = self.now() + pause
             if lock.paused_until > until and not lock.probing:
                 until = lock.paused_until
-            RateLimitLock.objects.filter(id=1).update(paused_until=until, probing=False)
+            RateLimitLock.objects.filter(pk=lock.pk).update(paused_until=until, probing=False)
 
 
 class RateLimiter:

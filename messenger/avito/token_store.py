@@ -82,16 +82,15 @@ class RedisTokenBackend:
 
 
 class DatabaseTokenBackend:
-    """One AvitoToken row (id=1), created by whoever first needs it."""
+    """One AvitoToken row per account (`account_key`), created by whoever first needs it."""
 
-    def __init__(self, clock: Callable[[], float] = time.time):
-        self.clock = clock
+    def __init__(self, clock: Callable[[], float] = time.time, *, account_key: str = "default"):
+        self.clock, self.account_key = clock, account_key
 
-    @staticmethod
-    def _row():
+    def _row(self):
         from messenger.models import AvitoToken
 
-        return AvitoToken.objects.filter(id=1)
+        return AvitoToken.objects.filter(account_key=self.account_key)
 
     @database_failures_as_unavailable
     def read(self) -> Token | None:
@@ -103,7 +102,8 @@ class DatabaseTokenBackend:
         from messenger.models import AvitoToken
 
         AvitoToken.objects.update_or_create(
-            id=1, defaults={"access_token": token.access_token, "expires_at": token.expires_at})
+            account_key=self.account_key,
+            defaults={"access_token": token.access_token, "expires_at": token.expires_at})
 
     @database_failures_as_unavailable
     def try_lease(self, owner: str, seconds: float) -> bool:
@@ -114,7 +114,7 @@ class DatabaseTokenBackend:
             return True
         try:  # no row yet: the one process whose insert succeeds holds the lease
             with transaction.atomic():
-                AvitoToken.objects.create(id=1, lease_owner=owner, lease_until=now + seconds)
+                AvitoToken.objects.create(account_key=self.account_key, lease_owner=owner, lease_until=now + seconds)
             return True
         except IntegrityError:
             return False
@@ -126,6 +126,35 @@ class DatabaseTokenBackend:
     @database_failures_as_unavailable
     def release(self, owner: str) -> None:
         self._row().filter(lease_owner=owner).update(lease_owner="", lease_until=0)
+
+
+class MemoryTokenBackend:
+    """A token kept by one object only: checking credentials that belong to no stored account yet."""
+
+    def __init__(self):
+        self.token: Token | None = None
+        self.owner, self.lock = "", threading.Lock()
+
+    def read(self) -> Token | None:
+        return self.token
+
+    def write(self, token: Token) -> None:
+        self.token = token
+
+    def try_lease(self, owner: str, seconds: float) -> bool:
+        with self.lock:
+            if self.owner:
+                return False
+            self.owner = owner
+            return True
+
+    def renew(self, owner: str, seconds: float) -> bool:
+        return self.owner == owner
+
+    def release(self, owner: str) -> None:
+        with self.lock:
+            if self.owner == owner:
+                self.owner = ""
 
 
 class LeaseHeartbeat:

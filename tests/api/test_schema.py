@@ -36,7 +36,10 @@ CONTRACT_OPERATIONS = {
     ("post", "/api/messages/send"), ("post", "/api/messages/send/image"), ("post", "/api/messages/send/link"),
     ("get", "/api/messages/unread/all"), ("post", "/api/webhook/subscribe"), ("post", "/api/webhook/unsubscribe"),
     ("get", "/api/webhook/subscriptions"), ("post", "/api/blacklist"), ("get", "/health"), ("get", "/info"),
-    ("get", "/api/reconcile/runs"),
+    ("get", "/api/reconcile/runs"), ("get", "/api/accounts"), ("post", "/api/accounts"),
+    ("get", "/api/accounts/{slug}"), ("patch", "/api/accounts/{slug}"), ("delete", "/api/accounts/{slug}"),
+    ("post", "/api/accounts/{slug}/check"), ("post", "/api/accounts/{slug}/pause"),
+    ("post", "/api/accounts/{slug}/resume"),
 }
 SENDS = ["/api/messages/send", "/api/messages/send/image", "/api/messages/send/link"]
 
@@ -58,7 +61,8 @@ def test_schema_has_every_contract_operation_with_tags_and_schemas(openapi):
     for method, path in CONTRACT_OPERATIONS:
         operation = openapi["paths"][path][method]
         assert operation["tags"], path
-        assert "$ref" in operation["responses"]["200"]["content"]["application/json"]["schema"], path
+        success = operation["responses"].get("200") or operation["responses"]["201"]  # 201: POST /api/accounts
+        assert "$ref" in success["content"]["application/json"]["schema"], path
         if path.startswith("/api/"):
             assert operation["security"] == [{"ApiKeyAuth": []}], path
             assert "ErrorEnvelope" in json.dumps(operation["responses"].get("401")), path
@@ -115,6 +119,7 @@ def _avito_answer(request) -> tuple[int, dict, str]:
         (r"/subscriptions$", {"subscriptions": [{"url": "https://gw.example.com/webhook/avito", "version": "3"}]}),
         (r"/webhook(/unsubscribe)?$", {"ok": True}),
         (r"/blacklist$", {}),
+        (r"^/core/v1/accounts/self$", {"id": 4242, "name": "Shop", "email": "", "phone": "", "profile_url": ""}),
     ]
     for pattern, body in routes:
         if re.search(pattern, path):
@@ -133,8 +138,10 @@ CHECKS = [not_a_server_error, content_type_conformance, status_code_conformance,
           negative_data_rejection]
 # Validation is no stricter than the document (valid data is accepted), except where acceptance depends on
 # more than the request: the image is fetched, a callback's host resolved (no DNS here), a link's text and
-# URL together must fit Avito's 1000 characters (a rule across two fields no schema states).
-DEPENDS_ON_MORE = {"POST /api/messages/send/image", "POST /api/messages/send/link", "POST /api/messages/send/bulk"}
+# URL together must fit Avito's 1000 characters (a rule across two fields no schema states), an account is
+# added only if no account has its slug or Avito user id yet (409).
+DEPENDS_ON_MORE = {"POST /api/messages/send/image", "POST /api/messages/send/link", "POST /api/messages/send/bulk",
+                   "POST /api/accounts", "PATCH /api/accounts/{slug}"}
 
 
 def checks_for(case) -> list:
@@ -148,6 +155,7 @@ def gateway_under_test(settings):
     settings.API_RATE_LIMIT = "100000/m"
     settings.RATE_LIMIT_REQUESTS = 100000
     settings.PUBLIC_BASE_URL = "https://gw.example.com"
+    settings.ENCRYPTION_KEYS = ["lZ3Q4FbVdXgQh0p1xXc1rJ8Zs3u0zX9kq3b8v3JrK0E="]  # accounts' secrets can be stored
     cache.clear()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as avito:
         avito.add_callback(responses.GET, re.compile(re.escape(AVITO) + ".*"), callback=_avito_answer)

@@ -42,7 +42,8 @@ def _checkout(tmp_path: Path) -> Path:
 
 
 def _run(top: Path) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in ("API_KEY", "SECRET_KEY", "AVITO_WEBHOOK_SECRET")}
+    env = {key: value for key, value in os.environ.items() if key not in ("API_KEY", "SECRET_KEY", "AVITO_WEBHOOK_SECRET",
+                                                                  "ENCRYPTION_KEYS")}
     return subprocess.run(["bash", "run.sh"], cwd=top, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -90,3 +91,18 @@ def test_an_existing_env_without_a_webhook_secret_is_kept_and_warned_about(tmp_p
     assert "refuses every" in result.stdout and "starting -m avitogw.launcher" in result.stdout
     (top / ".env").write_text(old.replace("AVITO_WEBHOOK_SECRET=", "AVITO_WEBHOOK_SECRET=set-by-hand-0123456789"))
     assert "AVITO_WEBHOOK_SECRET" not in _run(top).stdout
+
+
+def test_a_fresh_env_gets_an_encryption_key_and_an_old_one_without_it_is_warned_about(tmp_path):
+    from cryptography.fernet import Fernet
+
+    top = _checkout(tmp_path)
+    result = _run(top)
+    key = _values(top / ".env")["ENCRYPTION_KEYS"]
+    Fernet(key.encode())  # a real Fernet key: the accounts' secrets can be encrypted from the first start
+    assert key not in result.stdout + result.stderr and "ENCRYPTION_KEYS" in result.stdout
+    old = "SECRET_KEY=" + "o" * 50 + "\nAPI_KEY=old-key\nAVITO_WEBHOOK_SECRET=set-by-hand-0123456789\n"
+    (top / ".env").write_text(old)
+    warned = _run(top)
+    assert warned.returncode == 0 and (top / ".env").read_text() == old
+    assert "WARNING: .env has no ENCRYPTION_KEYS" in warned.stdout

@@ -22,7 +22,7 @@ import time
 from functools import partial
 
 from gunicorn.http.unreader import SocketUnreader
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
 
 from avitogw.gunicorn_errors import write_json_error
 from avitogw.incoming_request import IncomingRequest
@@ -73,6 +73,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.incoming: dict = {}  # connection -> IncomingRequest, while its request arrives
         self.arrived: set = set()  # connections whose request is complete, on their way to a thread
         self.continued: set = set()  # connections told "100 Continue" by this worker for their request
+        self.stopping_since: float | None = None  # when this worker began to stop (max_requests, a signal)
 
     def _buffers(self, conn) -> bool:
         return not (self.cfg.is_ssl or conn.is_http2 or self.cfg.http2_cleartext != "off")
@@ -153,9 +154,15 @@ class BufferingThreadWorker(ThreadWorker):
         started a request, silently (as gthread does) for one that never sent a byte."""
         super().murder_pending()
         now = time.monotonic()
-        # A stopping worker does not wait for connections that have not begun a request.
+        # A stopping worker waits for connections that have not begun a request no longer than gthread
+        # lingers on its kept-alive ones: a client may have sent its next request already (it is on the
+        # wire), and dropping the connection at once broke it (seen at every max_requests recycle under
+        # load). A request that arrives meanwhile is answered with "Connection: close".
+        if not self.alive and self.stopping_since is None:
+            self.stopping_since = now
+        lingered = self.stopping_since is not None and now - self.stopping_since >= STOP_KEEPALIVE_LINGER
         for conn in [conn for conn, request in self.incoming.items()
-                     if request.expired(now) or (not self.alive and not request.head)]:
+                     if request.expired(now) or (lingered and not request.head)]:
             self._drop(conn, (408, "Request Timeout") if self.incoming[conn].head else None)
 
     def handle(self, conn):

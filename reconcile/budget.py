@@ -59,6 +59,10 @@ class SpareRoom:
         self.calls += 1
         return granted_at
 
+    def spare_only(self) -> None:
+        """From now on only spare room: the floor calls left are not taken."""
+        self.floor = self.floor_calls
+
     def _floor_slot(self) -> float:
         if self.floor_calls >= self.floor:
             raise BudgetSpent(f"the Avito call window holds {self.cap} or more of {settings.RATE_LIMIT_REQUESTS} "

@@ -28,10 +28,11 @@ from core.metrics import reconcile_run_counted
 from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
 from core.work.leases import Clock
-from reconcile.budget import BudgetSpent, budgeted_client
+from reconcile.budget import BudgetSpent, SpareRoom, budgeted_client
+from reconcile.deferred import chats_deferred
 from reconcile.lease import first_start_get, first_start_set, lease_release, lease_renew, lease_take, watermark_get
 from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
-from reconcile.poller import chat_reconcile, chats_listed
+from reconcile.poller import chat_reconcile, chats_listed, deferred_reconcile
 from reconcile.window import (OVERLAP, Window, cursor_advance, window_chats_add, window_chats_after, window_close,
                               window_get, window_missed, window_open)
 
@@ -121,8 +122,29 @@ def _read(run: ReconcileRun, window: Window, owner: str, clock: Clock) -> Reconc
     run.error = error
     if outcome == RunOutcome.OK:
         window_close(owner=owner, watermark=window.end)
+        try:
+            _read_deferred(client, room, run, owner, clock)
+        finally:
+            run.calls = room.calls
     run.watermark = watermark_get()
     return _finish(run, outcome, clock)
+
+
+def _read_deferred(client, room: SpareRoom, run: ReconcileRun, owner: str, clock: Clock) -> None:
+    """With the window closed, read the chats windows spared (reconcile.deferred), oldest first,
+    on spare room only: the floor is the windows', and what is left unread waits for room."""
+    room.spare_only()
+    try:
+        while batch := chats_deferred(limit=BATCH):
+            for row in batch:
+                run.messages_found += deferred_reconcile(client, row)
+                if not lease_renew(owner=owner, now=clock()):
+                    return
+    except BudgetSpent:
+        return
+    except AvitoError as exc:
+        logger.warning("Reconciliation run %s left the spared chats for later: %s", run.pk,
+                       getattr(exc, "message", str(exc)))
 
 
 def _list(client, window: Window, owner: str, clock: Clock) -> None:
@@ -145,8 +167,9 @@ def _catch_up(client, run: ReconcileRun, window: Window, owner: str, clock: Cloc
     missed, cursor = window_missed(), window.cursor
     while batch := window_chats_after(cursor, limit=BATCH):
         for row in batch:
-            run.messages_found += chat_reconcile(client, row.chat, since=window.since, missed=missed,
-                                                 full=run.trigger == RunTrigger.COMMAND)
+            run.messages_found += chat_reconcile(client, row.chat, since=window.since, until=window.end,
+                                                 missed=missed, full=run.trigger == RunTrigger.COMMAND,
+                                                 now=clock())
             run.chats_seen += 1
             if not cursor_advance(owner=owner, chat=row) or not lease_renew(owner=owner, now=clock()):
                 raise LeaseLost("the run outlived its lease and another run took over")

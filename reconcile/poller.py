@@ -16,11 +16,12 @@ decides, per chat, from the chat list's own `last_message`, whether it costs a c
   the window's start, one call a page.
 
 "Missed" is what the window's listing showed: a chat's last message without an event. The
-rules are a bet on what Avito's chat list cannot say (how many messages a chat got), and the
-bet's limit is known: an isolated dropped notification followed, before the window is listed,
-by a delivered message in the same chat, with no other missed notification before it, is not
-found; nor two dropped in a row in a chat whose previous message came in the window. A gateway
-outage misses notifications in many chats at once, and is read in full.
+rules are a bet on what Avito's chat list cannot say (how many messages a chat got): an
+isolated dropped notification followed by a delivered message in the same chat, or two dropped
+in a row in a chat whose previous message came in the window, would be lost to it. So every
+chat the bet spares is remembered (reconcile.deferred) and read in full later, with spare room
+only (`deferred_reconcile`): the bet saves the window's calls, not the messages. What remains is
+a shop with no spare room ever, whose spared chats wait (reconcile.deferred says how long).
 
 Each message no event holds yet goes to `webhooks.intake.event_receive`, the function the
 webhook view calls, as the notification Avito would have sent. The event's unique message

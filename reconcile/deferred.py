@@ -53,6 +53,11 @@ def chat_deferred_read(row: DeferredChat) -> None:
         DeferredChat.objects.filter(chat_id=row.chat_id).update(since=Greatest(F("since"), row.until))
 
 
+def chat_deferred_postpone(row: DeferredChat, *, now: datetime) -> None:
+    """Reading the chat failed: it goes to the back of the queue."""
+    DeferredChat.objects.filter(chat_id=row.chat_id).update(deferred_at=now)
+
+
 def chat_read_in_full(chat_id: str, *, since: datetime, until: datetime) -> None:
     """A window read the chat in full: what it covered needs no other read."""
     DeferredChat.objects.filter(chat_id=chat_id, since__gte=since, until__lte=until).delete()

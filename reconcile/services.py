@@ -29,7 +29,7 @@ from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
 from core.work.leases import Clock
 from reconcile.budget import BudgetSpent, SpareRoom, budgeted_client
-from reconcile.deferred import chats_deferred
+from reconcile.deferred import chat_deferred_postpone, chats_deferred
 from reconcile.lease import first_start_get, first_start_set, lease_release, lease_renew, lease_take, watermark_get
 from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
 from reconcile.poller import chat_reconcile, chats_listed, deferred_reconcile
@@ -137,14 +137,18 @@ def _read_deferred(client, room: SpareRoom, run: ReconcileRun, owner: str, clock
     try:
         while batch := chats_deferred(limit=BATCH):
             for row in batch:
-                run.messages_found += deferred_reconcile(client, row)
+                try:
+                    run.messages_found += deferred_reconcile(client, row)
+                except AvitoError as exc:
+                    # To the back of the queue: a chat Avito keeps refusing must not block the others.
+                    chat_deferred_postpone(row, now=clock())
+                    logger.warning("Reconciliation run %s left the spared chats for later: %s", run.pk,
+                                   getattr(exc, "message", str(exc)))
+                    return
                 if not lease_renew(owner=owner, now=clock()):
                     return
     except BudgetSpent:
         return
-    except AvitoError as exc:
-        logger.warning("Reconciliation run %s left the spared chats for later: %s", run.pk,
-                       getattr(exc, "message", str(exc)))
 
 
 def _list(client, window: Window, owner: str, clock: Clock) -> None:

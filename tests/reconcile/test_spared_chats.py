@@ -96,3 +96,19 @@ def test_three_dropped_in_a_chat_whose_previous_message_came_in_the_window_are_a
     done = run()
     assert delivered(n8n) == ["m-prev", "m-2", "m-0", "m-1"]
     assert (done.outcome, done.messages_found) == (RunOutcome.OK, 3)
+
+
+def test_a_spared_chat_avito_refuses_goes_to_the_back_and_does_not_block_the_others(
+        avito, n8n, run, watermark, client, django_capture_on_commit_callbacks, clock):
+    two_in_a_row(avito, client, django_capture_on_commit_callbacks)
+    DeferredChat.objects.create(chat_id="u2i-gone", chat=chat("u2i-gone", updated=WATERMARK), since=WATERMARK,
+                                until=WATERMARK, deferred_at=WATERMARK - timedelta(hours=1))
+    avito.get(messages_url("u2i-gone"), status=404, json={"error": {"code": 404, "message": "not found"}})
+    first = run()
+    # The window closed; the oldest spared chat was refused and went to the back, behind u2i-a.
+    assert first.outcome == RunOutcome.OK and "m-1" not in delivered(n8n)
+    assert set(DeferredChat.objects.values_list("chat_id", flat=True)) == {"u2i-gone", "u2i-a"}
+    assert DeferredChat.objects.get(chat_id="u2i-gone").deferred_at == NOW
+    clock.advance(60)
+    run()
+    assert "m-1" in delivered(n8n)

@@ -60,7 +60,9 @@ class SpareRoom:
         return granted_at
 
     def spare_only(self) -> None:
-        """From now on only spare room: the floor calls left are not taken."""
+        """From now on only the room below half the limit (sends, bursty, keep the rest), and none
+        of the floor calls left."""
+        self.cap = min(self.cap, max(1, settings.RATE_LIMIT_REQUESTS // 2))
         self.floor = self.floor_calls
 
     def _floor_slot(self) -> float:

@@ -28,7 +28,7 @@ from core.metrics import reconcile_run_counted
 from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
 from core.work.leases import Clock
-from reconcile.budget import BudgetSpent, SpareRoom, budgeted_client
+from reconcile.budget import BudgetSpent, SpareRoom, budget_floor, budgeted_client
 from reconcile.deferred import chat_deferred_postpone, chats_deferred
 from reconcile.lease import first_start_get, first_start_set, lease_release, lease_renew, lease_take, watermark_get
 from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
@@ -132,11 +132,15 @@ def _read(run: ReconcileRun, window: Window, owner: str, clock: Clock) -> Reconc
 
 def _read_deferred(client, room: SpareRoom, run: ReconcileRun, owner: str, clock: Clock) -> None:
     """With the window closed, read the chats windows spared (reconcile.deferred), oldest first,
-    on spare room only: the floor is the windows', and what is left unread waits for room."""
+    on spare room only (below half the limit) and at most the floor's number a run: the floor is
+    the windows', the rest of the limit the sends', and what is left unread waits."""
     room.spare_only()
+    # As many chats a run as its floor: spread over the runs, what a busy shop's sends never miss.
+    for_this_run = budget_floor()
     try:
-        while batch := chats_deferred(limit=BATCH):
+        while for_this_run > 0 and (batch := chats_deferred(limit=min(BATCH, for_this_run))):
             for row in batch:
+                for_this_run -= 1
                 try:
                     run.messages_found += deferred_reconcile(client, row)
                 except AvitoError as exc:

@@ -59,6 +59,12 @@ class SpareRoom:
         self.calls += 1
         return granted_at
 
+    def spare_only(self) -> None:
+        """From now on only the room below half the limit (sends, bursty, keep the rest), and none
+        of the floor calls left."""
+        self.cap = min(self.cap, max(1, settings.RATE_LIMIT_REQUESTS // 2))
+        self.floor = self.floor_calls
+
     def _floor_slot(self) -> float:
         if self.floor_calls >= self.floor:
             raise BudgetSpent(f"the Avito call window holds {self.cap} or more of {settings.RATE_LIMIT_REQUESTS} "

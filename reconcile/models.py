@@ -80,3 +80,15 @@ class ReconcileRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} ({self.outcome})"
+
+
+class DeferredChat(models.Model):
+    """A chat the chat list's last message spared a call on: read in full later, with spare room only."""
+    chat_id = models.CharField(max_length=128, primary_key=True)
+    chat = models.JSONField(help_text="Avito's chat object when it was last spared")
+    since = models.DateTimeField(help_text="read its messages from then on (the earliest window that spared it)")
+    until = models.DateTimeField(help_text="up to then (the latest window that spared it; later ones see the rest)")
+    deferred_at = models.DateTimeField(help_text="when it was first spared: read oldest first")
+
+    class Meta:
+        indexes = [models.Index(fields=["deferred_at"], name="reconcile_deferred_order")]

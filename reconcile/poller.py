@@ -16,11 +16,12 @@ decides, per chat, from the chat list's own `last_message`, whether it costs a c
   the window's start, one call a page.
 
 "Missed" is what the window's listing showed: a chat's last message without an event. The
-rules are a bet on what Avito's chat list cannot say (how many messages a chat got), and the
-bet's limit is known: an isolated dropped notification followed, before the window is listed,
-by a delivered message in the same chat, with no other missed notification before it, is not
-found; nor two dropped in a row in a chat whose previous message came in the window. A gateway
-outage misses notifications in many chats at once, and is read in full.
+rules are a bet on what Avito's chat list cannot say (how many messages a chat got): an
+isolated dropped notification followed by a delivered message in the same chat, or two dropped
+in a row in a chat whose previous message came in the window, would be lost to it. So every
+chat the bet spares is remembered (reconcile.deferred) and read in full later, with spare room
+only (`deferred_reconcile`): the bet saves the window's calls, not the messages. What remains is
+a shop with no spare room ever, whose spared chats wait (reconcile.deferred says how long).
 
 Each message no event holds yet goes to `webhooks.intake.event_receive`, the function the
 webhook view calls, as the notification Avito would have sent. The event's unique message
@@ -38,6 +39,8 @@ from django.conf import settings
 from messenger.avito.client import AvitoClient
 from messenger.selectors import chat_message_stored_before
 from messenger.storage import chat_type_of, chat_upsert
+from reconcile.deferred import chat_deferred_read, chat_defer, chat_read_in_full
+from reconcile.models import DeferredChat
 from webhooks.intake import event_receive
 from webhooks.models import EventSource
 from webhooks.selectors import message_ids_stored
@@ -101,11 +104,11 @@ def _suspect(chat_id: str, last: Mapping[str, Any], *, stored: bool, missed: lis
     return previous is None or previous.timestamp() < _second(since)
 
 
-def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datetime,
-                   missed: list[tuple[int, str]], full: bool = False) -> int:
+def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datetime, until: datetime,
+                   missed: list[tuple[int, str]], full: bool = False, now: datetime | None = None) -> int:
     """Store the chat (the admin lists it) and an event for each of its messages since `since` that
-    no event holds yet, reading its messages only when the chat list cannot tell (see the module);
-    returns how many were new."""
+    no event holds yet, reading its messages only when the chat list cannot tell (see the module)
+    and remembering a chat it spared (reconcile.deferred); returns how many were new."""
     account = settings.AVITO_USER_ID
     chat_upsert(chat, account_user_id=account)
     last, floor = _last(chat), _second(since)
@@ -113,9 +116,25 @@ def chat_reconcile(client: AvitoClient, chat: Mapping[str, Any], *, since: datet
         return 0  # nothing written in the window (the chat changed otherwise: read, say)
     stored = bool(message_ids_stored([str(last["id"])]))
     if not full and not _suspect(chat["id"], last, stored=stored, missed=missed, since=since):
+        chat_defer(chat, since=since, until=until, now=now or until)
         return 0 if stored else _deliver(last, chat, account)
-    found = 0
-    messages = _messages_since(client, chat["id"], floor)
+    found = _read_in_full(client, chat, floor=floor, before=None)
+    chat_read_in_full(chat["id"], since=since, until=until)
+    return found
+
+
+def deferred_reconcile(client: AvitoClient, row: DeferredChat) -> int:
+    """Read a chat a window spared (reconcile.deferred) from its `since` to its `until`; the
+    messages after `until` are the later windows' to judge. Returns how many were new."""
+    found = _read_in_full(client, row.chat, floor=_second(row.since), before=_second(row.until))
+    chat_deferred_read(row)
+    return found
+
+
+def _read_in_full(client: AvitoClient, chat: Mapping[str, Any], *, floor: int, before: int | None) -> int:
+    account, found = settings.AVITO_USER_ID, 0
+    messages = [message for message in _messages_since(client, chat["id"], floor)
+                if before is None or _unix(message.get("created")) < before]
     known = message_ids_stored([str(message["id"]) for message in messages])
     for message in reversed(messages):  # oldest first, as they were written
         if str(message["id"]) not in known:

@@ -28,10 +28,11 @@ from core.metrics import reconcile_run_counted
 from messenger.avito import avito_settings_missing
 from messenger.avito.errors import AvitoError
 from core.work.leases import Clock
-from reconcile.budget import BudgetSpent, budgeted_client
+from reconcile.budget import BudgetSpent, SpareRoom, budget_floor, budgeted_client
+from reconcile.deferred import chat_deferred_postpone, chats_deferred
 from reconcile.lease import first_start_get, first_start_set, lease_release, lease_renew, lease_take, watermark_get
 from reconcile.models import ReconcileRun, RunOutcome, RunTrigger
-from reconcile.poller import chat_reconcile, chats_listed
+from reconcile.poller import chat_reconcile, chats_listed, deferred_reconcile
 from reconcile.window import (OVERLAP, Window, cursor_advance, window_chats_add, window_chats_after, window_close,
                               window_get, window_missed, window_open)
 
@@ -121,8 +122,37 @@ def _read(run: ReconcileRun, window: Window, owner: str, clock: Clock) -> Reconc
     run.error = error
     if outcome == RunOutcome.OK:
         window_close(owner=owner, watermark=window.end)
+        try:
+            _read_deferred(client, room, run, owner, clock)
+        finally:
+            run.calls = room.calls
     run.watermark = watermark_get()
     return _finish(run, outcome, clock)
+
+
+def _read_deferred(client, room: SpareRoom, run: ReconcileRun, owner: str, clock: Clock) -> None:
+    """With the window closed, read the chats windows spared (reconcile.deferred), oldest first,
+    on spare room only (below half the limit) and at most the floor's number a run: the floor is
+    the windows', the rest of the limit the sends', and what is left unread waits."""
+    room.spare_only()
+    # As many chats a run as its floor: spread over the runs, what a busy shop's sends never miss.
+    for_this_run = budget_floor()
+    try:
+        while for_this_run > 0 and (batch := chats_deferred(limit=min(BATCH, for_this_run))):
+            for row in batch:
+                for_this_run -= 1
+                try:
+                    run.messages_found += deferred_reconcile(client, row)
+                except AvitoError as exc:
+                    # To the back of the queue: a chat Avito keeps refusing must not block the others.
+                    chat_deferred_postpone(row, now=clock())
+                    logger.warning("Reconciliation run %s left the spared chats for later: %s", run.pk,
+                                   getattr(exc, "message", str(exc)))
+                    return
+                if not lease_renew(owner=owner, now=clock()):
+                    return
+    except BudgetSpent:
+        return
 
 
 def _list(client, window: Window, owner: str, clock: Clock) -> None:
@@ -145,8 +175,9 @@ def _catch_up(client, run: ReconcileRun, window: Window, owner: str, clock: Cloc
     missed, cursor = window_missed(), window.cursor
     while batch := window_chats_after(cursor, limit=BATCH):
         for row in batch:
-            run.messages_found += chat_reconcile(client, row.chat, since=window.since, missed=missed,
-                                                 full=run.trigger == RunTrigger.COMMAND)
+            run.messages_found += chat_reconcile(client, row.chat, since=window.since, until=window.end,
+                                                 missed=missed, full=run.trigger == RunTrigger.COMMAND,
+                                                 now=clock())
             run.chats_seen += 1
             if not cursor_advance(owner=owner, chat=row) or not lease_renew(owner=owner, now=clock()):
                 raise LeaseLost("the run outlived its lease and another run took over")

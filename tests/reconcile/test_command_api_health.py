@@ -151,14 +151,14 @@ def test_health_says_how_far_behind_reconciliation_is_not_only_that_runs_succeed
     ReconcileRun.objects.create(started_at=now - timedelta(seconds=12), finished_at=now - timedelta(seconds=10),
                                 outcome=RunOutcome.OK)
     ReconcileState.objects.create(id=1, watermark=now - timedelta(seconds=340), window_since=now - timedelta(seconds=355))
-    body = client.get("/health", HTTP_X_API_KEY="k" * 32).json()  # the reasons are for key holders
+    body = client.get("/health", HTTP_X_API_KEY="k" * 32).json()
     assert body["status"] == "degraded" and body["checks"]["reconcile"] in ("behind: 340 s", "behind: 341 s")
     assert 340 <= body["reconcile"]["lag_seconds"] < 345
     listed = api.get("/api/reconcile/runs", HTTP_X_API_KEY="k" * 32).json()
     assert 340 <= listed["lag_seconds"] < 345
 
     ReconcileState.objects.filter(id=1).update(watermark=now - timedelta(seconds=50))  # caught up: within 3 intervals
-    body = client.get("/health", HTTP_X_API_KEY="k" * 32).json()  # the reasons are for key holders
+    body = client.get("/health", HTTP_X_API_KEY="k" * 32).json()
     assert body["status"] == "ok" and body["checks"]["reconcile"] == "ok" and 50 <= body["reconcile"]["lag_seconds"] < 55
 
 

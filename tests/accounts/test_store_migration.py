@@ -2,23 +2,15 @@
 rows of other accounts can be added next to them (SQLite in-process; PostgreSQL by `manage.py migrate`)."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
-
-import psycopg
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from messenger.avito.token_store import DatabaseTokenBackend, Token
 from messenger.models import AvitoToken, RateLimitLock
+from tests.scratch_postgres import scratch_postgres
 
 BEFORE = [("messenger", "0007_bulk_moved_out")]
-ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN = "postgresql://root@127.0.0.1:5432/postgres"
 
 
 def _migrate(targets) -> MigrationExecutor:
@@ -44,23 +36,7 @@ def test_the_single_accounts_rows_become_defaults():
 
 @pytest.mark.postgres
 def test_manage_py_migrate_on_postgresql_keeps_the_row_and_takes_new_ones(tmp_path):
-    database = f"avitogw_acc_{uuid.uuid4().hex[:10]}"
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
-    env = {**base, "DJANGO_SETTINGS_MODULE": "avitogw.settings", "SECRET_KEY": "t-" + "k" * 60,
-           "DATA_DIR": str(tmp_path), "DATABASE_URL": f"postgres://root@127.0.0.1:5432/{database}", "REDIS_URL": ""}
-
-    def manage(*args: str) -> str:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                              capture_output=True, text=True).stdout
-
-    def sql(query: str) -> list[tuple]:
-        with psycopg.connect(f"postgresql://root@127.0.0.1:5432/{database}") as conn:
-            cursor = conn.execute(query)
-            return cursor.fetchall() if cursor.description else []
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    try:
+    with scratch_postgres(tmp_path, "avitogw_acc") as (manage, sql):
         manage("migrate", "--noinput", "-v", "0", "messenger", "0007_bulk_moved_out")
         sql("INSERT INTO messenger_avitotoken (id, access_token, expires_at, lease_owner, lease_until) "
             "VALUES (1, 'kept', 4e9, '', 0)")
@@ -72,6 +48,3 @@ def test_manage_py_migrate_on_postgresql_keeps_the_row_and_takes_new_ones(tmp_pa
         assert sorted(sql("SELECT account_key, access_token FROM messenger_avitotoken")) == [
             ("7", "other"), ("default", "kept")]
         assert "No changes detected" in manage("makemigrations", "--check", "--dry-run")
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -9,13 +9,8 @@ driven by `manage.py migrate` as an operator would, there also back again (the m
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
-import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -23,10 +18,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from bulk.models import BulkItem, BulkJob
+from tests.scratch_postgres import scratch_postgres
 
 BEFORE = [("messenger", "0006_work_leases"), ("bulk", None)]
-ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN = "postgresql://root@127.0.0.1:5432/postgres"
 
 
 def _migrate(targets) -> MigrationExecutor:
@@ -67,28 +61,12 @@ def test_a_database_from_before_the_move_keeps_its_jobs_items_and_permissions():
 
 @pytest.mark.postgres
 def test_manage_py_migrate_moves_a_postgresql_database_forward_and_back(tmp_path):
-    database = f"avitogw_mig_{uuid.uuid4().hex[:10]}"
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
-    env = {**base, "DJANGO_SETTINGS_MODULE": "avitogw.settings", "SECRET_KEY": "t-" + "k" * 60,
-           "DATA_DIR": str(tmp_path), "DATABASE_URL": f"postgres://root@127.0.0.1:5432/{database}", "REDIS_URL": ""}
+    with scratch_postgres(tmp_path, "avitogw_mig") as (manage, sql):
+        def content_types() -> set[tuple]:
+            """(app_label, model, how many permissions) of the bulk models' content types."""
+            return set(sql("SELECT app_label, model, (SELECT count(*) FROM auth_permission p WHERE p.content_type_id = t.id"
+                           " AND p.codename LIKE 'view_%') FROM django_content_type t WHERE model LIKE 'bulk%'"))
 
-    def manage(*args: str) -> str:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                              capture_output=True, text=True).stdout
-
-    def sql(query: str) -> list[tuple]:
-        with psycopg.connect(f"postgresql://root@127.0.0.1:5432/{database}") as conn:
-            cursor = conn.execute(query)
-            return cursor.fetchall() if cursor.description else []
-
-    def content_types() -> set[tuple]:
-        """(app_label, model, how many permissions) of the bulk models' content types."""
-        return set(sql("SELECT app_label, model, (SELECT count(*) FROM auth_permission p WHERE p.content_type_id = t.id"
-                       " AND p.codename LIKE 'view_%') FROM django_content_type t WHERE model LIKE 'bulk%'"))
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    try:
         manage("migrate", "--noinput", "-v", "0", "auth")  # a database of then: contenttypes and auth, ...
         manage("migrate", "--noinput", "-v", "0", "messenger", "0006_work_leases")  # ... and messenger before the move
         assert content_types() == {("messenger", "bulkjob", 1), ("messenger", "bulkitem", 1)}
@@ -110,6 +88,3 @@ def test_manage_py_migrate_moves_a_postgresql_database_forward_and_back(tmp_path
         manage("migrate", "--noinput", "-v", "0", "bulk", "zero")
         assert content_types() == {("messenger", "bulkjob", 1), ("messenger", "bulkitem", 1)}
         assert sql("SELECT chat_id, message_id FROM messenger_bulkitem") == [("u2i-a", "m-1")]
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
